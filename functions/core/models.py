@@ -1,0 +1,162 @@
+"""Typed payloads that cross a boundary: S3 references, stage inputs/outputs and the manifest.
+
+The state machine passes these as JSON; every handler parses its input with them, so a
+payload that drifts from the contract fails loudly at the edge instead of deep inside a stage.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+STAGE_NAMES = ("probe", "transcode", "captions", "scenes", "trailer", "finalize")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ObjectRef(Model):
+    """One S3 object, pinned to the version (or ETag) that started the job."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+    size: int | None = None
+
+
+class JobOptions(Model):
+    caption_engine: str | None = None
+    language: str = "en-US"
+    trailer_seconds: float | None = Field(default=None, gt=0, le=600)
+    stages: list[str] | None = None
+    renditions: list[int] | None = Field(default=None, description="Rung heights, e.g. [720, 480]")
+
+
+class JobInput(Model):
+    """Input of a state machine execution."""
+
+    job_id: str
+    asset_id: str
+    source: ObjectRef
+    options: JobOptions = Field(default_factory=JobOptions)
+
+
+class StageStatus(StrEnum):
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class SourceInfo(Model):
+    """What probing learnt about the source. Sizes are display sizes (SAR and rotation applied)."""
+
+    duration: float
+    container: str
+    has_video: bool
+    has_audio: bool
+    width: int = 0
+    height: int = 0
+    coded_width: int = 0
+    coded_height: int = 0
+    sample_aspect: float = 1.0
+    display_aspect: float = 0.0
+    rotation: int = 0
+    fps: float = 0.0
+    vfr: bool = False
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_channels: int = 0
+    audio_sample_rate: int = 0
+    start_time: float = 0.0
+    bit_rate: int | None = None
+
+
+class Rendition(Model):
+    name: str
+    width: int
+    height: int
+    video_kbps: int
+    audio_kbps: int = 128
+
+
+class Chunk(Model):
+    index: int
+    start: float
+    duration: float
+
+
+class TranscodePlan(Model):
+    renditions: list[Rendition]
+    chunks: list[Chunk]
+    segment_seconds: float
+
+
+class ProbeResult(Model):
+    source: SourceInfo
+    plan: TranscodePlan
+
+
+class StageResult(Model):
+    """What one stage reports to Finalize. `outputs` maps manifest output names to paths in the asset folder."""
+
+    stage: str
+    status: StageStatus
+    seconds: float = 0.0
+    error: str | None = None
+    note: str | None = None
+    outputs: dict[str, str] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class StageError(Model):
+    """The shape Step Functions' Catch puts at `ResultPath` (Error/Cause)."""
+
+    Error: str = "States.TaskFailed"
+    Cause: str | None = None
+
+
+class FinalizeInput(JobInput):
+    probe: ProbeResult | None = None
+    stages: list[StageResult] = Field(default_factory=list)
+    error: StageError | None = None
+    failed_stage: Literal["probe", "pipeline"] | None = None
+
+
+class ManifestSource(Model):
+    duration: float
+    width: int
+    height: int
+    display_aspect: float
+    fps: float
+    has_audio: bool
+    has_video: bool
+
+
+class ManifestStage(Model):
+    status: StageStatus
+    seconds: float = 0.0
+    error: str | None = None
+    note: str | None = None
+
+
+class Manifest(Model):
+    asset_id: str
+    job_id: str
+    status: JobStatus
+    source_key: str
+    source: ManifestSource | None = None
+    stages: dict[str, ManifestStage]
+    outputs: dict[str, str] = Field(default_factory=dict)
+    created_at: str
