@@ -5,6 +5,7 @@ payload that drifts from the contract fails loudly at the edge instead of deep i
 """
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -106,6 +107,50 @@ class TranscodePlan(Model):
 class ProbeResult(Model):
     source: SourceInfo
     plan: TranscodePlan
+    seconds: float = 0.0
+
+
+class RungStats(Model):
+    bytes: int
+    seconds: float
+    peak_bps: float
+
+
+class ChunkInput(JobInput):
+    probe: ProbeResult
+    chunk: Chunk
+
+
+class ChunkResult(Model):
+    """What one EncodeChunk returns: aggregates only, so a long job's Map output stays small."""
+
+    index: int
+    seconds: float
+    rungs: dict[str, RungStats]
+    proxy_key: str
+
+
+class PackageInput(JobInput):
+    probe: ProbeResult
+    chunks: list[ChunkResult]
+
+
+class StageError(Model):
+    """The shape Step Functions' Catch puts at `ResultPath` (Error/Cause)."""
+
+    Error: str = "States.TaskFailed"
+    Cause: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The handler's own message when the cause is a Lambda error document, else the raw cause."""
+        try:
+            cause = json.loads(self.Cause or "")
+        except ValueError:
+            return self.Cause or self.Error
+        if isinstance(cause, dict):
+            return str(cause.get("errorMessage") or cause.get("Cause") or self.Error)
+        return str(cause)
 
 
 class StageResult(Model):
@@ -118,13 +163,7 @@ class StageResult(Model):
     note: str | None = None
     outputs: dict[str, str] = Field(default_factory=dict)
     details: dict[str, Any] = Field(default_factory=dict)
-
-
-class StageError(Model):
-    """The shape Step Functions' Catch puts at `ResultPath` (Error/Cause)."""
-
-    Error: str = "States.TaskFailed"
-    Cause: str | None = None
+    failure: StageError | None = None
 
 
 class FinalizeInput(JobInput):

@@ -1,0 +1,67 @@
+"""Ingest: resolve an uploaded object, record the Asset and Job, start exactly one execution."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import boto3
+from botocore.exceptions import ClientError
+
+from functions.core.ids import asset_id_for, job_id_for, key_candidates
+from functions.core.models import JobInput, JobOptions, ObjectRef
+from functions.core.repository import Repository
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    job_id: str
+    asset_id: str
+    duplicate: bool
+
+
+@cache
+def _sfn():
+    return boto3.client("stepfunctions")
+
+
+def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
+    """HEAD the object under each way its key may have been encoded; None if it is gone."""
+    client = boto3.client("s3")
+    for candidate in key_candidates(key):
+        params = {"Bucket": bucket, "Key": candidate} | ({"VersionId": version_id} if version_id else {})
+        try:
+            head = client.head_object(**params)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "400"):
+                continue
+            raise
+        return ObjectRef(
+            bucket=bucket,
+            key=candidate,
+            version_id=head.get("VersionId") if head.get("VersionId") not in (None, "null") else None,
+            etag=head["ETag"].strip('"'),
+            size=head["ContentLength"],
+        )
+    return None
+
+
+def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | None = None) -> JobInput:
+    options = options or JobOptions()
+    return JobInput(
+        job_id=job_id or job_id_for(source, options),
+        asset_id=asset_id_for(source.bucket, source.key),
+        source=source,
+        options=options,
+    )
+
+
+def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title: str | None = None) -> JobStarted:
+    """Idempotent: the Job item is written once, and the execution is named after the job id,
+    so Step Functions refuses a second execution for the same upload."""
+    repo.put_asset(job, title)
+    created = repo.create_job(job)
+    try:
+        _sfn().start_execution(stateMachineArn=state_machine_arn, name=job.job_id, input=job.model_dump_json())
+    except _sfn().exceptions.ExecutionAlreadyExists:
+        return JobStarted(job.job_id, job.asset_id, duplicate=True)
+    return JobStarted(job.job_id, job.asset_id, duplicate=not created)

@@ -1,0 +1,131 @@
+"""Probe a media file or URL with PyAV: streams, duration, display geometry, frame rate, VFR."""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from statistics import median
+
+import av
+
+from functions.core.ffmpeg import MediaError
+from functions.core.models import SourceInfo
+
+VFR_SAMPLE_PACKETS = 240
+VFR_TOLERANCE = 0.15
+
+
+def probe_media(location: str, size: int | None = None) -> SourceInfo:
+    """Read what a source is. Raises MediaError with a plain reason for anything unusable."""
+    if size == 0:
+        raise MediaError("The file is empty (0 bytes).")
+    try:
+        container = av.open(location, timeout=30)
+    except av.error.InvalidDataError:
+        raise MediaError("This is not a media file ffmpeg can read (no known container format).") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"The file could not be opened as media: {_plain(exc)}") from None
+    with container:
+        video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
+        audio = next(iter(container.streams.audio), None)
+        if video is None and audio is None:
+            raise MediaError("The file has no audio or video stream.")
+        duration = _duration(container, video or audio)
+        if duration <= 0:
+            raise MediaError("The file has no playable duration (truncated or empty streams).")
+        info = dict(
+            duration=round(duration, 3),
+            container=container.format.name,
+            has_video=video is not None,
+            has_audio=audio is not None,
+            start_time=float(container.start_time or 0) / av.time_base,
+            bit_rate=container.bit_rate or None,
+        )
+        if audio is not None:
+            info |= dict(
+                audio_codec=audio.codec_context.name,
+                audio_channels=audio.codec_context.channels,
+                audio_sample_rate=audio.codec_context.sample_rate,
+            )
+        if video is not None:
+            info |= _frame_rate(container, video)
+        first = _first_frame(container, video or audio)
+        if video is not None:
+            # PyAV exposes the display matrix on frames only; ffmpeg's sign is counter-clockwise.
+            info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
+    return SourceInfo(**info)
+
+
+def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
+    return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _duration(container: av.container.InputContainer, stream) -> float:
+    if container.duration:
+        return container.duration / av.time_base
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    return 0.0
+
+
+def _video_geometry(video: av.video.stream.VideoStream, rotation: int) -> dict:
+    ctx = video.codec_context
+    coded_w, coded_h = ctx.width, ctx.height
+    if not coded_w or not coded_h:
+        raise MediaError("The video stream has no frame size (corrupt header).")
+    sar = video.sample_aspect_ratio or ctx.sample_aspect_ratio or Fraction(1)
+    sar = Fraction(sar) if sar else Fraction(1)
+    display_w = _even(coded_w * sar)
+    display_h = _even(coded_h)
+    if rotation in (90, 270):
+        display_w, display_h = display_h, display_w
+    return dict(
+        width=display_w,
+        height=display_h,
+        coded_width=coded_w,
+        coded_height=coded_h,
+        sample_aspect=round(float(sar), 4),
+        display_aspect=round(display_w / display_h, 4),
+        rotation=rotation,
+        video_codec=ctx.name,
+    )
+
+
+def _frame_rate(container: av.container.InputContainer, video) -> dict:
+    """Nominal fps, and whether frame durations vary (VFR), from packet timestamps (no decoding)."""
+    rate = video.average_rate or video.guessed_rate or video.base_rate
+    stamps: list[int] = []
+    for packet in container.demux(video):
+        if packet.pts is not None:
+            stamps.append(packet.pts)
+        if len(stamps) >= VFR_SAMPLE_PACKETS:
+            break
+    container.seek(0)
+    stamps.sort()
+    deltas = [b - a for a, b in zip(stamps, stamps[1:]) if b > a]
+    vfr = False
+    if len(deltas) >= 3 and video.time_base:
+        typical = median(deltas)
+        irregular = sum(1 for d in deltas if abs(d - typical) > VFR_TOLERANCE * typical)
+        vfr = irregular / len(deltas) > 0.05
+        if not rate:
+            rate = 1 / (typical * video.time_base)
+    return dict(fps=round(float(rate), 3) if rate else 0.0, vfr=vfr)
+
+
+def _first_frame(container: av.container.InputContainer, stream):
+    """Decode the first frames: a header can be intact while the data behind it is not."""
+    try:
+        for frame in container.decode(stream):
+            return frame
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"The media data is corrupt or truncated: {_plain(exc)}") from None
+    raise MediaError("No frame could be decoded: the file is truncated or its streams are empty.")
+
+
+def _even(value) -> int:
+    return max(2, int(round(float(value) / 2)) * 2)
+
+
+def _plain(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(": '")[0].strip()

@@ -1,0 +1,75 @@
+"""S3 reads and writes the handlers share: presigned source URLs, folder uploads, JSON documents."""
+from __future__ import annotations
+
+import json
+import mimetypes
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from functions.core.models import ObjectRef
+
+CONTENT_TYPES = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".ts": "video/mp2t",
+    ".vtt": "text/vtt",
+    ".srt": "application/x-subrip",
+    ".json": "application/json",
+    ".edl": "text/plain",
+    ".otio": "application/json",
+    ".fcpxml": "application/xml",
+}
+SOURCE_URL_SECONDS = 6 * 3600
+
+
+@cache
+def s3():
+    return boto3.client("s3")
+
+
+def source_url(ref: ObjectRef) -> str:
+    """A presigned GET for the pinned source version: ffmpeg and PyAV read it with range requests,
+    so a chunk of an hour-long file never downloads the whole file."""
+    params = {"Bucket": ref.bucket, "Key": ref.key}
+    if ref.version_id:
+        params["VersionId"] = ref.version_id
+    return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=SOURCE_URL_SECONDS)
+
+
+def content_type(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def upload_file(path: Path, bucket: str, key: str) -> None:
+    s3().upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type(path)})
+
+
+def upload_tree(folder: Path, bucket: str, prefix: str) -> list[str]:
+    """Upload every file under `folder` to `prefix/<relative path>`; returns the keys."""
+    keys = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        key = f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}"
+        upload_file(path, bucket, key)
+        keys.append(key)
+    return keys
+
+
+def download(bucket: str, key: str, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    s3().download_file(bucket, key, str(path))
+    return path
+
+
+def put_json(bucket: str, key: str, document: Any) -> None:
+    s3().put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(document, indent=2, default=str).encode(),
+        ContentType="application/json",
+    )
+
+
+def get_json(bucket: str, key: str) -> Any:
+    return json.loads(s3().get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -1,0 +1,105 @@
+"""`analyse_scenes`: one decode pass, shot detection, scene records, then every output file."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from functions.core.ffmpeg import ProgressCallback
+from functions.core.models import SourceInfo
+from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries
+from functions.core.scenes.decode import analysis_size, decode
+from functions.core.scenes.features import FrameAnalyser
+from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
+from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcome, TimedWord, VideoSummary
+from functions.core.scenes.records import SceneWithKeyframe, build_scenes
+from functions.core.scenes.timecode import Rate
+from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
+
+OUTPUT_FILES = {
+    "scenes": "scenes.json",
+    "contact_sheet": "contact_sheet.jpg",
+    "edl": "scenes.edl",
+    "otio": "scenes.otio",
+    "fcpxml": "scenes.fcpxml",
+}
+
+
+def analyse_scenes(
+    video_path: Path,
+    source: SourceInfo,
+    out_dir: Path,
+    *,
+    words: Sequence[TimedWord] | None = None,
+    on_progress: ProgressCallback | None = None,
+    media_name: str | None = None,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+) -> ScenesOutcome:
+    """Split `video_path` into scenes and write scenes.json, thumbs/, the contact sheet and editor exports.
+
+    `words` (anything with .start/.end seconds) adds each scene's speech share. `media_name` is how the
+    exports name the source (default: the file name). Input without video is skipped, not an error;
+    a file ffmpeg cannot decode raises MediaError.
+    """
+    if not source.has_video:
+        return _skip("the input has no video stream (audio-only), so there are no scenes to detect")
+    fps = source.fps if source.fps > 0 else 25.0
+    frames = FrameAnalyser(window=max(3, round(settings.gradual_window_seconds * fps)) + 1)
+    sampler = KeyframeSampler(candidate_stride(fps, source.duration))
+
+    def on_frame(frame: np.ndarray) -> None:
+        frames.push(frame)
+        sampler.push(frame)
+
+    size = analysis_size(source)
+    report = (lambda f: on_progress(0.9 * f)) if on_progress else None
+    decoded = decode(video_path, size, on_frame, with_audio=source.has_audio,
+                     expected_frames=round(source.duration * fps), on_progress=report)
+    series = frames.finish()
+    if len(series) == 0:
+        return _skip("the video stream has no decodable frames")
+
+    if source.vfr or source.fps <= 0:
+        fps = _measured_fps(decoded.timestamps, fps)
+    rate = Rate.from_fps(fps)
+    boundaries = detect_boundaries(series, fps, settings)
+    built = build_scenes(boundaries, series, decoded.timestamps, rate, sampler, decoded.loudness, words)
+    scenes = [b.scene for b in built]
+    doc = ScenesDocument(
+        video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
+                           width=source.width or size[0], height=source.height or size[1],
+                           media_name=media_name or video_path.name),
+        scenes=scenes,
+    )
+    _write_outputs(doc, built, out_dir, aspect=size[0] / size[1])
+    if on_progress:
+        on_progress(1.0)
+    cuts = sum(b.kind == "cut" for b in boundaries)
+    note = (f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''} in {len(series)} frames "
+            f"({cuts} cuts, {len(boundaries) - cuts} gradual transitions)")
+    return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note)
+
+
+def _skip(reason: str) -> ScenesOutcome:
+    return ScenesOutcome(skipped=SceneSkip(reason=reason), note=f"scenes skipped: {reason}")
+
+
+def _measured_fps(timestamps: np.ndarray, fallback: float) -> float:
+    if len(timestamps) < 2 or timestamps[-1] <= timestamps[0]:
+        return fallback
+    return (len(timestamps) - 1) / float(timestamps[-1] - timestamps[0])
+
+
+def _write_outputs(doc: ScenesDocument, built: list[SceneWithKeyframe], out_dir: Path, aspect: float) -> None:
+    thumbs = out_dir / "thumbs"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    for item in built:
+        if item.keyframe is not None:
+            (out_dir / item.scene.thumbnail).write_bytes(item.keyframe.jpeg)
+    keyframes = [item.keyframe.image() if item.keyframe else None for item in built]
+    (out_dir / OUTPUT_FILES["contact_sheet"]).write_bytes(contact_sheet_jpeg(doc.scenes, keyframes, aspect))
+    (out_dir / OUTPUT_FILES["scenes"]).write_text(scenes_json_text(doc))
+    (out_dir / OUTPUT_FILES["edl"]).write_text(edl_text(doc))
+    (out_dir / OUTPUT_FILES["otio"]).write_text(otio_text(doc))
+    (out_dir / OUTPUT_FILES["fcpxml"]).write_text(fcpxml_text(doc))

@@ -1,0 +1,153 @@
+"""The single ffmpeg pass: small BGR frames piped to Python, exact frame times, and momentary loudness.
+
+One process demuxes the file once. Its first output is raw video scaled to the analysis size
+(ffmpeg autorotates, and scaling to the display size applies the sample aspect ratio). Frame
+times come from ffmpeg's per-frame encoder stats with `-fps_mode passthrough`, so variable frame
+rate and start-time offsets survive. Its second output runs `ebur128` on the audio and writes
+each 100 ms block's momentary loudness with `ametadata`.
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from functions.core.ffmpeg import MediaError, ProgressCallback, ffmpeg_exe
+from functions.core.models import SourceInfo
+
+ANALYSIS_LONG_SIDE = 320
+_FRAME_TIMES = "frames.txt"
+_LOUDNESS = "loudness.txt"
+LOUDNESS_BLOCK = 0.1  # ebur128 metadata frames are 100 ms long
+
+
+@dataclass(frozen=True)
+class LoudnessTrack:
+    """Momentary loudness (LUFS, 400 ms window) at the centre time of each window."""
+
+    times: np.ndarray
+    momentary: np.ndarray
+
+
+@dataclass(frozen=True)
+class Decoded:
+    timestamps: np.ndarray  # seconds, one per frame handed to on_frame
+    loudness: LoudnessTrack | None
+
+
+def analysis_size(source: SourceInfo, long_side: int = ANALYSIS_LONG_SIDE) -> tuple[int, int]:
+    """Even (width, height) with the source's display aspect and `long_side` pixels on its longer side."""
+    w, h = source.width, source.height
+    if w <= 0 or h <= 0:
+        w, h = _display_size_guess(source)
+    scale = min(1.0, long_side / max(w, h))
+    return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
+
+
+def _display_size_guess(source: SourceInfo) -> tuple[int, int]:
+    if source.coded_width and source.coded_height:
+        w = source.coded_width * (source.sample_aspect or 1.0)
+        h = float(source.coded_height)
+        return (round(h), round(w)) if source.rotation % 180 else (round(w), round(h))
+    return 16 * 20, 9 * 20  # unknown: 16:9 is the least surprising guess
+
+
+def decode(
+    video_path: Path,
+    size: tuple[int, int],
+    on_frame: Callable[[np.ndarray], None],
+    *,
+    with_audio: bool,
+    expected_frames: int = 0,
+    on_progress: ProgressCallback | None = None,
+) -> Decoded:
+    """Decode `video_path` once, calling `on_frame` with each (h, w, 3) uint8 BGR frame in display order.
+
+    The array passed to `on_frame` is only valid during the call; copy what you keep.
+    """
+    width, height = size
+    frame_bytes = width * height * 3
+    with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video_path.resolve()),
+            "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
+            "-vf", f"scale={width}:{height}:flags=area,setsar=1", "-pix_fmt", "bgr24", "-f", "rawvideo",
+            "-stats_enc_pre", _FRAME_TIMES, "-stats_enc_pre_fmt", "{pts} {tb}", "pipe:1",
+        ]
+        if with_audio:
+            cmd += ["-map", "0:a:0", "-af", f"ebur128=metadata=1,ametadata=mode=print:file={_LOUDNESS}",
+                    "-f", "null", "-"]
+        with open(Path(tmp) / "stderr.txt", "w+b") as err:
+            proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=err)
+            assert proc.stdout is not None
+            count = 0
+            try:
+                while True:
+                    buf = proc.stdout.read(frame_bytes)
+                    if len(buf) < frame_bytes:
+                        break
+                    on_frame(np.frombuffer(buf, np.uint8).reshape(height, width, 3))
+                    count += 1
+                    if on_progress and expected_frames and count % 50 == 0:
+                        on_progress(min(1.0, count / expected_frames))
+            finally:
+                proc.stdout.close()
+                returncode = proc.wait()
+            if returncode != 0:
+                err.seek(0)
+                tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+                raise MediaError(f"scene decode failed: {' | '.join(tail) or f'exit code {returncode}'}")
+        timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count)
+        loudness = _read_loudness(Path(tmp) / _LOUDNESS) if with_audio else None
+    return Decoded(timestamps, loudness)
+
+
+def _read_frame_times(path: Path, count: int) -> np.ndarray:
+    times: list[float] = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            pts, _, tb = line.partition(" ")
+            try:
+                times.append(float(int(pts) * Fraction(tb)))
+            except (ValueError, ZeroDivisionError):
+                times.append(float("nan"))
+    out = np.full(count, np.nan)
+    out[: min(count, len(times))] = times[:count]
+    return _fill_missing_times(out)
+
+
+def _fill_missing_times(t: np.ndarray) -> np.ndarray:
+    """Frames without a usable pts get a time on the line through the others (or 25 fps spacing)."""
+    ok = np.isfinite(t)
+    if ok.all():
+        return t
+    idx = np.arange(t.size)
+    if ok.sum() >= 2:
+        slope, intercept = np.polyfit(idx[ok], t[ok], 1)
+    else:
+        slope, intercept = 1 / 25, (t[ok][0] - idx[ok][0] / 25) if ok.any() else 0.0
+    filled = t.copy()
+    filled[~ok] = slope * idx[~ok] + intercept
+    return filled
+
+
+def _read_loudness(path: Path) -> LoudnessTrack | None:
+    if not path.exists():
+        return None
+    times: list[float] = []
+    values: list[float] = []
+    t = None
+    for line in path.read_text().splitlines():
+        if line.startswith("frame:"):
+            t = float(line.rsplit("pts_time:", 1)[1])
+        elif line.startswith("lavfi.r128.M=") and t is not None:
+            times.append(t + LOUDNESS_BLOCK - 0.2)  # the 400 ms window ends with this block
+            values.append(float(line.split("=", 1)[1]))
+    if not times:
+        return None
+    return LoudnessTrack(np.asarray(times), np.asarray(values))

@@ -1,0 +1,121 @@
+"""Per-frame measurements, computed while frames stream in from the decoder.
+
+`FrameAnalyser.push` sees each frame once and keeps only small per-frame numbers (plus a short
+ring buffer of 16x9 colour layouts), so memory grows by a few dozen bytes per frame whatever
+the resolution. `FrameAnalyser.finish` returns the series the shot detector and the scene
+features read.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from functions.core.scenes.colours import HIST_BINS, HIST_RANGES, PALETTE_SIZE, bin_to_palette
+
+SMALL_SIZE = (160, 90)  # (w, h) frame on which statistics are measured
+LAYOUT_SIZE = (16, 9)  # block-mean grid compared across frames
+
+
+@dataclass(frozen=True)
+class FrameSeries:
+    """One value (or row) per decoded frame. Distances are on 0..1.
+
+    - `layout_distance[i]`: mean absolute difference of the 16x9 colour layouts of frames i-1 and i.
+    - `hist_distance[i]`: half the L1 distance between the HSV histograms of frames i-1 and i.
+    - `wide_hist_distance[i]`: histogram distance between frames i-k and i+k (k = `window`), NaN
+      near the ends: whether the picture before and after a slow change really differs.
+    - `flash_distance[i]`: layout distance between frames i-1 and i+2, to tell a flash from a cut.
+    """
+
+    brightness: np.ndarray
+    contrast: np.ndarray
+    colourfulness: np.ndarray
+    motion: np.ndarray
+    palette: np.ndarray  # (n, PALETTE_SIZE) share of pixels per named colour
+    layout_distance: np.ndarray
+    hist_distance: np.ndarray
+    wide_hist_distance: np.ndarray
+    flash_distance: np.ndarray
+    window: int
+
+    def __len__(self) -> int:
+        return len(self.brightness)
+
+
+class FrameAnalyser:
+    """Streams frames in; `finish()` gives the FrameSeries."""
+
+    def __init__(self, window: int) -> None:
+        self.window = max(1, window)
+        self._scalars: list[tuple[float, float, float, float, float, float]] = []
+        self._palettes: list[np.ndarray] = []
+        self._layouts: deque[np.ndarray] = deque(maxlen=4)
+        self._hists: deque[np.ndarray] = deque(maxlen=2 * self.window + 1)
+        self._wide: dict[int, float] = {}
+        self._flash: dict[int, float] = {}
+        self._prev_gray: np.ndarray | None = None
+        self._prev_hist: np.ndarray | None = None
+        self._to_palette = bin_to_palette()
+
+    def push(self, frame_bgr: np.ndarray) -> None:
+        small = cv2.resize(frame_bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+        mean, std = cv2.meanStdDev(gray)
+        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), HIST_RANGES).ravel()
+        hist /= max(1.0, float(hist.sum()))
+        layout = cv2.resize(small, LAYOUT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+        if self._prev_gray is None:
+            motion = layout_distance = hist_distance = 0.0
+        else:
+            motion = float(cv2.norm(gray, self._prev_gray, cv2.NORM_L1)) / gray.size / 255
+            layout_distance = _distance(layout, self._layouts[-1])
+            hist_distance = 0.5 * float(np.abs(hist - self._prev_hist).sum())
+        self._scalars.append((float(mean[0, 0]) / 255, float(std[0, 0]) / 255, colourfulness(small),
+                              motion, layout_distance, hist_distance))
+        self._palettes.append(np.bincount(self._to_palette, weights=hist, minlength=PALETTE_SIZE))
+        self._layouts.append(layout)
+        self._hists.append(hist)
+        self._prev_gray, self._prev_hist = gray, hist
+        self._update_windows()
+
+    def _update_windows(self) -> None:
+        n = len(self._scalars)  # frames seen; the newest is n - 1
+        buf = self._layouts
+        if n >= 4:  # flash check for the frame 2 back: compare its predecessor with the newest
+            self._flash[n - 3] = _distance(buf[-4], buf[-1])
+        k = self.window
+        if n >= 2 * k + 1:
+            self._wide[n - 1 - k] = 0.5 * float(np.abs(self._hists[0] - self._hists[-1]).sum())
+
+    def finish(self) -> FrameSeries:
+        n = len(self._scalars)
+        s = np.asarray(self._scalars, dtype=np.float64).reshape(n, 6)
+        wide = np.full(n, np.nan)
+        for i, d in self._wide.items():
+            wide[i] = d
+        flash = np.full(n, np.nan)
+        for i, d in self._flash.items():
+            flash[i] = d
+        palette = np.asarray(self._palettes, dtype=np.float32).reshape(n, PALETTE_SIZE)
+        return FrameSeries(
+            brightness=s[:, 0], contrast=s[:, 1], colourfulness=s[:, 2], motion=s[:, 3], palette=palette,
+            layout_distance=s[:, 4], hist_distance=s[:, 5], wide_hist_distance=wide,
+            flash_distance=flash, window=self.window,
+        )
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size / 255
+
+
+def colourfulness(bgr: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness M: 0 for grey, about 100+ for extremely colourful."""
+    b, g, r = (c.astype(np.float32) for c in cv2.split(bgr))
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))

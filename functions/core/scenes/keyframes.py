@@ -1,0 +1,53 @@
+"""Keyframe candidates: every few frames a JPEG of the analysis-size frame is kept in memory.
+
+Scene boundaries are only known after the whole pass, so the sampler keeps small JPEGs at a
+fixed stride; afterwards each scene picks its thumbnail (and the frames it runs face detection
+on) from the candidates inside it. A long video widens the stride so memory stays bounded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+JPEG_QUALITY = 85
+MAX_CANDIDATES = 4000  # about 40 MB of JPEGs at 320 px
+
+
+@dataclass(frozen=True)
+class Candidate:
+    frame: int
+    jpeg: bytes
+
+    def image(self) -> np.ndarray:
+        return cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
+
+
+def candidate_stride(fps: float, duration: float, every_seconds: float = 0.25) -> int:
+    """Frames between candidates: every `every_seconds`, widened so a long video stays under the cap."""
+    seconds = max(every_seconds, duration / MAX_CANDIDATES)
+    return max(1, round(seconds * (fps or 25)))
+
+
+class KeyframeSampler:
+    def __init__(self, stride: int) -> None:
+        self.stride = stride
+        self.candidates: list[Candidate] = []
+        self._seen = 0
+
+    def push(self, frame_bgr: np.ndarray) -> None:
+        index = self._seen
+        self._seen += 1
+        if index % self.stride == 0:
+            ok, buf = cv2.imencode(".jpg", frame_bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if ok:
+                self.candidates.append(Candidate(index, buf.tobytes()))
+
+    def within(self, first: int, end: int) -> list[Candidate]:
+        """Candidates whose frame is in [first, end); if none, the one nearest the middle."""
+        inside = [c for c in self.candidates if first <= c.frame < end]
+        if inside or not self.candidates:
+            return inside
+        middle = (first + end) / 2
+        return [min(self.candidates, key=lambda c: abs(c.frame - middle))]

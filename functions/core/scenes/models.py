@@ -1,0 +1,103 @@
+"""The scene records that leave this package: scenes.json, DynamoDB items and the stage result."""
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ShotSize = Literal["close-up", "medium", "wide"]
+TransitionKind = Literal["start", "cut", "dissolve"]
+
+
+class TimedWord(Protocol):
+    """Anything with start/end seconds, e.g. a transcript word from the captions stage."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class ColourShare(_Model):
+    name: str
+    share: float = Field(ge=0, le=1, description="Fraction of the scene's pixels nearest this named colour")
+
+
+class Faces(_Model):
+    count: int = Field(0, ge=0, description="Most faces seen at once on a sampled frame")
+    largest_share: float = Field(0.0, ge=0, le=1, description="Largest face box area / frame area")
+    shot_size: ShotSize | None = Field(None, description="From largest_share; None when no face was seen")
+
+
+class SceneFeatures(_Model):
+    """Measurements of one scene. Image values are on 0..1 unless stated."""
+
+    brightness: float = Field(description="Mean luma")
+    contrast: float = Field(description="Mean per-frame luma standard deviation")
+    colourfulness: float = Field(description="Hasler-Süsstrunk M (0 = grey, >100 = extremely colourful)")
+    dominant_colours: list[ColourShare] = Field(default_factory=list)
+    motion: float = Field(description="Mean absolute luma change between consecutive frames")
+    faces: Faces = Field(default_factory=Faces)
+    loudness_lufs: float | None = Field(None, description="Energy mean of momentary loudness; None without audio")
+    silence_share: float | None = Field(None, description="Fraction of the scene below the silence level")
+    speech_share: float | None = Field(None, description="Fraction covered by transcript words; None without")
+
+
+class Scene(_Model):
+    """One shot. Frames count decoded frames; `end_frame` and `end`/`end_timecode` are exclusive."""
+
+    index: int = Field(ge=1)
+    start: float = Field(description="Seconds from the start of the media")
+    end: float
+    duration: float
+    start_frame: int
+    end_frame: int
+    start_timecode: str = Field(description="HH:MM:SS:FF, non-drop, at the nominal frame rate")
+    end_timecode: str
+    transition_in: TransitionKind = "cut"
+    thumbnail: str = Field(description="Keyframe JPEG, relative to scenes.json")
+    keyframe_time: float
+    features: SceneFeatures
+    tags: list[str] = Field(default_factory=list)
+
+
+class VideoSummary(_Model):
+    """The timeline the scenes refer to (exports use the same frame rate)."""
+
+    fps: float
+    frames: int
+    duration: float
+    width: int
+    height: int
+    media_name: str
+
+
+class ScenesDocument(_Model):
+    """The content of scenes.json."""
+
+    version: Literal[1] = 1
+    video: VideoSummary
+    scenes: list[Scene]
+
+
+class SceneSkip(_Model):
+    """Why there is nothing to analyse (e.g. the input has no video). Not an error."""
+
+    reason: str
+
+
+OUTPUT_NAMES = ("scenes", "contact_sheet", "edl", "otio", "fcpxml")
+
+
+class ScenesOutcome(_Model):
+    """What `analyse_scenes` hands the Lambda handler."""
+
+    outputs: dict[str, str] = Field(default_factory=dict, description="Manifest name -> path relative to out_dir")
+    scenes: list[Scene] = Field(default_factory=list)
+    note: str | None = None
+    skipped: SceneSkip | None = None

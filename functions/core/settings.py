@@ -1,0 +1,37 @@
+"""Function configuration, read from the environment the stack (or the local runtime) sets."""
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel
+
+from functions.core.ladder import DEFAULT_CHUNK_SECONDS
+
+
+class Settings(BaseModel):
+    table_name: str
+    output_bucket: str
+    state_machine_arn: str | None = None
+    idempotency_table: str | None = None
+    chunk_seconds: float = DEFAULT_CHUNK_SECONDS
+    max_source_bytes: int = 100 * 1024**3
+    max_duration_seconds: float = 12 * 3600
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ
+        return cls(
+            table_name=env["TABLE_NAME"],
+            output_bucket=env["OUTPUT_BUCKET"],
+            state_machine_arn=env.get("STATE_MACHINE_ARN"),
+            idempotency_table=env.get("IDEMPOTENCY_TABLE"),
+            chunk_seconds=float(env.get("CHUNK_SECONDS", DEFAULT_CHUNK_SECONDS)),
+            max_source_bytes=int(env.get("MAX_SOURCE_BYTES", cls.model_fields["max_source_bytes"].default)),
+            max_duration_seconds=float(
+                env.get("MAX_DURATION_SECONDS", cls.model_fields["max_duration_seconds"].default)
+            ),
+        )
+
+
+def asset_prefix(asset_id: str) -> str:
+    return f"assets/{asset_id}"

@@ -1,0 +1,247 @@
+"""HLS ladder encoding: one ffmpeg graph per chunk, then joining chunk playlists into the ladder.
+
+A chunk's graph decodes the source once, splits it to every rung (and the proxy), and writes
+MPEG-TS segments whose timestamps continue from the chunk's start, so joined playlists play as
+one continuous stream.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import ffmpeg
+
+from functions.core.ffmpeg import ProgressCallback, run_ffmpeg
+from functions.core.models import Chunk, Rendition, RungStats, SourceInfo, TranscodePlan
+
+H264_CODEC = "avc1.64002a"  # High profile, level 4.2 (set explicitly below)
+AAC_CODEC = "mp4a.40.2"
+PROXY_SHORT_SIDE = 540
+PROXY_CRF = 26
+MAX_OUTPUT_FPS = 60.0
+_EXTINF = re.compile(r"#EXTINF:([\d.]+)")
+
+
+@dataclass(frozen=True)
+class Segment:
+    uri: str
+    duration: float
+    size: int = 0
+
+
+def rung_stats(segments: list[Segment]) -> RungStats:
+    return RungStats(
+        bytes=sum(s.size for s in segments),
+        seconds=round(sum(s.duration for s in segments), 6),
+        peak_bps=max((s.size * 8 / s.duration for s in segments if s.duration > 0), default=0.0),
+    )
+
+
+def chunk_prefix(chunk: Chunk) -> str:
+    return f"c{chunk.index:04d}"
+
+
+def encode_chunk_args(
+    source: str,
+    info: SourceInfo,
+    plan: TranscodePlan,
+    chunk: Chunk,
+    out_dir: Path,
+) -> list[str]:
+    """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part."""
+    single = len(plan.chunks) == 1
+    seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
+    src = ffmpeg.input(source, **seek)
+    hls_dir = out_dir / "hls"
+    streams: list = []
+    var_map: list[str] = []
+    codec_args: dict[str, object] = {}
+    video_count = audio_count = 0
+    fps = _output_fps(info)
+    if info.has_video:
+        split = src.video.filter_multi_output("split", len(plan.renditions) + 1)
+    for i, rung in enumerate(plan.renditions):
+        entry = []
+        if info.has_video:
+            streams.append(_scaled(split[i], rung.width, rung.height))
+            codec_args |= {
+                f"b:v:{video_count}": f"{rung.video_kbps}k",
+                f"maxrate:v:{video_count}": f"{int(rung.video_kbps * 1.1)}k",
+                f"bufsize:v:{video_count}": f"{rung.video_kbps * 2}k",
+            }
+            entry.append(f"v:{video_count}")
+            video_count += 1
+        if info.has_audio:
+            streams.append(src.audio)
+            codec_args[f"b:a:{audio_count}"] = f"{rung.audio_kbps}k"
+            entry.append(f"a:{audio_count}")
+            audio_count += 1
+        var_map.append(",".join(entry + [f"name:{rung.name}"]))
+        (hls_dir / rung.name).mkdir(parents=True, exist_ok=True)
+
+    gop = max(1, round(fps * plan.segment_seconds)) if fps else None
+    hls = ffmpeg.output(
+        *streams,
+        str(hls_dir / "%v" / f"{chunk_prefix(chunk)}.m3u8"),
+        format="hls",
+        hls_time=plan.segment_seconds,
+        hls_playlist_type="vod",
+        hls_list_size=0,
+        hls_flags="independent_segments",
+        hls_segment_filename=str(hls_dir / "%v" / f"{chunk_prefix(chunk)}-%05d.ts"),
+        var_stream_map=" ".join(var_map),
+        output_ts_offset=0 if single else chunk.start,
+        **_video_args(fps, gop, plan.segment_seconds) if info.has_video else {},
+        **_audio_args() if info.has_audio else {},
+        **codec_args,
+    )
+    proxy_streams = []
+    proxy_path = out_dir / "proxy" / f"{chunk_prefix(chunk)}.{'mp4' if info.has_video else 'm4a'}"
+    proxy_path.parent.mkdir(parents=True, exist_ok=True)
+    proxy_args: dict[str, object] = {"movflags": "+faststart"}
+    if info.has_video:
+        width, height = proxy_size(info)
+        proxy_streams.append(_scaled(split[len(plan.renditions)], width, height))
+        proxy_args |= {"c:v": "libx264", "preset": "veryfast", "crf": PROXY_CRF, "pix_fmt": "yuv420p", "r": fps}
+    if info.has_audio:
+        proxy_streams.append(src.audio)
+        proxy_args |= {"c:a": "aac", "b:a": "96k", "ac": 2}
+    proxy = ffmpeg.output(*proxy_streams, str(proxy_path), **proxy_args)
+    return ffmpeg.merge_outputs(hls, proxy).get_args()
+
+
+def encode_chunk(
+    source: str,
+    info: SourceInfo,
+    plan: TranscodePlan,
+    chunk: Chunk,
+    out_dir: Path,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, list[Segment]]:
+    """Encode one chunk; returns each rung's segments in order (URIs relative to the rung folder)."""
+    run_ffmpeg(
+        encode_chunk_args(source, info, plan, chunk, out_dir),
+        duration=chunk.duration,
+        on_progress=on_progress,
+        what=f"Encoding chunk {chunk.index}",
+    )
+    return {
+        rung.name: read_media_playlist(out_dir / "hls" / rung.name / f"{chunk_prefix(chunk)}.m3u8")
+        for rung in plan.renditions
+    }
+
+
+def read_media_playlist(path: Path) -> list[Segment]:
+    """Segments of a local playlist, with their file sizes."""
+    return [
+        Segment(s.uri, s.duration, (path.parent / s.uri).stat().st_size)
+        for s in parse_media_playlist(path.read_text())
+    ]
+
+
+def parse_media_playlist(text: str) -> list[Segment]:
+    segments, duration = [], None
+    for line in text.splitlines():
+        match = _EXTINF.match(line)
+        if match:
+            duration = float(match.group(1))
+        elif line and not line.startswith("#") and duration is not None:
+            segments.append(Segment(uri=line, duration=duration))
+            duration = None
+    return segments
+
+
+def join_rung_stats(parts: list[RungStats]) -> RungStats:
+    return RungStats(
+        bytes=sum(p.bytes for p in parts),
+        seconds=round(sum(p.seconds for p in parts), 6),
+        peak_bps=max(p.peak_bps for p in parts),
+    )
+
+
+def media_playlist(segments: list[Segment]) -> str:
+    target = max((math.ceil(s.duration) for s in segments), default=1)
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+        "#EXT-X-PLAYLIST-TYPE:VOD",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    for segment in segments:
+        lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]]) -> str:
+    """Master playlist, rungs highest first, with measured peak and average bandwidth."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    codecs = ",".join(c for c, present in ((H264_CODEC, info.has_video), (AAC_CODEC, info.has_audio)) if present)
+    for rung, stats in sorted(ladder, key=lambda item: -item[0].height):
+        average = stats.bytes * 8 / (stats.seconds or 1.0)
+        attrs = [f"BANDWIDTH={int(max(stats.peak_bps, average))}", f"AVERAGE-BANDWIDTH={int(average)}", f'CODECS="{codecs}"']
+        if info.has_video:
+            attrs += [f"RESOLUTION={rung.width}x{rung.height}", f"FRAME-RATE={_output_fps(info):.3f}"]
+        lines += [f"#EXT-X-STREAM-INF:{','.join(attrs)}", f"{rung.name}/index.m3u8"]
+    return "\n".join(lines) + "\n"
+
+
+def concat_args(parts: list[Path], list_file: Path, output: Path) -> list[str]:
+    list_file.write_text("".join(f"file '{p.as_posix()}'\n" for p in parts))
+    return ["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", "-movflags", "+faststart", str(output)]
+
+
+def poster_args(proxy: Path, info: SourceInfo, output: Path) -> list[str]:
+    """A representative frame near 10% in (ffmpeg's `thumbnail` picks the least unusual of 50),
+    or, for audio, the waveform."""
+    if info.has_video:
+        at = min(info.duration * 0.1, max(0.0, info.duration - 2.0))
+        return ["-ss", f"{at:.3f}", "-i", str(proxy), "-vf", "thumbnail=50", "-frames:v", "1", "-q:v", "3", str(output)]
+    return [
+        "-i", str(proxy),
+        "-filter_complex", "aformat=channel_layouts=mono,showwavespic=s=1280x360:colors=0x4fc3f7",
+        "-frames:v", "1", "-q:v", "3", str(output),
+    ]
+
+
+def proxy_size(info: SourceInfo) -> tuple[int, int]:
+    short = min(PROXY_SHORT_SIDE, min(info.width, info.height))
+    scale = short / min(info.width, info.height)
+    return _even(info.width * scale), _even(info.height * scale)
+
+
+def _scaled(stream, width: int, height: int):
+    # Scaling to the display size (and SAR 1) is what applies an anamorphic source's SAR;
+    # ffmpeg has already applied the rotation (autorotate is on by default).
+    return stream.filter("scale", width, height).filter("setsar", 1).filter("format", "yuv420p")
+
+
+def _video_args(fps: float, gop: int | None, segment_seconds: float) -> dict[str, object]:
+    args: dict[str, object] = {
+        "c:v": "libx264",
+        "preset": "veryfast",
+        "profile:v": "high",
+        "level:v": "4.2",
+        "sc_threshold": 0,
+        "force_key_frames": f"expr:gte(t,n_forced*{segment_seconds})",
+        "r": fps,
+    }
+    if gop:
+        args |= {"g": gop, "keyint_min": gop}
+    return args
+
+
+def _audio_args() -> dict[str, object]:
+    return {"c:a": "aac", "ar": 48000, "ac": 2}
+
+
+def _output_fps(info: SourceInfo) -> float:
+    return round(min(info.fps or 25.0, MAX_OUTPUT_FPS), 3)
+
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)

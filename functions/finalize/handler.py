@@ -1,0 +1,52 @@
+"""Finalize: write manifest.json, settle the Job record, announce the outcome on EventBridge."""
+import json
+import time
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.manifest import build_manifest, failure_reason
+from functions.core.models import FinalizeInput
+from functions.core.observability import logger, tracer
+from functions.core.repository import Repository, now_iso
+from functions.core.s3io import put_json
+from functions.core.settings import Settings, asset_prefix
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    run = FinalizeInput.model_validate(event)
+    logger.append_keys(job_id=run.job_id, asset_id=run.asset_id)
+    settings = Settings.from_env()
+    repo = Repository(settings.table_name)
+    job = repo.get_job(run.job_id) or {}
+
+    manifest = build_manifest(run, job.get("created_at", now_iso()), time.monotonic() - started)
+    manifest_key = f"{asset_prefix(run.asset_id)}/manifest.json"
+    put_json(settings.output_bucket, manifest_key, manifest.model_dump(mode="json"))
+    reason = failure_reason(manifest)
+    repo.update_job(
+        run.job_id,
+        manifest.status,
+        stages=manifest.model_dump(mode="json")["stages"],
+        outputs=manifest.outputs,
+        manifest_key=manifest_key,
+        error=reason,
+        finished_at=now_iso(),
+    )
+    boto3.client("events").put_events(
+        Entries=[
+            {
+                "Source": "reelflow",
+                "DetailType": f"Job {manifest.status.value.capitalize()}",
+                "Detail": json.dumps(
+                    {"job_id": run.job_id, "asset_id": run.asset_id, "status": manifest.status.value,
+                     "manifest_key": manifest_key, "error": reason}
+                ),
+            }
+        ]
+    )
+    logger.info("Finalized", extra={"status": manifest.status.value, "error": reason})
+    return {"status": manifest.status.value, "reason": reason or "", "manifest_key": manifest_key}

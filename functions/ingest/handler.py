@@ -1,0 +1,53 @@
+"""Ingest: S3 "Object Created" events (EventBridge -> SQS) become jobs, once per upload version."""
+import os
+from dataclasses import asdict
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.ingest import job_for, resolve_upload, start_job
+from functions.core.models import ObjectRef
+from functions.core.observability import logger, tracer
+from functions.core.repository import Repository
+from functions.core.settings import Settings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id, etag]", expires_after_seconds=7 * 86400)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
+
+
+@idempotent_function(data_keyword_argument="source", config=idempotency, persistence_store=persistence)
+def ingest_upload(source: ObjectRef) -> dict:
+    settings = Settings.from_env()
+    started = start_job(
+        job_for(source), repo=Repository(settings.table_name), state_machine_arn=settings.state_machine_arn or ""
+    )
+    logger.info("Job started", extra=asdict(started))
+    return asdict(started)
+
+
+def record_handler(record: SQSRecord) -> None:
+    event = S3EventNotificationEventBridgeModel.model_validate_json(record.body)
+    detail = event.detail
+    if detail.object.key.endswith("/"):
+        logger.info("Ignoring a folder placeholder", extra={"key": detail.object.key})
+        return
+    source = resolve_upload(detail.bucket.name, detail.object.key, detail.object.version_id)
+    if source is None:
+        logger.warning("The uploaded object no longer exists", extra={"key": detail.object.key})
+        return
+    ingest_upload(source=source)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    idempotency.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

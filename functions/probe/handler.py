@@ -1,0 +1,40 @@
+"""Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
+import time
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.ffmpeg import MediaError
+from functions.core.ladder import plan_transcode
+from functions.core.models import JobInput, JobStatus, ProbeResult
+from functions.core.observability import logger, tracer
+from functions.core.probe import probe_media
+from functions.core.repository import Repository, now_iso
+from functions.core.s3io import source_url
+from functions.core.settings import Settings
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    job = JobInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+    settings = Settings.from_env()
+    repo = Repository(settings.table_name)
+    repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
+
+    if (job.source.size or 0) > settings.max_source_bytes:
+        raise MediaError(
+            f"The file is {job.source.size / 1024**3:.1f} GiB; the limit is "
+            f"{settings.max_source_bytes / 1024**3:.0f} GiB (MAX_SOURCE_BYTES)."
+        )
+    info = probe_media(source_url(job.source), size=job.source.size)
+    if info.duration > settings.max_duration_seconds:
+        raise MediaError(
+            f"The footage is {info.duration / 3600:.1f} h long; the limit is "
+            f"{settings.max_duration_seconds / 3600:.1f} h (MAX_DURATION_SECONDS)."
+        )
+    plan = plan_transcode(info, job.options.renditions, settings.chunk_seconds)
+    repo.record_source(job.asset_id, info)
+    logger.info("Probed", extra={"source": info.model_dump(), "chunks": len(plan.chunks)})
+    return ProbeResult(source=info, plan=plan, seconds=round(time.monotonic() - started, 3)).model_dump()

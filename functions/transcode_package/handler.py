@@ -1,0 +1,79 @@
+"""PackageHls: join the chunks' playlists into the ladder and master playlist; join the proxy; grab a poster."""
+import tempfile
+import time
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.ffmpeg import run_ffmpeg
+from functions.core.models import PackageInput, StageResult, StageStatus
+from functions.core.observability import logger, tracer
+from functions.core.s3io import download, s3, upload_file
+from functions.core.settings import Settings, asset_prefix
+from functions.core.transcode import (
+    chunk_prefix,
+    concat_args,
+    join_rung_stats,
+    master_playlist,
+    media_playlist,
+    parse_media_playlist,
+    poster_args,
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    job = PackageInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+    bucket = Settings.from_env().output_bucket
+    prefix = asset_prefix(job.asset_id)
+    info, plan = job.probe.source, job.probe.plan
+    chunks = sorted(job.chunks, key=lambda c: c.index)
+
+    ladder = []
+    for rung in plan.renditions:
+        segments = []
+        for chunk in plan.chunks:
+            key = f"{prefix}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8"
+            segments += parse_media_playlist(s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+            s3().delete_object(Bucket=bucket, Key=key)
+        s3().put_object(
+            Bucket=bucket,
+            Key=f"{prefix}/hls/{rung.name}/index.m3u8",
+            Body=media_playlist(segments).encode(),
+            ContentType="application/vnd.apple.mpegurl",
+        )
+        ladder.append((rung, join_rung_stats([c.rungs[rung.name] for c in chunks])))
+    s3().put_object(
+        Bucket=bucket,
+        Key=f"{prefix}/hls/master.m3u8",
+        Body=master_playlist(info, ladder).encode(),
+        ContentType="application/vnd.apple.mpegurl",
+    )
+
+    with tempfile.TemporaryDirectory(prefix="package-") as tmp:
+        work = Path(tmp)
+        parts = [download(bucket, c.proxy_key, work / Path(c.proxy_key).name) for c in chunks]
+        proxy = work / f"proxy{parts[0].suffix}"
+        run_ffmpeg(concat_args(parts, work / "parts.txt", proxy), what="Joining the proxy")
+        poster = work / "poster.jpg"
+        run_ffmpeg(poster_args(proxy, info, poster), what="Grabbing the poster")
+        upload_file(proxy, bucket, f"{prefix}/{proxy.name}")
+        upload_file(poster, bucket, f"{prefix}/poster.jpg")
+    for chunk in chunks:
+        s3().delete_object(Bucket=bucket, Key=chunk.proxy_key)
+
+    package_seconds = time.monotonic() - started
+    return StageResult(
+        stage="transcode",
+        status=StageStatus.SUCCEEDED,
+        seconds=round(max(c.seconds for c in chunks) + package_seconds, 3),
+        outputs={"hls_master": "hls/master.m3u8", "proxy": proxy.name, "poster": "poster.jpg"},
+        details={
+            "renditions": [r.model_dump() for r in plan.renditions],
+            "chunks": len(chunks),
+            "encode_seconds_total": round(sum(c.seconds for c in chunks), 3),
+        },
+    ).model_dump()

@@ -1,0 +1,92 @@
+"""Buckets and tables: where sources, outputs, job records and idempotency records live."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+class Storage(Construct):
+    """Ingest, output and access-log buckets; the single job table; the idempotency table."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        secure = dict(
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
+            **secure,
+        )
+        # Versioned so a job is pinned to the exact upload it started from, and an
+        # overwrite by an editor never destroys the footage a running job reads.
+        self.ingest = s3.Bucket(
+            self,
+            "Ingest",
+            versioned=True,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="ingest/",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.PUT],
+                    allowed_origins=["*"],
+                    allowed_headers=["*"],
+                )
+            ],
+            **secure,
+        )
+        # Set on the L1 bucket instead of `event_bridge_enabled=True`, which adds a
+        # custom-resource Lambda only to flip this one switch.
+        self.ingest.node.default_child.add_property_override(  # type: ignore[union-attr]
+            "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled", True
+        )
+        self.output = s3.Bucket(
+            self,
+            "Output",
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="output/",
+            **secure,
+        )
+
+        self.table = ddb.TableV2(
+            self,
+            "Jobs",
+            partition_key=ddb.Attribute(name="pk", type=ddb.AttributeType.STRING),
+            sort_key=ddb.Attribute(name="sk", type=ddb.AttributeType.STRING),
+            billing=ddb.Billing.on_demand(),
+            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+            global_secondary_indexes=[
+                # Collections ordered by time: ASSETS, JOBS, and TAG#<tag> for scene search.
+                ddb.GlobalSecondaryIndexPropsV2(
+                    index_name="gsi1",
+                    partition_key=ddb.Attribute(name="gsi1pk", type=ddb.AttributeType.STRING),
+                    sort_key=ddb.Attribute(name="gsi1sk", type=ddb.AttributeType.STRING),
+                ),
+                # Jobs by status, newest first: JOBSTATUS#<status>.
+                ddb.GlobalSecondaryIndexPropsV2(
+                    index_name="gsi2",
+                    partition_key=ddb.Attribute(name="gsi2pk", type=ddb.AttributeType.STRING),
+                    sort_key=ddb.Attribute(name="gsi2sk", type=ddb.AttributeType.STRING),
+                ),
+            ],
+        )
+        self.idempotency = ddb.TableV2(
+            self,
+            "Idempotency",
+            partition_key=ddb.Attribute(name="id", type=ddb.AttributeType.STRING),
+            time_to_live_attribute="expiration",
+            billing=ddb.Billing.on_demand(),
+            point_in_time_recovery_specification=ddb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )

@@ -1,0 +1,173 @@
+"""`reelflow`: run the pipeline locally on moto, or invoke one function with a sample event."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reelflow.local.cloud import Invocation, LocalCloud
+from reelflow.local.template import REPO_ROOT, stack_template
+
+CACHE_DIR = Path(".reelflow")
+DEFAULT_OUT = Path("reelflow-out")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return args.command(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - users get the reason, not a traceback
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reelflow",
+        description="Reelflow media pipeline, running locally on moto: the stack's own template, "
+        "state machine and handlers, with no AWS account.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and keep the work folder")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="upload a media file and run the whole pipeline on it",
+        description="Upload PATH to the local ingest bucket; the upload event starts the job as it would in AWS. "
+        "Shows each stage as it runs, then copies the outputs to OUT/<asset_id>/.",
+    )
+    run.add_argument("path", type=Path, help="the media file to process")
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where outputs are copied (default: {DEFAULT_OUT})")
+    run.add_argument("--key", help="object key in the ingest bucket (default: the file name)")
+    run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
+    run.set_defaults(command=_run)
+
+    invoke = sub.add_parser(
+        "invoke",
+        help="run one function's handler with an event file, like `sam local invoke`",
+        description="Runs FUNCTION's handler (as named by the template) with its template environment, against "
+        "the local stack. Events under events/ are written for an empty stack: S3 references in them "
+        "are not uploaded for you.",
+    )
+    invoke.add_argument("function", help="function name: Ingest, Probe, TranscodeChunk, TranscodePackage, Finalize")
+    invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
+    invoke.set_defaults(command=_invoke)
+    return parser
+
+
+def _quiet_libraries() -> None:
+    # moto and werkzeug log every expected failure (404s on HEAD, conditional checks) loudly.
+    for name in ("moto", "werkzeug", "botocore", "urllib3"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _start_cloud(workdir: Path) -> LocalCloud:
+    print("Preparing the local stack (synthesized template, moto on 127.0.0.1)...", flush=True)
+    template = stack_template(CACHE_DIR if CACHE_DIR.parent.exists() else REPO_ROOT / CACHE_DIR)
+    return LocalCloud(template, workdir).start()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
+
+    source: Path = args.path
+    if not source.is_file():
+        print(f"error: {source} is not a file", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="reelflow-run-"))
+    started = time.monotonic()
+    cloud = _start_cloud(workdir)
+    cloud.listeners.append(_progress_printer(started))
+    try:
+        ref = upload_source(cloud, source, args.key)
+        job_id, asset_id = expected_job(ref)
+        print(f"Uploaded s3://{ref.bucket}/{ref.key} ({ref.size:,} bytes) -> job {job_id}", flush=True)
+        outcome = wait_for_job(cloud, job_id, asset_id, timeout=args.timeout)
+        out_dir = download_outputs(cloud, asset_id, args.out)
+    finally:
+        cloud.stop()
+        if not args.debug:
+            shutil.rmtree(workdir, ignore_errors=True)
+    _print_summary(outcome, out_dir, time.monotonic() - started)
+    return 0 if outcome.status in ("COMPLETED", "PARTIAL") else 1
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    event = json.loads(args.event.read_text())
+    workdir = Path(tempfile.mkdtemp(prefix="reelflow-invoke-"))
+    cloud = _start_cloud(workdir)
+    try:
+        fn = cloud.function(args.function)
+        result, errored = cloud.run_handler(fn, event)
+        log = sorted((workdir / "logs").glob(f"{fn.logical_id}-*.log"))
+        if log:
+            sys.stderr.write(log[-1].read_text())
+    finally:
+        cloud.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    if errored:
+        print(f"{result['errorType']}: {result['errorMessage']}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def stage_label(invocation: Invocation) -> str:
+    name = invocation.function.logical_id.removeprefix("Functions")[:-8]
+    event = invocation.event if isinstance(invocation.event, dict) else {}
+    if "chunk" in event:
+        total = len(event.get("probe", {}).get("plan", {}).get("chunks", [])) or "?"
+        return f"{name} {event['chunk']['index'] + 1}/{total}"
+    return name
+
+
+def _progress_printer(started: float):
+    def show(invocation: Invocation) -> None:
+        clock = f"[{time.monotonic() - started:6.1f}s]"
+        label = stage_label(invocation)
+        if invocation.ok is None:
+            print(f"{clock} {label:<18} running...", flush=True)
+        elif invocation.ok:
+            print(f"{clock} {label:<18} done in {invocation.seconds:.1f}s", flush=True)
+        else:
+            error = invocation.error or {}
+            print(f"{clock} {label:<18} failed: {error.get('errorMessage')}", flush=True)
+
+    return show
+
+
+def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
+    job = outcome.job
+    print()
+    print(f"Job {outcome.job_id}: {outcome.status} in {seconds:.1f}s")
+    for name, stage in (job.get("stages") or {}).items():
+        line = f"  {name:<10} {stage['status']:<9} {stage.get('seconds', 0):6.2f}s"
+        if stage.get("error"):
+            line += f"  {stage['error']}"
+        elif stage.get("note"):
+            line += f"  ({stage['note']})"
+        print(line)
+    if outcome.status == "FAILED":
+        print(f"FAILED: {outcome.error or 'see ' + str(out_dir / 'manifest.json')}")
+    outputs = job.get("outputs") or {}
+    if outputs:
+        print(f"Outputs in {out_dir}/:")
+        for name, rel in outputs.items():
+            print(f"  {name:<14} {out_dir / rel}")
+    if (out_dir / "manifest.json").exists():
+        print(f"Manifest: {out_dir / 'manifest.json'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

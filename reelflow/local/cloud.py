@@ -1,0 +1,493 @@
+"""The stack, running on moto on this machine.
+
+`LocalCloud` starts moto as a server on loopback, creates the stack's resources from the
+synthesized template, and makes moto's Lambda run the real handlers: each invoke (from Step
+Functions, from the SQS poller, or from `reelflow invoke`) runs the handler the template names,
+in its own process, with that function's template environment.
+
+What moto does not do, and this module does instead (the only bridges in the local runtime):
+- Lambda's SQS poller: moto would deliver synchronously inside SendMessage and ignore partial
+  batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
+- Resource and IAM policies are not created: moto does not enforce them. Roles are, because
+  moto's Lambda checks that a function's role exists.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STACK = "Reelflow"
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
+# The host environment a Lambda process may see; everything else comes from the template.
+PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV", "PYTHONPATH")
+SKIPPED_TYPES = {
+    "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::IAM::Policy",
+    "AWS::Logs::LogGroup",
+    "AWS::Lambda::Permission",
+}
+
+InvokeListener = Callable[["Invocation"], None]
+
+
+@dataclass
+class FunctionRuntime:
+    logical_id: str
+    name: str
+    handler: str
+    environment: dict[str, str]
+    memory_mb: int
+    timeout_s: int
+
+
+@dataclass
+class Invocation:
+    """One handler run, reported to listeners when it starts and when it ends."""
+
+    function: FunctionRuntime
+    event: Any
+    started: float = field(default_factory=time.monotonic)
+    seconds: float | None = None
+    ok: bool | None = None
+    error: dict | None = None
+    log_file: Path | None = None
+
+
+@dataclass
+class QueueTrigger:
+    queue_url: str
+    queue_arn: str
+    function_name: str
+    batch_size: int
+    partial_batch: bool
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalCloud:
+    def __init__(self, template: dict, workdir: Path, port: int | None = None) -> None:
+        self.template = template
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.physical: dict[str, str] = {}
+        self.attributes: dict[str, dict[str, str]] = {}
+        self.functions: dict[str, FunctionRuntime] = {}
+        self.triggers: list[QueueTrigger] = []
+        self.listeners: list[InvokeListener] = []
+        self._server = None
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    # ---- lifecycle -------------------------------------------------------
+    def start(self) -> LocalCloud:
+        from moto.core.config import default_user_config
+        from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+        default_user_config["stepfunctions"]["execute_state_machine"] = True
+        # Keep moto's full Lambda backend ("use_docker" on): its Docker-free variant only echoes
+        # payloads. The Docker step itself is replaced by _route_lambda_invokes_to.
+        default_user_config["lambda"]["use_docker"] = True
+        # moto's Step Functions interpreter calls Lambda through this port.
+        os.environ["MOTO_PORT"] = str(self.port)
+        os.environ.update(CREDENTIALS)
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        _route_lambda_invokes_to(self)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._create_resources()
+        self._poller = threading.Thread(target=self._poll_queues, name="sqs-poller", daemon=True)
+        self._poller.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._poller:
+            self._poller.join(timeout=5)
+        if self._server:
+            self._server.stop()
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def client(self, service: str):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION)
+
+    # ---- what the stack created -----------------------------------------
+    def resource(self, logical_prefix: str, cfn_type: str) -> str:
+        """Physical id of the one resource of `cfn_type` whose logical id starts with the prefix."""
+        matches = [
+            lid for lid, res in self.template["Resources"].items()
+            if res["Type"] == cfn_type and lid.startswith(logical_prefix)
+        ]
+        if len(matches) != 1:
+            raise KeyError(f"{logical_prefix} ({cfn_type}): {matches}")
+        return self.physical[matches[0]]
+
+    @property
+    def ingest_bucket(self) -> str:
+        return self.resource("StorageIngest", "AWS::S3::Bucket")
+
+    @property
+    def output_bucket(self) -> str:
+        return self.resource("StorageOutput", "AWS::S3::Bucket")
+
+    @property
+    def table_name(self) -> str:
+        return self.resource("StorageJobs", "AWS::DynamoDB::GlobalTable")
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.resource("PipelineStateMachine", "AWS::StepFunctions::StateMachine")
+
+    def function(self, name: str) -> FunctionRuntime:
+        """A function by its construct name (Probe, Ingest, ...) or physical name."""
+        for fn in self.functions.values():
+            if name in (fn.name, fn.logical_id) or fn.logical_id.startswith(f"Functions{name}"):
+                return fn
+        known = ", ".join(sorted(self.function_names()))
+        raise KeyError(f"No function named {name!r}. Functions: {known}")
+
+    def function_names(self) -> list[str]:
+        return [fn.logical_id.removeprefix("Functions")[:-8] for fn in self.functions.values()]
+
+    # ---- running handlers -------------------------------------------------
+    def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
+        """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored)."""
+        invocation = Invocation(function=fn, event=event)
+        self._notify(invocation)
+        logs = self.workdir / "logs"
+        logs.mkdir(exist_ok=True)
+        invocation.log_file = logs / f"{fn.logical_id}-{uuid.uuid4().hex[:8]}.log"
+        with tempfile.NamedTemporaryFile("r", suffix=".json", dir=self.workdir, delete=False) as result_file:
+            result_path = Path(result_file.name)
+        env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+        env |= CREDENTIALS | fn.environment | {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
+            "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+        with invocation.log_file.open("w") as log:
+            subprocess.run(
+                [sys.executable, "-m", "reelflow.local.invoke", fn.handler, str(result_path)],
+                input=json.dumps(event).encode(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                check=False,
+            )
+        try:
+            outcome = json.loads(result_path.read_text() or "{}")
+        finally:
+            result_path.unlink(missing_ok=True)
+        if not outcome:
+            outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError",
+                                               "errorMessage": f"The handler process died; see {invocation.log_file}"}}
+        invocation.seconds = time.monotonic() - invocation.started
+        invocation.ok = outcome["ok"]
+        invocation.error = outcome.get("error")
+        self._notify(invocation)
+        return (outcome["result"], False) if outcome["ok"] else (outcome["error"], True)
+
+    def invoke(self, name: str, event: Any) -> tuple[Any, bool]:
+        """Invoke through moto's Lambda API, the same door Step Functions uses."""
+        fn = self.function(name)
+        response = self.client("lambda").invoke(FunctionName=fn.name, Payload=json.dumps(event).encode())
+        return json.loads(response["Payload"].read() or "null"), "FunctionError" in response
+
+    def _notify(self, invocation: Invocation) -> None:
+        for listener in self.listeners:
+            listener(invocation)
+
+    # ---- the SQS -> Lambda bridge -----------------------------------------
+    def _poll_queues(self) -> None:
+        sqs = self.client("sqs")
+        while not self._stop.is_set():
+            idle = True
+            for trigger in self.triggers:
+                received = sqs.receive_message(
+                    QueueUrl=trigger.queue_url,
+                    MaxNumberOfMessages=min(trigger.batch_size, 10),
+                    AttributeNames=["All"],
+                    WaitTimeSeconds=0,
+                ).get("Messages", [])
+                if received:
+                    idle = False
+                    self._deliver(sqs, trigger, received)
+            if idle:
+                self._stop.wait(0.2)
+
+    def _deliver(self, sqs, trigger: QueueTrigger, messages: list[dict]) -> None:
+        event = {"Records": [sqs_record(m, trigger.queue_arn) for m in messages]}
+        payload, errored = self.invoke(trigger.function_name, event)
+        failed: set[str] = set()
+        if errored:
+            failed = {m["MessageId"] for m in messages}
+        elif trigger.partial_batch and isinstance(payload, dict):
+            failed = {f["itemIdentifier"] for f in payload.get("batchItemFailures", [])}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # ---- creating resources from the template -----------------------------
+    def _create_resources(self) -> None:
+        resources = self.template["Resources"]
+        for lid in _skipped(resources):
+            self.physical[lid] = lid
+            self.attributes[lid] = {"Arn": f"arn:aws:iam::{ACCOUNT}:policy/{lid}"}
+        pending = [lid for lid, res in resources.items() if res["Type"] not in SKIPPED_TYPES]
+        while pending:
+            ready = [lid for lid in pending if _dependencies(resources[lid]) <= set(self.physical)]
+            if not ready:
+                raise RuntimeError(f"Unresolvable template dependencies: {pending}")
+            for lid in ready:
+                self._create(lid, resources[lid])
+                pending.remove(lid)
+
+    def _create(self, lid: str, resource: dict) -> None:
+        props = self._resolve(resource.get("Properties", {}))
+        kind = resource["Type"]
+        creator = getattr(self, "_create_" + kind.split("::", 1)[1].replace("::", "_"), None)
+        if creator is None:
+            raise RuntimeError(f"The local runtime cannot create {kind} ({lid}); add a creator in {__name__}")
+        creator(lid, props)
+
+    def _name(self, lid: str) -> str:
+        return f"{STACK.lower()}-{lid.lower()[:40]}-{uuid.uuid4().hex[:6]}"
+
+    def _create_IAM_Role(self, lid: str, props: dict) -> None:
+        name = self._name(lid)[:64]
+        role = self.client("iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"])
+        )["Role"]
+        self.physical[lid] = name
+        self.attributes[lid] = {"Arn": role["Arn"]}
+
+    def _create_S3_Bucket(self, lid: str, props: dict) -> None:
+        name = self._name(lid)
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=name)
+        if props.get("VersioningConfiguration", {}).get("Status") == "Enabled":
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        if props.get("NotificationConfiguration", {}).get("EventBridgeConfiguration", {}).get("EventBridgeEnabled"):
+            s3.put_bucket_notification_configuration(
+                Bucket=name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+            )
+        if "CorsConfiguration" in props:
+            rules = [
+                {k: v for k, v in rule.items() if k in ("AllowedMethods", "AllowedOrigins", "AllowedHeaders", "MaxAge")}
+                for rule in props["CorsConfiguration"]["CorsRules"]
+            ]
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
+        self.physical[lid] = name
+        self.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}"}
+
+    def _create_DynamoDB_GlobalTable(self, lid: str, props: dict) -> None:
+        name = self._name(lid)
+        args: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = [
+                {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")} for gsi in props["GlobalSecondaryIndexes"]
+            ]
+        table = self.client("dynamodb").create_table(**args)["TableDescription"]
+        self.physical[lid] = name
+        self.attributes[lid] = {"Arn": table["TableArn"]}
+
+    def _create_SQS_Queue(self, lid: str, props: dict) -> None:
+        name = self._name(lid)
+        attributes = {}
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        if "VisibilityTimeout" in props:
+            attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.physical[lid] = url
+        self.attributes[lid] = {"Arn": arn, "QueueName": name, "QueueUrl": url}
+
+    def _create_Events_Rule(self, lid: str, props: dict) -> None:
+        name = self._name(lid)
+        events = self.client("events")
+        events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]), State=props.get("State", "ENABLED"))
+        events.put_targets(Rule=name, Targets=[{"Id": t["Id"], "Arn": t["Arn"]} for t in props["Targets"]])
+        self.physical[lid] = name
+        self.attributes[lid] = {"Arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"}
+
+    def _create_Lambda_Function(self, lid: str, props: dict) -> None:
+        name = self._name(lid)[:64]
+        command = props.get("ImageConfig", {}).get("Command") or [props.get("Handler")]
+        env = {k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()}
+        self.client("lambda").create_function(
+            FunctionName=name,
+            Role=props["Role"],
+            PackageType="Image",
+            Code={"ImageUri": props["Code"].get("ImageUri", "local")},
+            Environment={"Variables": env},
+            MemorySize=props.get("MemorySize", 128),
+            Timeout=props.get("Timeout", 3),
+        )
+        self.functions[name] = FunctionRuntime(
+            logical_id=lid, name=name, handler=command[0], environment=env,
+            memory_mb=props.get("MemorySize", 128), timeout_s=props.get("Timeout", 3),
+        )
+        self.physical[lid] = name
+        self.attributes[lid] = {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"}
+
+    def _create_Lambda_EventSourceMapping(self, lid: str, props: dict) -> None:
+        queue_lid = next(q for q, attrs in self.attributes.items() if attrs.get("Arn") == props["EventSourceArn"])
+        self.triggers.append(
+            QueueTrigger(
+                queue_url=self.physical[queue_lid],
+                queue_arn=props["EventSourceArn"],
+                function_name=props["FunctionName"],
+                batch_size=props.get("BatchSize", 10),
+                partial_batch="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+            )
+        )
+        self.physical[lid] = lid
+
+    def _create_StepFunctions_StateMachine(self, lid: str, props: dict) -> None:
+        arn = self.client("stepfunctions").create_state_machine(
+            name=self._name(lid)[:80],
+            definition=props["DefinitionString"],
+            roleArn=props["RoleArn"],
+        )["stateMachineArn"]
+        self.physical[lid] = arn
+        self.attributes[lid] = {"Arn": arn, "Name": arn.rsplit(":", 1)[-1]}
+
+    # ---- intrinsic functions ------------------------------------------------
+    def _resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self._resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (fn, arg), = value.items()
+            if fn == "Ref":
+                return self._ref(arg)
+            if fn == "Fn::GetAtt":
+                lid, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+                return self.attributes[lid][attr]
+            if fn == "Fn::Join":
+                return arg[0].join(str(self._resolve(v)) for v in arg[1])
+            if fn == "Fn::Sub":
+                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self._resolve(arg[1]))
+                for name in _sub_names(text):
+                    text = text.replace("${" + name + "}", str(variables.get(name) or self._ref(name)))
+                return text
+            if fn == "Fn::Select":
+                return self._resolve(arg[1])[int(arg[0])]
+            if fn == "Fn::Split":
+                return str(self._resolve(arg[1])).split(arg[0])
+        return {k: self._resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK, "AWS::NoValue": None,
+        }
+        if name in pseudo:
+            return pseudo[name]
+        if "." in name:
+            lid, attr = name.split(".", 1)
+            return self.attributes[lid][attr]
+        return self.physical[name]
+
+
+def sqs_record(message: dict, queue_arn: str) -> dict:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+def _sub_names(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"\$\{([^}!]+)\}", text)
+
+
+def _dependencies(resource: dict) -> set[str]:
+    found: set[str] = set(resource.get("DependsOn", []) if isinstance(resource.get("DependsOn"), list)
+                          else [resource["DependsOn"]] if resource.get("DependsOn") else [])
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, arg in value.items():
+                if key == "Ref" and isinstance(arg, str) and not arg.startswith("AWS::"):
+                    found.add(arg)
+                elif key == "Fn::GetAtt":
+                    found.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
+                elif key == "Fn::Sub":
+                    text = arg if isinstance(arg, str) else arg[0]
+                    found.update(n.split(".")[0] for n in _sub_names(text) if not n.startswith("AWS::"))
+                    if not isinstance(arg, str):
+                        walk(arg[1])
+                else:
+                    walk(arg)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(resource.get("Properties", {}))
+    return found
+
+
+def _skipped(resources: dict) -> set[str]:
+    return {lid for lid, res in resources.items() if res["Type"] in SKIPPED_TYPES}
+
+
+def _route_lambda_invokes_to(cloud: LocalCloud) -> None:
+    """Replace moto's Lambda execution (Docker, or a canned reply) with the cloud's handler runner."""
+    from moto.awslambda.models import LambdaFunction
+
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        fn = cloud.functions.get(self.function_name)
+        if fn is None:
+            return json.dumps({"errorMessage": f"{self.function_name} is not part of the stack"}), True, ""
+        payload = json.loads(event) if isinstance(event, str | bytes) else event
+        result, errored = cloud.run_handler(fn, payload)
+        return json.dumps(result), errored, ""
+
+    LambdaFunction._invoke_lambda = _invoke_lambda

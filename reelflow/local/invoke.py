@@ -1,0 +1,73 @@
+"""Run one Lambda handler in this process, the way the Lambda runtime would.
+
+Used as `python -m reelflow.local.invoke HANDLER RESULT_FILE < event.json`: the local runtime
+starts one such process per invocation, with that function's environment, so functions never
+share environment variables or module state (as in Lambda).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class LocalContext:
+    """The parts of Lambda's context object that Powertools and the handlers read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    invoked_function_arn: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    _deadline: float = field(default=0.0)
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(path: str):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def error_document(exc: BaseException) -> dict:
+    """Lambda's error payload: Step Functions matches Catch/Retry on errorType."""
+    return {
+        "errorType": type(exc).__name__,
+        "errorMessage": str(exc),
+        "stackTrace": traceback.format_exception(exc),
+    }
+
+
+def main() -> int:
+    handler_path, result_file = sys.argv[1], Path(sys.argv[2])
+    event = json.load(sys.stdin)
+    context = LocalContext(
+        function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", handler_path),
+        memory_limit_in_mb=int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")),
+        timeout_s=int(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "900")),
+        invoked_function_arn=os.environ.get("REELFLOW_FUNCTION_ARN", ""),
+    )
+    try:
+        result = load_handler(handler_path)(event, context)
+        result_file.write_text(json.dumps({"ok": True, "result": result}, default=str))
+    except Exception as exc:  # noqa: BLE001 - every failure is reported like Lambda does
+        result_file.write_text(json.dumps({"ok": False, "error": error_document(exc)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

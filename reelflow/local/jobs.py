@@ -1,0 +1,90 @@
+"""Driving a job on the local cloud: upload a source, wait for its execution, fetch its outputs."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from functions.core.ids import asset_id_for, job_id_for
+from functions.core.models import ObjectRef
+from functions.core.repository import Repository
+from functions.core.settings import asset_prefix
+from reelflow.local.cloud import LocalCloud
+
+
+class JobTimeout(Exception):
+    pass
+
+
+@dataclass
+class JobOutcome:
+    job_id: str
+    asset_id: str
+    status: str
+    error: str | None
+    job: dict
+    execution_status: str
+
+
+def upload_source(cloud: LocalCloud, path: Path, key: str | None = None) -> ObjectRef:
+    """Put the file in the ingest bucket, as an editor would; the upload event does the rest."""
+    key = key or path.name
+    s3 = cloud.client("s3")
+    with path.open("rb") as body:
+        put = s3.put_object(Bucket=cloud.ingest_bucket, Key=key, Body=body)
+    return ObjectRef(
+        bucket=cloud.ingest_bucket,
+        key=key,
+        version_id=put.get("VersionId"),
+        etag=put["ETag"].strip('"'),
+        size=path.stat().st_size,
+    )
+
+
+def expected_job(source: ObjectRef) -> tuple[str, str]:
+    """The ids ingest will give this upload (they are derived, not random)."""
+    return job_id_for(source), asset_id_for(source.bucket, source.key)
+
+
+def execution_arn(cloud: LocalCloud, job_id: str) -> str:
+    return cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}"
+
+
+def wait_for_job(cloud: LocalCloud, job_id: str, asset_id: str, timeout: float = 1800) -> JobOutcome:
+    """Poll the execution the upload started until it ends; then read the settled Job record."""
+    sfn = cloud.client("stepfunctions")
+    arn = execution_arn(cloud, job_id)
+    deadline = time.monotonic() + timeout
+    status = "PENDING"
+    while time.monotonic() < deadline:
+        try:
+            status = sfn.describe_execution(executionArn=arn)["status"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            status = "PENDING"
+        if status not in ("PENDING", "RUNNING"):
+            break
+        time.sleep(0.25)
+    else:
+        raise JobTimeout(f"Job {job_id} did not finish within {timeout:.0f} s (execution {status}).")
+    job = Repository(cloud.table_name).get_job(job_id) or {}
+    return JobOutcome(
+        job_id=job_id,
+        asset_id=asset_id,
+        status=job.get("status", status),
+        error=job.get("error"),
+        job=job,
+        execution_status=status,
+    )
+
+
+def download_outputs(cloud: LocalCloud, asset_id: str, out_dir: Path) -> Path:
+    """Copy the asset's output folder to out_dir/<asset_id>/."""
+    s3 = cloud.client("s3")
+    prefix = asset_prefix(asset_id) + "/"
+    target = out_dir / asset_id
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=cloud.output_bucket, Prefix=prefix):
+        for obj in page.get("Contents", []):
+            path = target / obj["Key"][len(prefix):]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(cloud.output_bucket, obj["Key"], str(path))
+    return target

@@ -1,0 +1,33 @@
+"""The synthesized CloudFormation template the local runtime runs: synthesized in-process, cached by content."""
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py")
+
+
+def _digest() -> str:
+    h = hashlib.sha256()
+    for pattern in SYNTH_INPUTS:
+        for path in sorted(REPO_ROOT.glob(pattern)):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def stack_template(cache_dir: Path) -> dict:
+    """The stack's template, as `cdk synth` would write it (cdk-nag checks included)."""
+    cache = cache_dir / f"template-{_digest()}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    from infra.app import synth_template
+
+    with tempfile.TemporaryDirectory(prefix="reelflow-synth-") as outdir:
+        template = synth_template(Path(outdir))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(template))
+    return template

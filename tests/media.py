@@ -1,0 +1,235 @@
+"""Small media fixtures for tests, made on the fly with the bundled ffmpeg (no pytest dependency).
+
+Every maker takes a target `path` (a file path, or an existing directory to get a default file name in it)
+and returns the `Path` it wrote. Clips are tiny (320x180, 1-3 s) and each takes well under a second.
+
+    clip = make_clip(tmp_path / "a.mp4", seconds=2, rotation=90)
+
+Conventions:
+  * `rotation` is degrees counter-clockwise, as ffmpeg's `-display_rotation` takes it and as PyAV
+    reports it in `VideoFrame.rotation` (a display matrix in the mp4/mov track header).
+  * `sar` is "num:den"; the stored frame keeps its size, players stretch it.
+  * clips have no faststart by default (moov after mdat, like most camera and ffmpeg output), which is
+    what `make_truncated` needs. Pass `faststart=True` for a web-optimised file.
+"""
+from __future__ import annotations
+
+import os
+import random
+from fractions import Fraction
+from pathlib import Path
+
+from functions.core.ffmpeg import run_ffmpeg
+
+__all__ = [
+    "make_clip",
+    "make_audio_only",
+    "make_silent_clip",
+    "make_non_media",
+    "make_zero_byte",
+    "make_truncated",
+    "make_corrupt",
+    "top_level_boxes",
+    "display_size",
+]
+
+AUDIO_RATE = 48000
+TONE_HZ = 440
+
+_CONTAINERS = {  # container -> (ffmpeg muxer, video encoder args, audio encoder args)
+    "mp4": ("mp4", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], ["-c:a", "aac", "-b:a", "64k"]),
+    "mov": ("mov", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], ["-c:a", "aac", "-b:a", "64k"]),
+    "mkv": ("matroska", ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"], ["-c:a", "aac", "-b:a", "64k"]),
+    "webm": (
+        "webm",
+        ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-pix_fmt", "yuv420p"],
+        ["-c:a", "libopus", "-b:a", "48k"],
+    ),
+}
+
+_AUDIO_CODECS = {  # audio-only suffix -> (muxer, encoder args)
+    ".m4a": ("ipod", ["-c:a", "aac", "-b:a", "64k"]),
+    ".mp4": ("mp4", ["-c:a", "aac", "-b:a", "64k"]),
+    ".aac": ("adts", ["-c:a", "aac", "-b:a", "64k"]),
+    ".mp3": ("mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]),
+    ".wav": ("wav", ["-c:a", "pcm_s16le"]),
+    ".flac": ("flac", ["-c:a", "flac"]),
+    ".ogg": ("ogg", ["-c:a", "libopus", "-b:a", "48k"]),
+    ".opus": ("opus", ["-c:a", "libopus", "-b:a", "48k"]),
+}
+
+
+def _target(path: str | os.PathLike, default_name: str) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        p = p / default_name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return p
+
+
+def _audio_source(seconds: float, tone: bool) -> str:
+    if tone:
+        return f"sine=frequency={TONE_HZ}:sample_rate={AUDIO_RATE}:duration={seconds}"
+    return f"anullsrc=channel_layout=mono:sample_rate={AUDIO_RATE}"
+
+
+def make_clip(
+    path: str | os.PathLike,
+    *,
+    seconds: float = 2.0,
+    width: int = 320,
+    height: int = 180,
+    fps: int = 25,
+    audio: bool = True,
+    video: bool = True,
+    sar: str | None = None,
+    rotation: int | None = None,
+    vfr: bool = False,
+    tone: bool = True,
+    container: str = "mp4",
+    faststart: bool = False,
+) -> Path:
+    """A moving testsrc2 clip with a 440 Hz tone (or digital silence when `tone=False`).
+
+    sar="4:3" stores width x height with that sample aspect ratio (anamorphic).
+    rotation=90 adds display-matrix rotation metadata (mp4/mov only): stored 320x180, shown 180x320.
+    vfr=True gives truly variable frame timing: frame intervals jitter between 0.4/fps and 1.6/fps
+    (1 ms timescale, passthrough), averaging `fps`.
+    """
+    if container not in _CONTAINERS:
+        raise ValueError(f"container must be one of {sorted(_CONTAINERS)}")
+    if not (audio or video):
+        raise ValueError("a clip needs audio or video")
+    if rotation is not None and container not in ("mp4", "mov"):
+        raise ValueError("rotation metadata is only written for mp4/mov")
+    muxer, venc, aenc = _CONTAINERS[container]
+    out = _target(path, f"clip.{container}")
+
+    args: list[str] = []
+    if video:
+        chain = f"testsrc2=size={width}x{height}:rate={fps}:duration={seconds}"
+        if vfr:
+            # pts(n) = (n + 0.6 * (7n mod 5) / 4) / fps: monotonic, irregular steps, average rate fps.
+            chain += f",settb=1/1000,setpts='(N+0.6*mod(N*7\\,5)/4)/{fps}/TB'"
+        if sar:
+            num, den = (int(x) for x in sar.replace("/", ":").split(":"))
+            chain += f",setsar={num}/{den}"
+        args += ["-f", "lavfi", "-i", chain]
+    if audio:
+        args += ["-f", "lavfi", "-i", _audio_source(seconds, tone)]
+    if video:
+        args += venc + ["-g", str(fps)]
+        if vfr:
+            args += ["-fps_mode", "passthrough", "-enc_time_base:v", "1/1000"]
+            if muxer in ("mp4", "mov"):
+                args += ["-video_track_timescale", "1000"]
+    if audio:
+        args += aenc + ["-ac", "1", "-ar", str(AUDIO_RATE)]
+    args += ["-t", f"{seconds}", "-threads", "1"]
+    if faststart and muxer in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+
+    if rotation is None:
+        run_ffmpeg(args + ["-f", muxer, str(out)], what="make_clip")
+        return out
+    tmp = out.with_name(out.name + ".norot" + out.suffix)
+    try:
+        run_ffmpeg(args + ["-f", muxer, str(tmp)], what="make_clip")
+        remux = ["-display_rotation:v:0", str(rotation), "-i", str(tmp), "-map", "0", "-c", "copy"]
+        if faststart:
+            remux += ["-movflags", "+faststart"]
+        run_ffmpeg(remux + ["-f", muxer, str(out)], what="make_clip rotation")
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def make_audio_only(path: str | os.PathLike, seconds: float = 2.0, *, tone: bool = True) -> Path:
+    """Audio without video; the codec follows the suffix (.m4a AAC by default; .mp3 .wav .flac .ogg .opus .aac)."""
+    out = _target(path, "audio.m4a")
+    suffix = out.suffix.lower() or ".m4a"
+    if suffix not in _AUDIO_CODECS:
+        raise ValueError(f"unsupported audio suffix {suffix!r}; use one of {sorted(_AUDIO_CODECS)}")
+    muxer, aenc = _AUDIO_CODECS[suffix]
+    run_ffmpeg(
+        ["-f", "lavfi", "-i", _audio_source(seconds, tone), *aenc, "-ac", "1", "-ar", str(AUDIO_RATE),
+         "-t", f"{seconds}", "-vn", "-f", muxer, str(out)],
+        what="make_audio_only",
+    )
+    return out
+
+
+def make_silent_clip(path: str | os.PathLike, seconds: float = 2.0) -> Path:
+    """Video with an audio track of digital silence (the 'nothing to caption' case)."""
+    return make_clip(_target(path, "silent.mp4"), seconds=seconds, tone=False)
+
+
+def make_non_media(path: str | os.PathLike) -> Path:
+    """A plain text file with a media name."""
+    out = _target(path, "not_media.mp4")
+    out.write_text("This is not a video.\nIt is a text file pretending to be one.\n" * 20)
+    return out
+
+
+def make_zero_byte(path: str | os.PathLike) -> Path:
+    out = _target(path, "empty.mp4")
+    out.write_bytes(b"")
+    return out
+
+
+def top_level_boxes(path: str | os.PathLike) -> list[tuple[str, int, int]]:
+    """ISO-BMFF top-level boxes as (type, offset, size) — enough to locate ftyp/moov/mdat."""
+    data = Path(path).read_bytes()
+    boxes, pos = [], 0
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8].decode("latin-1")
+        if size == 1:
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
+        elif size == 0:
+            size = len(data) - pos
+        if size < 8:
+            break
+        boxes.append((kind, pos, size))
+        pos += size
+    return boxes
+
+
+def make_truncated(path: str | os.PathLike, source_clip: str | os.PathLike, fraction: float = 0.3) -> Path:
+    """The first `fraction` of an mp4 whose moov is at the end: an interrupted upload, unreadable.
+
+    The source must not be faststart (make_clip's default), or the cut file would still be playable.
+    """
+    src = Path(source_clip)
+    kinds = [k for k, _, _ in top_level_boxes(src)]
+    if "moov" not in kinds or "mdat" not in kinds or kinds.index("moov") < kinds.index("mdat"):
+        raise ValueError(f"{src} must be an mp4 with moov after mdat (made without faststart)")
+    data = src.read_bytes()
+    out = _target(path, "truncated.mp4")
+    out.write_bytes(data[: int(len(data) * fraction)])
+    return out
+
+
+def make_corrupt(path: str | os.PathLike, source_clip: str | os.PathLike, *, seed: int = 0) -> Path:
+    """A copy of an mp4 with the middle 40% of its media data (mdat payload) overwritten by random bytes.
+
+    ftyp and moov stay intact, so it opens and reports its streams and duration; decoding hits garbage.
+    """
+    src = Path(source_clip)
+    data = bytearray(src.read_bytes())
+    mdat = [(off, size) for kind, off, size in top_level_boxes(src) if kind == "mdat"]
+    if not mdat:
+        raise ValueError(f"{src} has no mdat box")
+    off, size = mdat[0]
+    start, end = off + 16 + int((size - 16) * 0.3), off + 16 + int((size - 16) * 0.7)
+    data[start:end] = random.Random(seed).randbytes(end - start)
+    out = _target(path, "corrupt.mp4")
+    out.write_bytes(bytes(data))
+    return out
+
+
+def display_size(width: int, height: int, sar: str | Fraction | None = None, rotation: int | None = None) -> tuple[int, int]:
+    """What a player shows for a stored frame: SAR stretches the width, ±90° rotation swaps the axes."""
+    ratio = Fraction(sar.replace(":", "/")) if isinstance(sar, str) else (sar or Fraction(1))
+    w, h = round(width * ratio), height
+    return (h, w) if rotation is not None and rotation % 180 == 90 else (w, h)
