@@ -10,11 +10,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from reelflow.local.cloud import Invocation, LocalCloud
+from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
 CACHE_DIR = Path(".reelflow")
 DEFAULT_OUT = Path("reelflow-out")
+SAMPLE_KEY = "samples/sample.mp4"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,8 +58,9 @@ def _parser() -> argparse.ArgumentParser:
         "invoke",
         help="run one function's handler with an event file, like `sam local invoke`",
         description="Runs FUNCTION's handler (as named by the template) with its template environment, against "
-        "the local stack. Events under events/ are written for an empty stack: S3 references in them "
-        "are not uploaded for you.",
+        "a fresh local stack that holds the built-in sample at s3://reelflow-storageingest/samples/sample.mp4 "
+        "(the object the events in events/ refer to). transcode_package.json also needs the chunk outputs "
+        "of an earlier TranscodeChunk run, so alone it fails with a missing-object error.",
     )
     invoke.add_argument("function", help="function name: Ingest, Probe, TranscodeChunk, TranscodePackage, Finalize")
     invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
@@ -108,7 +110,10 @@ def _invoke(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="reelflow-invoke-"))
     cloud = _start_cloud(workdir)
     try:
+        from reelflow.local.jobs import upload_source
+
         fn = cloud.function(args.function)
+        upload_source(cloud, REPO_ROOT / SAMPLE_KEY, key=SAMPLE_KEY)
         result, errored = cloud.run_handler(fn, event)
         log = sorted((workdir / "logs").glob(f"{fn.logical_id}-*.log"))
         if log:
@@ -124,7 +129,7 @@ def _invoke(args: argparse.Namespace) -> int:
 
 
 def stage_label(invocation: Invocation) -> str:
-    name = invocation.function.logical_id.removeprefix("Functions")[:-8]
+    name = construct_name(invocation.function.logical_id).removeprefix("Functions")
     event = invocation.event if isinstance(invocation.event, dict) else {}
     if "chunk" in event:
         total = len(event.get("probe", {}).get("plan", {}).get("chunks", [])) or "?"

@@ -12,6 +12,8 @@ from functions.core.models import SourceInfo
 
 VFR_SAMPLE_PACKETS = 240
 VFR_TOLERANCE = 0.15
+SPOT_CHECKS = (0.25, 0.5, 0.75)
+SPOT_CHECK_FRAMES = 8
 
 
 def probe_media(location: str, size: int | None = None) -> SourceInfo:
@@ -21,7 +23,9 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
     try:
         container = av.open(location, timeout=30)
     except av.error.InvalidDataError:
-        raise MediaError("This is not a media file ffmpeg can read (no known container format).") from None
+        raise MediaError(
+            "This is not a media file ffmpeg can read: an unknown format, or a truncated file whose index is missing."
+        ) from None
     except (av.error.FFmpegError, OSError) as exc:
         raise MediaError(f"The file could not be opened as media: {_plain(exc)}") from None
     with container:
@@ -49,6 +53,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
         if video is not None:
             info |= _frame_rate(container, video)
         first = _first_frame(container, video or audio)
+        _spot_check(container, video or audio, duration)
         if video is not None:
             # PyAV exposes the display matrix on frames only; ffmpeg's sign is counter-clockwise.
             info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
@@ -120,6 +125,19 @@ def _first_frame(container: av.container.InputContainer, stream):
     except av.error.FFmpegError as exc:
         raise MediaError(f"The media data is corrupt or truncated: {_plain(exc)}") from None
     raise MediaError("No frame could be decoded: the file is truncated or its streams are empty.")
+
+
+def _spot_check(container: av.container.InputContainer, stream, duration: float) -> None:
+    """Decode a few frames at quarter points: corruption past the header shows up here, not mid-encode."""
+    for fraction in SPOT_CHECKS:
+        at = duration * fraction
+        try:
+            container.seek(int(at / stream.time_base) + (stream.start_time or 0), stream=stream)
+            for index, _frame in enumerate(container.decode(stream)):
+                if index >= SPOT_CHECK_FRAMES:
+                    break
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"The media data is corrupt near {at:.1f}s: {_plain(exc)}") from None
 
 
 def _even(value) -> int:

@@ -2,6 +2,8 @@
 
 Keys: Asset `ASSET#<id>`/`ASSET`; Job `JOB#<id>`/`JOB`. gsi1 lists collections by time
 (`ASSETS`, `JOBS`); gsi2 lists jobs by status (`JOBSTATUS#<status>`).
+Scenes (written by the scenes stage) live in the asset's partition: `ASSET#<id>`/`SCENE#<0001>`, and one
+`ASSET#<id>`/`SCENETAG#<tag>#<0001>` per tag with gsi1 `TAG#<tag>` / `<asset_id>#<0001>` for search by tag.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from functools import cache
 from typing import Any
 
 import boto3
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 
 from functions.core.models import JobInput, JobStatus, SourceInfo
 
@@ -109,3 +111,98 @@ class Repository:
     def get_asset(self, asset_id: str) -> dict | None:
         item = self.table.get_item(Key={"pk": f"ASSET#{asset_id}", "sk": "ASSET"}).get("Item")
         return from_item(item) if item else None
+
+    # ---- reads, conditional updates and deletes for the Studio API ----------------
+    INDEX_KEYS = {None: ("pk", "sk"), "gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
+
+    def query_page(
+        self,
+        pk: str,
+        *,
+        index: str | None = None,
+        sk_prefix: str | None = None,
+        limit: int = 25,
+        start_key: dict | None = None,
+        newest_first: bool = False,
+    ) -> tuple[list[dict], dict | None]:
+        """One page of one partition of the table or of an index, and the key to go on from (None: no more)."""
+        pk_name, sk_name = self.INDEX_KEYS[index]
+        condition = Key(pk_name).eq(pk)
+        if sk_prefix:
+            condition &= Key(sk_name).begins_with(sk_prefix)
+        params: dict[str, Any] = {"KeyConditionExpression": condition, "Limit": limit, "ScanIndexForward": not newest_first}
+        if index:
+            params["IndexName"] = index
+        if start_key:
+            params["ExclusiveStartKey"] = start_key
+        page = self.table.query(**params)
+        last = page.get("LastEvaluatedKey")
+        return [from_item(item) for item in page.get("Items", [])], (from_item(last) if last else None)
+
+    def reserve_asset(self, asset_id: str, bucket: str, key: str, title: str | None = None) -> None:
+        """An asset whose upload is still to come (presigned URL handed out); ingest fills in the rest
+        and keeps the title and creation time."""
+        now = now_iso()
+        self.table.put_item(
+            Item={
+                "pk": f"ASSET#{asset_id}", "sk": "ASSET", "asset_id": asset_id, "source_bucket": bucket,
+                "source_key": key, "title": title or key.rsplit("/", 1)[-1], "created_at": now, "updated_at": now,
+                "gsi1pk": "ASSETS", "gsi1sk": now,
+            },
+            ConditionExpression=Attr("pk").not_exists(),
+        )
+
+    def cancel_job(self, job_id: str, cancellable: tuple[JobStatus, ...]) -> bool:
+        """Mark the job CANCELLED if its status is still one of `cancellable`; False if it is not."""
+        now = now_iso()
+        try:
+            self.table.update_item(
+                Key={"pk": f"JOB#{job_id}", "sk": "JOB"},
+                UpdateExpression="SET #s = :c, updated_at = :now, finished_at = :now, gsi2pk = :g",
+                ConditionExpression=Attr("status").is_in([s.value for s in cancellable]),
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":c": JobStatus.CANCELLED.value, ":now": now, ":g": f"JOBSTATUS#{JobStatus.CANCELLED.value}",
+                },
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def asset_item_keys(self, asset_id: str) -> list[dict]:
+        """Keys of every item in the asset's partition: the asset, its scenes and scene-tag entries."""
+        return self._all_keys(KeyConditionExpression=Key("pk").eq(f"ASSET#{asset_id}"))
+
+    def jobs_of_asset(self, asset_id: str) -> list[dict]:
+        """Every job of an asset (job_id, status). Jobs are not indexed by asset, so this reads the whole
+        `JOBS` collection: fine for a delete, not for a hot path."""
+        jobs: list[dict] = []
+        params: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": Key("gsi1pk").eq("JOBS"),
+            "FilterExpression": Attr("asset_id").eq(asset_id),
+            "ProjectionExpression": "job_id, #s",
+            "ExpressionAttributeNames": {"#s": "status"},
+        }
+        while True:
+            page = self.table.query(**params)
+            jobs += [from_item(item) for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                return jobs
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_keys(self, keys: list[dict]) -> int:
+        with self.table.batch_writer() as batch:
+            for key in keys:
+                batch.delete_item(Key={"pk": key["pk"], "sk": key["sk"]})
+        return len(keys)
+
+    def _all_keys(self, **params: Any) -> list[dict]:
+        keys: list[dict] = []
+        params["ProjectionExpression"] = "pk, sk"
+        while True:
+            page = self.table.query(**params)
+            keys += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return keys
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,6 +100,7 @@ class LocalCloud:
         self._server = None
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
+        self._saved_env: dict[str, str | None] = {}
 
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -108,13 +111,16 @@ class LocalCloud:
         # Keep moto's full Lambda backend ("use_docker" on): its Docker-free variant only echoes
         # payloads. The Docker step itself is replaced by _route_lambda_invokes_to.
         default_user_config["lambda"]["use_docker"] = True
-        # moto's Step Functions interpreter calls Lambda through this port.
-        os.environ["MOTO_PORT"] = str(self.port)
-        os.environ.update(CREDENTIALS)
-        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        # moto's Step Functions interpreter calls Lambda through MOTO_PORT; this process's own
+        # clients (and presigned URLs) go to the endpoint. Restored by stop().
+        overrides = CREDENTIALS | {"MOTO_PORT": str(self.port), "AWS_ENDPOINT_URL": self.endpoint}
+        self._saved_env = {k: os.environ.get(k) for k in overrides}
+        os.environ.update(overrides)
         _route_lambda_invokes_to(self)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        # moto's state is process-wide: start every cloud from empty.
+        urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._create_resources()
         self._poller = threading.Thread(target=self._poll_queues, name="sqs-poller", daemon=True)
@@ -127,6 +133,11 @@ class LocalCloud:
             self._poller.join(timeout=5)
         if self._server:
             self._server.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     def __enter__(self) -> LocalCloud:
         return self.start()
@@ -167,13 +178,13 @@ class LocalCloud:
     def function(self, name: str) -> FunctionRuntime:
         """A function by its construct name (Probe, Ingest, ...) or physical name."""
         for fn in self.functions.values():
-            if name in (fn.name, fn.logical_id) or fn.logical_id.startswith(f"Functions{name}"):
+            if name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
                 return fn
         known = ", ".join(sorted(self.function_names()))
         raise KeyError(f"No function named {name!r}. Functions: {known}")
 
     def function_names(self) -> list[str]:
-        return [fn.logical_id.removeprefix("Functions")[:-8] for fn in self.functions.values()]
+        return [construct_name(fn.logical_id).removeprefix("Functions") for fn in self.functions.values()]
 
     # ---- running handlers -------------------------------------------------
     def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
@@ -281,7 +292,9 @@ class LocalCloud:
         creator(lid, props)
 
     def _name(self, lid: str) -> str:
-        return f"{STACK.lower()}-{lid.lower()[:40]}-{uuid.uuid4().hex[:6]}"
+        """Stable, readable names (moto starts empty each run): `reelflow-storageingest` for
+        StorageIngestF6E638AD, so sample events in events/ can name them."""
+        return f"{STACK.lower()}-{construct_name(lid).lower()}"
 
     def _create_IAM_Role(self, lid: str, props: dict) -> None:
         name = self._name(lid)[:64]
@@ -428,6 +441,11 @@ class LocalCloud:
         return self.physical[name]
 
 
+def construct_name(logical_id: str) -> str:
+    """The logical id without CDK's 8-hex-digit hash suffix."""
+    return re.sub(r"[0-9A-F]{8}$", "", logical_id)
+
+
 def sqs_record(message: dict, queue_arn: str) -> dict:
     return {
         "messageId": message["MessageId"],
@@ -443,8 +461,6 @@ def sqs_record(message: dict, queue_arn: str) -> dict:
 
 
 def _sub_names(text: str) -> list[str]:
-    import re
-
     return re.findall(r"\$\{([^}!]+)\}", text)
 
 

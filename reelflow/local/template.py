@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -29,5 +30,7 @@ def stack_template(cache_dir: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix="reelflow-synth-") as outdir:
         template = synth_template(Path(outdir))
     cache_dir.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(template))
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps(template))
+    partial.replace(cache)  # atomic: parallel test workers may synthesize at once
     return template

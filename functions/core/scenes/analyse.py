@@ -8,7 +8,7 @@ import numpy as np
 
 from functions.core.ffmpeg import ProgressCallback
 from functions.core.models import SourceInfo
-from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries
+from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries, gradual_windows
 from functions.core.scenes.decode import analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
@@ -45,7 +45,7 @@ def analyse_scenes(
     if not source.has_video:
         return _skip("the input has no video stream (audio-only), so there are no scenes to detect")
     fps = source.fps if source.fps > 0 else 25.0
-    frames = FrameAnalyser(window=max(3, round(settings.gradual_window_seconds * fps)) + 1)
+    frames = FrameAnalyser(gradual_windows(fps, settings))
     sampler = KeyframeSampler(candidate_stride(fps, source.duration))
 
     def on_frame(frame: np.ndarray) -> None:

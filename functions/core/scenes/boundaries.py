@@ -31,7 +31,7 @@ class DetectorSettings:
     cut_ratio: float = 3.0  # cut score / mean score of the frames around it
     cut_window_seconds: float = 0.25  # frames either side that form the "around it"
     flash_keep: float = 0.5  # a cut whose picture returns within 2 frames (a flash) is dropped
-    gradual_window_seconds: float = 0.4  # half-width of the window a gradual transition is summed over
+    gradual_window_seconds: tuple[float, ...] = (0.4, 1.0)  # half-widths of the windows transitions are summed over
     gradual_ratio: float = 2.0  # window mean / mean of the windows either side
     gradual_min_mean: float = 0.05  # mean histogram distance per frame inside the window
     gradual_min_change: float = 0.35  # histogram distance between the frames either side of the window
@@ -57,9 +57,18 @@ def cut_scores(series: FrameSeries) -> np.ndarray:
 
 def detect_boundaries(series: FrameSeries, fps: float, settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Boundary]:
     """All shot boundaries, in frame order, at least `min_scene_seconds` apart and from the ends."""
-    cuts = detect_cuts(series, fps, settings)
-    graduals = detect_gradual(series, fps, [c.frame for c in cuts], settings)
-    return enforce_min_length(cuts + graduals, len(series), max(1, round(settings.min_scene_seconds * fps)))
+    found = detect_cuts(series, fps, settings)
+    cut_frames = [c.frame for c in found]
+    for window in sorted(series.wide_hist_distance):  # shortest first: it places transitions best
+        for b in detect_gradual(series, window, cut_frames, settings):
+            if not any(b.span[0] <= k.span[1] and k.span[0] <= b.span[1] for k in found):
+                found.append(b)
+    return enforce_min_length(found, len(series), max(1, round(settings.min_scene_seconds * fps)))
+
+
+def gradual_windows(fps: float, settings: DetectorSettings = DEFAULT_SETTINGS) -> tuple[int, ...]:
+    """The frame offsets k whose i-k/i+k histogram distances the detector needs (FrameAnalyser's windows)."""
+    return tuple(max(3, round(s * fps)) + 1 for s in settings.gradual_window_seconds)
 
 
 def detect_cuts(series: FrameSeries, fps: float, settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Boundary]:
@@ -80,9 +89,10 @@ def detect_cuts(series: FrameSeries, fps: float, settings: DetectorSettings = DE
     return cuts
 
 
-def detect_gradual(series: FrameSeries, fps: float, cut_frames: list[int],
+def detect_gradual(series: FrameSeries, window: int, cut_frames: list[int],
                    settings: DetectorSettings = DEFAULT_SETTINGS) -> list[Boundary]:
-    h = series.window - 1  # wide_hist_distance compares frames i-h-1 and i+h+1
+    """Gradual transitions found with one window: sums over 2h+1 frames, h = window - 1."""
+    h = window - 1  # wide_hist_distance[window] compares frames i-h-1 and i+h+1
     n = len(series)
     if n < 6 * h + 3:
         return []
@@ -97,14 +107,15 @@ def detect_gradual(series: FrameSeries, fps: float, cut_frames: list[int],
     before[width:] = inside[:-width]
     after[:-width] = inside[width:]
     around = np.nanmean(np.vstack([before, after]), axis=0)
-    change = series.wide_hist_distance
+    change = series.wide_hist_distance[window]
     cut_near = np.zeros(n, dtype=bool)
     for c in cut_frames:
         cut_near[max(0, c - h - 1):c + h + 2] = True
 
+    min_mean = min(settings.gradual_min_mean, settings.gradual_min_change / width)
     with np.errstate(invalid="ignore"):
-        ok = ((inside >= settings.gradual_min_mean)
-              & (inside >= settings.gradual_ratio * np.maximum(around, settings.gradual_min_mean / 4))
+        ok = ((inside >= min_mean)
+              & (inside >= settings.gradual_ratio * np.maximum(around, min_mean / 4))
               & (change >= settings.gradual_min_change)
               & ~cut_near)
     found = []

@@ -16,6 +16,7 @@ import numpy as np
 from functions.core.scenes.colours import HIST_BINS, HIST_RANGES, PALETTE_SIZE, bin_to_palette
 
 SMALL_SIZE = (160, 90)  # (w, h) frame on which statistics are measured
+TINY_SIZE = (80, 45)  # colourfulness needs colour statistics, not detail
 LAYOUT_SIZE = (16, 9)  # block-mean grid compared across frames
 
 
@@ -25,8 +26,8 @@ class FrameSeries:
 
     - `layout_distance[i]`: mean absolute difference of the 16x9 colour layouts of frames i-1 and i.
     - `hist_distance[i]`: half the L1 distance between the HSV histograms of frames i-1 and i.
-    - `wide_hist_distance[i]`: histogram distance between frames i-k and i+k (k = `window`), NaN
-      near the ends: whether the picture before and after a slow change really differs.
+    - `wide_hist_distance[k][i]`: histogram distance between frames i-k and i+k, for each k in
+      `windows`, NaN near the ends: whether the picture before and after a slow change really differs.
     - `flash_distance[i]`: layout distance between frames i-1 and i+2, to tell a flash from a cut.
     """
 
@@ -37,9 +38,8 @@ class FrameSeries:
     palette: np.ndarray  # (n, PALETTE_SIZE) share of pixels per named colour
     layout_distance: np.ndarray
     hist_distance: np.ndarray
-    wide_hist_distance: np.ndarray
+    wide_hist_distance: dict[int, np.ndarray]
     flash_distance: np.ndarray
-    window: int
 
     def __len__(self) -> int:
         return len(self.brightness)
@@ -48,13 +48,13 @@ class FrameSeries:
 class FrameAnalyser:
     """Streams frames in; `finish()` gives the FrameSeries."""
 
-    def __init__(self, window: int) -> None:
-        self.window = max(1, window)
+    def __init__(self, windows: tuple[int, ...]) -> None:
+        self.windows = tuple(sorted({max(1, k) for k in windows}))
         self._scalars: list[tuple[float, float, float, float, float, float]] = []
         self._palettes: list[np.ndarray] = []
         self._layouts: deque[np.ndarray] = deque(maxlen=4)
-        self._hists: deque[np.ndarray] = deque(maxlen=2 * self.window + 1)
-        self._wide: dict[int, float] = {}
+        self._hists: deque[np.ndarray] = deque(maxlen=2 * max(self.windows) + 1)
+        self._wide: dict[int, list[float]] = {k: [] for k in self.windows}  # k -> values from frame k on
         self._flash: dict[int, float] = {}
         self._prev_gray: np.ndarray | None = None
         self._prev_hist: np.ndarray | None = None
@@ -67,7 +67,8 @@ class FrameAnalyser:
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
         hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), HIST_RANGES).ravel()
         hist /= max(1.0, float(hist.sum()))
-        layout = cv2.resize(small, LAYOUT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
+        tiny = cv2.resize(small, TINY_SIZE, interpolation=cv2.INTER_AREA)
+        layout = cv2.resize(tiny, LAYOUT_SIZE, interpolation=cv2.INTER_AREA).astype(np.float32)
 
         if self._prev_gray is None:
             motion = layout_distance = hist_distance = 0.0
@@ -75,7 +76,7 @@ class FrameAnalyser:
             motion = float(cv2.norm(gray, self._prev_gray, cv2.NORM_L1)) / gray.size / 255
             layout_distance = _distance(layout, self._layouts[-1])
             hist_distance = 0.5 * float(np.abs(hist - self._prev_hist).sum())
-        self._scalars.append((float(mean[0, 0]) / 255, float(std[0, 0]) / 255, colourfulness(small),
+        self._scalars.append((float(mean[0, 0]) / 255, float(std[0, 0]) / 255, colourfulness(tiny),
                               motion, layout_distance, hist_distance))
         self._palettes.append(np.bincount(self._to_palette, weights=hist, minlength=PALETTE_SIZE))
         self._layouts.append(layout)
@@ -88,16 +89,17 @@ class FrameAnalyser:
         buf = self._layouts
         if n >= 4:  # flash check for the frame 2 back: compare its predecessor with the newest
             self._flash[n - 3] = _distance(buf[-4], buf[-1])
-        k = self.window
-        if n >= 2 * k + 1:
-            self._wide[n - 1 - k] = 0.5 * float(np.abs(self._hists[0] - self._hists[-1]).sum())
+        for k in self.windows:
+            if n >= 2 * k + 1:
+                self._wide[k].append(0.5 * float(np.abs(self._hists[-1 - 2 * k] - self._hists[-1]).sum()))
 
     def finish(self) -> FrameSeries:
         n = len(self._scalars)
         s = np.asarray(self._scalars, dtype=np.float64).reshape(n, 6)
-        wide = np.full(n, np.nan)
-        for i, d in self._wide.items():
-            wide[i] = d
+        wide = {}
+        for k, values in self._wide.items():
+            wide[k] = np.full(n, np.nan)
+            wide[k][k:k + len(values)] = values
         flash = np.full(n, np.nan)
         for i, d in self._flash.items():
             flash[i] = d
@@ -105,7 +107,7 @@ class FrameAnalyser:
         return FrameSeries(
             brightness=s[:, 0], contrast=s[:, 1], colourfulness=s[:, 2], motion=s[:, 3], palette=palette,
             layout_distance=s[:, 4], hist_distance=s[:, 5], wide_hist_distance=wide,
-            flash_distance=flash, window=self.window,
+            flash_distance=flash,
         )
 
 
@@ -115,7 +117,9 @@ def _distance(a: np.ndarray, b: np.ndarray) -> float:
 
 def colourfulness(bgr: np.ndarray) -> float:
     """Hasler & Süsstrunk (2003) colourfulness M: 0 for grey, about 100+ for extremely colourful."""
-    b, g, r = (c.astype(np.float32) for c in cv2.split(bgr))
-    rg = r - g
-    yb = 0.5 * (r + g) - b
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+    f = bgr.astype(np.float32)
+    rg = f[..., 2] - f[..., 1]
+    yb = 0.5 * (f[..., 2] + f[..., 1]) - f[..., 0]
+    rg_mean, rg_std = cv2.meanStdDev(rg)
+    yb_mean, yb_std = cv2.meanStdDev(yb)
+    return float(np.hypot(rg_std[0, 0], yb_std[0, 0]) + 0.3 * np.hypot(rg_mean[0, 0], yb_mean[0, 0]))

@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` (set up + run the sample), `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+SAMPLE := samples/sample.mp4
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: help setup run test bench synth lint clean
+
+help:
+	@echo "make run    set up .venv and run the whole pipeline locally on $(SAMPLE)"
+	@echo "make test   run the test suite (unit, moto integration, end to end, infra)"
+	@echo "make bench  benchmarks: Reelflow vs raw ffmpeg / pocketsphinx / PySceneDetect"
+	@echo "make synth  cdk synth (offline, no credentials) with cdk-nag, then cfn-lint"
+	@echo "make clean  remove outputs and caches (keeps .venv)"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	$(VENV)/bin/reelflow run $(SAMPLE)
+
+test: setup
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+bench: setup
+	$(PY) -m bench
+
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup node_modules/.installed
+	npx --no-install cdk synth --no-notices --quiet > /dev/null
+	$(VENV)/bin/cfn-lint cdk.out/Reelflow.template.json
+	@echo "Template: cdk.out/Reelflow.template.json (cdk-nag AwsSolutions and cfn-lint clean)"
+
+clean:
+	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis

@@ -1,0 +1,127 @@
+"""The upload event path on moto: S3 -> EventBridge -> SQS -> ingest -> one execution per upload."""
+import json
+import time
+
+import pytest
+
+from functions.core.ids import asset_id_for
+from reelflow.local.jobs import expected_job, execution_arn, wait_for_job
+
+pytestmark = pytest.mark.xdist_group("cloud")
+
+NOT_MEDIA = b"this is a text file, not footage"
+
+
+def executions_named(cloud, name):
+    sfn = cloud.client("stepfunctions")
+    return [e for e in sfn.list_executions(stateMachineArn=cloud.state_machine_arn)["executions"] if e["name"] == name]
+
+
+def wait_for_execution(cloud, job_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if executions_named(cloud, job_id):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no execution {job_id}")
+
+
+def put(cloud, key, body=NOT_MEDIA):
+    s3 = cloud.client("s3")
+    put = s3.put_object(Bucket=cloud.ingest_bucket, Key=key, Body=body)
+    from functions.core.models import ObjectRef
+
+    return ObjectRef(bucket=cloud.ingest_bucket, key=key, version_id=put.get("VersionId"), etag=put["ETag"].strip('"'))
+
+
+def object_created(bucket, key, etag, version_id=None):
+    detail_object = {"key": key, "size": len(NOT_MEDIA), "etag": etag, "sequencer": "0055AED6DCD90281E5"}
+    if version_id:
+        detail_object["version-id"] = version_id
+    return {
+        "version": "0", "id": "c1e7d6a1-0000-4000-8000-000000000000", "detail-type": "Object Created",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-11-24T00:00:00Z", "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {"version": "0", "bucket": {"name": bucket}, "object": detail_object,
+                   "request-id": "R", "requester": "123456789012", "source-ip-address": "203.0.113.1",
+                   "reason": "PutObject"},
+    }
+
+
+def send_to_ingest_queue(cloud, event):
+    trigger = cloud.triggers[0]
+    cloud.client("sqs").send_message(QueueUrl=trigger.queue_url, MessageBody=json.dumps(event))
+
+
+def queue_drained(cloud, timeout=60):
+    sqs = cloud.client("sqs")
+    url = cloud.triggers[0].queue_url
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        if attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+            return
+        time.sleep(0.2)
+    raise AssertionError("ingest queue not drained")
+
+
+def test_same_event_twice_starts_one_execution(cloud):
+    ref = put(cloud, "dupes/take one.mp4")
+    job_id, asset_id = expected_job(ref)
+    wait_for_execution(cloud, job_id)
+    event = object_created(ref.bucket, ref.key, ref.etag, ref.version_id)
+    send_to_ingest_queue(cloud, event)
+    send_to_ingest_queue(cloud, event)
+    queue_drained(cloud)
+    wait_for_job(cloud, job_id, asset_id, timeout=120)
+    assert len(executions_named(cloud, job_id)) == 1
+    jobs = cloud.client("dynamodb").scan(TableName=cloud.table_name, FilterExpression="asset_id = :a",
+                                           ExpressionAttributeValues={":a": {"S": asset_id}})["Items"]
+    assert len([j for j in jobs if j["sk"]["S"] == "JOB"]) == 1
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["odd keys/my clip (final).mp4", "odd keys/a+b=c.mp4", "odd keys/café ünïcødé 映像.mov", "odd keys/100% done.mp4"],
+)
+def test_odd_keys_reach_ingest_decoded(cloud, key):
+    from urllib.parse import quote_plus
+
+    ref = put(cloud, key)
+    job_id, asset_id = expected_job(ref)
+    # moto's EventBridge delivers the raw key; S3's Records-style notifications URL-encode it.
+    # Both must resolve to the same object, and so to the same single job.
+    send_to_ingest_queue(cloud, object_created(ref.bucket, quote_plus(key, safe="/"), ref.etag, ref.version_id))
+    wait_for_execution(cloud, job_id)
+    queue_drained(cloud)
+    executions = executions_named(cloud, job_id)
+    assert len(executions) == 1
+    detail = cloud.client("stepfunctions").describe_execution(executionArn=execution_arn(cloud, job_id))
+    assert json.loads(detail["input"])["source"]["key"] == key
+    assert json.loads(detail["input"])["asset_id"] == asset_id_for(cloud.ingest_bucket, key)
+
+
+def test_non_media_fails_with_reason_and_keeps_the_source(cloud):
+    ref = put(cloud, "bad/notes.mp4")
+    job_id, asset_id = expected_job(ref)
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=120)
+    assert outcome.status == "FAILED"
+    assert "not a media file" in outcome.error
+    assert outcome.execution_status == "FAILED"
+    s3 = cloud.client("s3")
+    manifest = json.loads(s3.get_object(Bucket=cloud.output_bucket, Key=f"assets/{asset_id}/manifest.json")["Body"].read())
+    assert manifest["status"] == "FAILED"
+    assert manifest["stages"]["probe"]["status"] == "FAILED"
+    assert "not a media file" in manifest["stages"]["probe"]["error"]
+    source = s3.get_object(Bucket=ref.bucket, Key=ref.key, VersionId=ref.version_id)
+    assert source["Body"].read() == NOT_MEDIA
+    versions = s3.list_object_versions(Bucket=ref.bucket, Prefix=ref.key)
+    assert len(versions.get("Versions", [])) == 1 and not versions.get("DeleteMarkers")
+
+
+def test_zero_byte_upload_ends_failed_with_reason(cloud):
+    ref = put(cloud, "bad/empty.mp4", body=b"")
+    job_id, asset_id = expected_job(ref)
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=120)
+    assert outcome.status == "FAILED"
+    assert "empty" in outcome.error

@@ -1,0 +1,61 @@
+"""Probing: the facts later stages rely on, and plain reasons for inputs that cannot be used."""
+import pytest
+
+from functions.core.ffmpeg import MediaError
+from functions.core.probe import probe_media
+from tests.conftest import SAMPLE, SAMPLE_TRUTH
+
+
+def test_sample_footage():
+    info = probe_media(str(SAMPLE))
+    assert info.has_video and info.has_audio
+    assert (info.width, info.height) == (SAMPLE_TRUTH["width"], SAMPLE_TRUTH["height"])
+    assert info.duration == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.05)
+    assert info.fps == pytest.approx(25)
+    assert not info.vfr
+
+
+def test_no_audio(clips):
+    info = probe_media(str(clips["no_audio"]))
+    assert info.has_video and not info.has_audio
+
+
+def test_audio_only(clips):
+    info = probe_media(str(clips["audio_only"]))
+    assert info.has_audio and not info.has_video
+    assert info.duration == pytest.approx(2.0, abs=0.1)
+
+
+def test_rotated_phone_clip_is_portrait(clips):
+    info = probe_media(str(clips["rotated"]))
+    assert (info.coded_width, info.coded_height) == (320, 180)
+    assert (info.width, info.height) == (180, 320)
+    assert info.rotation in (90, 270)
+    assert info.display_aspect == pytest.approx(180 / 320, abs=0.01)
+
+
+def test_anamorphic_display_aspect(clips):
+    info = probe_media(str(clips["anamorphic"]))
+    assert info.sample_aspect == pytest.approx(4 / 3, abs=0.01)
+    assert info.width == 426 and info.height == 180
+    assert info.display_aspect == pytest.approx(320 * 4 / 3 / 180, abs=0.02)
+
+
+def test_variable_frame_rate_detected(clips):
+    assert probe_media(str(clips["vfr"])).vfr
+    assert not probe_media(str(clips["plain"])).vfr
+
+
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("non_media", "not a media file"),
+        ("zero_byte", "empty"),
+        ("truncated", "truncated"),
+        ("corrupt", "corrupt"),
+    ],
+)
+def test_unusable_inputs_have_plain_reasons(clips, kind, reason):
+    path = clips[kind]
+    with pytest.raises(MediaError, match=reason):
+        probe_media(str(path), size=path.stat().st_size)
