@@ -25,6 +25,8 @@ def stack_template(cache_dir: Path) -> dict:
     cache = cache_dir / f"template-{_digest()}.json"
     if cache.exists():
         return json.loads(cache.read_text())
+    # jsii's Node prints a banner on every start under Node 20; the CLI's output is for the user.
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from infra.app import synth_template
 
     with tempfile.TemporaryDirectory(prefix="reelflow-synth-") as outdir:

@@ -1,0 +1,69 @@
+"""`reelflow run` on the built-in sample, as a user runs it: a playable ladder, proxy and poster."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, SAMPLE, SAMPLE_TRUTH
+from tests.hls import decode, decode_errors, master_variants
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    proc = subprocess.run(
+        [sys.executable, "-m", "reelflow.cli", "run", str(SAMPLE), "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, timeout=900, env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
+    folders = [p for p in out.iterdir() if p.is_dir()]
+    return proc, folders[0] if folders else None
+
+
+def test_exits_zero_and_reports_progress_and_outputs(run):
+    proc, asset = run
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    for stage in ("Ingest", "Probe", "TranscodeChunk 1/1", "TranscodePackage", "Finalize"):
+        assert f"{stage}" in proc.stdout
+    assert "COMPLETED" in proc.stdout
+    assert str(asset / "hls" / "master.m3u8") in proc.stdout
+
+
+def test_manifest_contract(run):
+    _, asset = run
+    manifest = json.loads((asset / "manifest.json").read_text())
+    assert manifest["status"] == "COMPLETED"
+    assert manifest["asset_id"] == asset.name and manifest["job_id"].startswith("j")
+    assert manifest["source"]["duration"] == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.05)
+    assert manifest["source"]["has_audio"] and manifest["source"]["has_video"]
+    for stage in ("probe", "transcode", "finalize"):
+        assert manifest["stages"][stage]["status"] == "SUCCEEDED"
+        assert manifest["stages"][stage]["seconds"] > 0
+    for name in ("hls_master", "proxy", "poster"):
+        assert (asset / manifest["outputs"][name]).is_file()
+
+
+def test_every_rendition_decodes_with_source_duration_and_aspect(run):
+    _, asset = run
+    variants = master_variants(asset / "hls" / "master.m3u8")
+    assert len(variants) == 2  # 360p source: 360p + 240p, never upscaled
+    for playlist in variants:
+        assert decode_errors(playlist) == ""
+        decoded = decode(playlist)
+        assert decoded.has_audio and decoded.has_video
+        assert decoded.duration == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.2)
+        assert decoded.display_aspect == pytest.approx(640 / 360, abs=0.02)
+
+
+def test_proxy_and_poster(run):
+    _, asset = run
+    assert decode_errors(asset / "proxy.mp4") == ""
+    proxy = decode(asset / "proxy.mp4")
+    assert proxy.duration == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.2)
+    poster = decode(asset / "poster.jpg")
+    assert (poster.width, poster.height) == (640, 360)

@@ -1,0 +1,74 @@
+"""Checks on produced media, as a player would see it: decode everything, measure what decoded."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from functions.core.ffmpeg import ffmpeg_exe
+
+
+@dataclass
+class Decoded:
+    duration: float
+    width: int
+    height: int
+    display_aspect: float
+    has_video: bool
+    has_audio: bool
+
+
+def decode_errors(path: Path) -> str:
+    """ffmpeg's complaints while decoding every stream of `path` to nowhere ('' when clean)."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
+    )
+    return proc.stderr.strip() if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()}"
+
+
+def decode(path: Path) -> Decoded:
+    """Decode all video and audio; duration is the span of decoded timestamps."""
+    starts: list[float] = []
+    ends: list[float] = []
+    width = height = 0
+    sar = 1.0
+    kinds = set()
+    for kind in ("video", "audio"):
+        with av.open(str(path)) as container:  # reopened per stream: HLS inputs cannot seek back
+            streams = getattr(container.streams, kind)
+            if not streams:
+                continue
+            kinds.add(kind)
+            stream = streams[0]
+            first = last = None
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                first = frame.time if first is None else first
+                if kind == "video":
+                    step = 1 / float(stream.average_rate) if stream.average_rate else 0.0
+                    sar = float(stream.codec_context.sample_aspect_ratio or 1)
+                    width, height = frame.width, frame.height
+                    if frame.rotation % 180:
+                        width, height, sar = height, width, 1 / sar
+                else:
+                    step = frame.samples / frame.sample_rate
+                last = frame.time + step
+            if first is not None:
+                starts.append(first)
+                ends.append(last)
+    return Decoded(
+        duration=max(ends) - min(starts) if ends else 0.0,
+        width=width,
+        height=height,
+        display_aspect=(width * sar / height) if height else 0.0,
+        has_video="video" in kinds,
+        has_audio="audio" in kinds,
+    )
+
+
+def master_variants(master: Path) -> list[Path]:
+    lines = master.read_text().splitlines()
+    return [master.parent / line for line in lines if line and not line.startswith("#")]
