@@ -27,6 +27,8 @@ class Pipeline(Construct):
         probe: lambda_.IFunction,
         transcode_chunk: lambda_.IFunction,
         transcode_package: lambda_.IFunction,
+        captions: lambda_.IFunction,
+        scenes: lambda_.IFunction,
         finalize: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -46,7 +48,10 @@ class Pipeline(Construct):
         probe_task.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         stages = sfn.Parallel(self, "Stages", result_path="$.stages")
+        # Branch order is the order of results in $.stages.
         stages.branch(self._transcode_branch(transcode_chunk, transcode_package))
+        stages.branch(self._single_task_branch("captions", "Captions", captions))
+        stages.branch(self._single_task_branch("scenes", "Scenes", scenes))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         definition = probe_task.next(stages).next(finalize_task)
@@ -84,6 +89,11 @@ class Pipeline(Construct):
             f"{stage.capitalize()}Failed",
             parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
         )
+
+    def _single_task_branch(self, stage: str, name: str, fn: lambda_.IFunction) -> sfn.IChainable:
+        task = self._invoke(name, fn)
+        task.add_catch(self._stage_failed(stage), errors=["States.ALL"], result_path="$.error")
+        return task
 
     def _transcode_branch(
         self, chunk_fn: lambda_.IFunction, package_fn: lambda_.IFunction

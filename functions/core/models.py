@@ -108,6 +108,7 @@ class ProbeResult(Model):
     source: SourceInfo
     plan: TranscodePlan
     seconds: float = 0.0
+    caption_engine: str = "pocketsphinx"
 
 
 class RungStats(Model):
@@ -116,8 +117,13 @@ class RungStats(Model):
     peak_bps: float
 
 
-class ChunkInput(JobInput):
+class StageInput(JobInput):
+    """What every analysis stage gets: the job and what probing found."""
+
     probe: ProbeResult
+
+
+class ChunkInput(StageInput):
     chunk: Chunk
 
 
@@ -130,8 +136,7 @@ class ChunkResult(Model):
     proxy_key: str
 
 
-class PackageInput(JobInput):
-    probe: ProbeResult
+class PackageInput(StageInput):
     chunks: list[ChunkResult]
 
 

@@ -29,8 +29,8 @@ def _table(name: str):
 
 
 def to_item(value: Any) -> Any:
-    """DynamoDB wants Decimal, not float."""
-    return json.loads(json.dumps(value, default=str), parse_float=Decimal)
+    """DynamoDB wants Decimal, not float, and has no NaN or Infinity (silence measures -inf LUFS): those become null."""
+    return json.loads(json.dumps(value, default=str), parse_float=Decimal, parse_constant=lambda _: None)
 
 
 def from_item(value: Any) -> Any:

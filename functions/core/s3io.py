@@ -38,6 +38,15 @@ def source_url(ref: ObjectRef) -> str:
     return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=SOURCE_URL_SECONDS)
 
 
+def download_source(ref: ObjectRef, folder: Path) -> Path:
+    """The pinned source version as a local file (in Lambda: /tmp, sized by ephemeral storage)."""
+    path = folder / ("source" + Path(ref.key).suffix.lower())
+    extra = {"VersionId": ref.version_id} if ref.version_id else None
+    folder.mkdir(parents=True, exist_ok=True)
+    s3().download_file(ref.bucket, ref.key, str(path), ExtraArgs=extra)
+    return path
+
+
 def content_type(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 

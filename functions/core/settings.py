@@ -14,6 +14,7 @@ class Settings(BaseModel):
     state_machine_arn: str | None = None
     idempotency_table: str | None = None
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS
+    default_caption_engine: str = "pocketsphinx"
     max_source_bytes: int = 100 * 1024**3
     max_duration_seconds: float = 12 * 3600
 
@@ -26,6 +27,7 @@ class Settings(BaseModel):
             state_machine_arn=env.get("STATE_MACHINE_ARN"),
             idempotency_table=env.get("IDEMPOTENCY_TABLE"),
             chunk_seconds=float(env.get("CHUNK_SECONDS", DEFAULT_CHUNK_SECONDS)),
+            default_caption_engine=env.get("DEFAULT_CAPTION_ENGINE", "pocketsphinx"),
             max_source_bytes=int(env.get("MAX_SOURCE_BYTES", cls.model_fields["max_source_bytes"].default)),
             max_duration_seconds=float(
                 env.get("MAX_DURATION_SECONDS", cls.model_fields["max_duration_seconds"].default)

@@ -37,4 +37,9 @@ def handler(event: dict, context: LambdaContext) -> dict:
     plan = plan_transcode(info, job.options.renditions, settings.chunk_seconds)
     repo.record_source(job.asset_id, info)
     logger.info("Probed", extra={"source": info.model_dump(), "chunks": len(plan.chunks)})
-    return ProbeResult(source=info, plan=plan, seconds=round(time.monotonic() - started, 3)).model_dump()
+    return ProbeResult(
+        source=info,
+        plan=plan,
+        seconds=round(time.monotonic() - started, 3),
+        caption_engine=job.options.caption_engine or settings.default_caption_engine,
+    ).model_dump()
