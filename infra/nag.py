@@ -34,6 +34,8 @@ def acknowledge_findings(
         "AwsSolutions-IAM5[Action::s3:DeleteObject*]":
             "Output bucket only: re-runs replace an asset's outputs. The ingest bucket is never writable.",
         "AwsSolutions-IAM5[Action::s3:Abort*]": "Output bucket only: abort failed multipart uploads.",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job/*]":
+            "Transcription job names are derived from job ids at run time; the actions are start and get only.",
     }
     for bucket in buckets:
         reasons[f"AwsSolutions-IAM5[Resource::{_arn(stack, bucket)}/*]"] = (

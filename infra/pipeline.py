@@ -1,7 +1,7 @@
 """The state machine: Probe -> Parallel(stages, each with its own Catch) -> Finalize -> outcome."""
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -16,6 +16,7 @@ TRANSIENT_ERRORS = [
     "Lambda.TooManyRequestsException",
 ]
 CHUNK_CONCURRENCY = 10
+TRANSCRIBE_POLL = Duration.seconds(15)
 
 
 class Pipeline(Construct):
@@ -28,7 +29,9 @@ class Pipeline(Construct):
         transcode_chunk: lambda_.IFunction,
         transcode_package: lambda_.IFunction,
         captions: lambda_.IFunction,
+        transcribe_start: lambda_.IFunction,
         scenes: lambda_.IFunction,
+        trailer: lambda_.IFunction,
         finalize: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -50,11 +53,25 @@ class Pipeline(Construct):
         stages = sfn.Parallel(self, "Stages", result_path="$.stages")
         # Branch order is the order of results in $.stages.
         stages.branch(self._transcode_branch(transcode_chunk, transcode_package))
-        stages.branch(self._single_task_branch("captions", "Captions", captions))
+        stages.branch(self._captions_branch(captions, transcribe_start))
         stages.branch(self._single_task_branch("scenes", "Scenes", scenes))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
-        definition = probe_task.next(stages).next(finalize_task)
+        # The trailer needs scenes (and uses the transcript), so it runs after the Parallel state.
+        # Its failure is caught into $.trailer like a branch's, keeping every other result.
+        trailer_task = self._invoke("Trailer", trailer, result_path="$.trailer")
+        trailer_task.add_catch(
+            sfn.Pass(
+                self,
+                "TrailerFailed",
+                parameters={"stage": "trailer", "status": "FAILED", "failure.$": "$.trailer_error"},
+                result_path="$.trailer",
+            ).next(finalize_task),
+            errors=["States.ALL"],
+            result_path="$.trailer_error",
+        )
+
+        definition = probe_task.next(stages).next(trailer_task).next(finalize_task)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -94,6 +111,46 @@ class Pipeline(Construct):
         task = self._invoke(name, fn)
         task.add_catch(self._stage_failed(stage), errors=["States.ALL"], result_path="$.error")
         return task
+
+    def _captions_branch(self, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction) -> sfn.IChainable:
+        """Local engines run inside the Captions function. Amazon Transcribe runs on its own while the
+        state machine waits and polls it, then the same Captions function writes the captions."""
+        failed = self._stage_failed("captions")
+        captions = self._invoke("Captions", captions_fn)
+        captions.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+
+        start = self._invoke("TranscribeStart", start_fn, result_path="$.transcribe")
+        start.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        wait = sfn.Wait(self, "WaitForTranscribe", time=sfn.WaitTime.duration(TRANSCRIBE_POLL))
+        poll = tasks.CallAwsService(
+            self,
+            "PollTranscribe",
+            service="transcribe",
+            action="getTranscriptionJob",
+            parameters={"TranscriptionJobName": sfn.JsonPath.string_at("$.transcribe.job_name")},
+            iam_resources=[Stack.of(self).format_arn(
+                service="transcribe", resource="transcription-job", resource_name="*")],
+            result_selector={"status": sfn.JsonPath.string_at("$.TranscriptionJob.TranscriptionJobStatus")},
+            result_path="$.transcribe_poll",
+        )
+        poll.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        start.next(wait).next(poll).next(
+            sfn.Choice(self, "TranscribeDone")
+            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "COMPLETED"), captions)
+            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "FAILED"), captions)
+            .otherwise(wait)
+        )
+        return (
+            sfn.Choice(self, "CaptionEngine")
+            .when(
+                sfn.Condition.and_(
+                    sfn.Condition.string_equals("$.probe.caption_engine", "transcribe"),
+                    sfn.Condition.boolean_equals("$.probe.source.has_audio", True),
+                ),
+                start,
+            )
+            .otherwise(captions)
+        )
 
     def _transcode_branch(
         self, chunk_fn: lambda_.IFunction, package_fn: lambda_.IFunction

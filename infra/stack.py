@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.api import StudioApi
 from infra.functions import FunctionSpec, MediaFunctions
 from infra.nag import acknowledge_findings
 from infra.pipeline import Pipeline
@@ -20,6 +22,8 @@ class ReelflowStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         storage = Storage(self, "Storage")
+        # `cdk synth -c caption_engine=transcribe` makes Amazon Transcribe the stack's default.
+        caption_engine = str(self.node.try_get_context("caption_engine") or "pocketsphinx")
 
         functions = MediaFunctions(
             self,
@@ -34,7 +38,8 @@ class ReelflowStack(Stack):
         )
         probe = functions.add(
             FunctionSpec("Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120,
-                         description="Probe and validate the source; plan the ladder and chunks")
+                         description="Probe and validate the source; plan the ladder, chunks and engines",
+                         environment={"DEFAULT_CAPTION_ENGINE": caption_engine})
         )
         chunk = functions.add(
             FunctionSpec("TranscodeChunk", "functions.transcode_chunk.handler.handler",
@@ -45,6 +50,26 @@ class ReelflowStack(Stack):
             FunctionSpec("TranscodePackage", "functions.transcode_package.handler.handler",
                          memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
                          description="Join chunk playlists into the HLS ladder; proxy and poster")
+        )
+        captions = functions.add(
+            FunctionSpec("Captions", "functions.captions.handler.handler",
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         description="Speech recognition; transcript, WebVTT and SRT")
+        )
+        transcribe_start = functions.add(
+            FunctionSpec("TranscribeStart", "functions.transcribe_start.handler.handler",
+                         memory_mb=1024, timeout_s=MINUTES_15, ephemeral_mb=4096,
+                         description="Extract audio and start an Amazon Transcribe job")
+        )
+        scenes = functions.add(
+            FunctionSpec("Scenes", "functions.scenes.handler.handler",
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         description="Shots, per-scene features and tags, thumbnails and editor exports")
+        )
+        trailer = functions.add(
+            FunctionSpec("Trailer", "functions.trailer.handler.handler",
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         description="Highlight reel from scenes and words, 16:9 and 9:16")
         )
         finalize = functions.add(
             FunctionSpec("Finalize", "functions.finalize.handler.handler", memory_mb=512, timeout_s=60,
@@ -57,6 +82,10 @@ class ReelflowStack(Stack):
             probe=probe,
             transcode_chunk=chunk,
             transcode_package=package,
+            captions=captions,
+            transcribe_start=transcribe_start,
+            scenes=scenes,
+            trailer=trailer,
             finalize=finalize,
         )
         state_machine = pipeline.state_machine
@@ -102,15 +131,34 @@ class ReelflowStack(Stack):
         )
 
         # Sources are read, never written or deleted, by any function.
-        for fn in (probe, chunk, package, ingest):
+        for fn in (probe, chunk, package, captions, transcribe_start, scenes, trailer, ingest):
             storage.ingest.grant_read(fn)
-        for fn in (chunk, package, finalize):
+        for fn in (chunk, package, captions, transcribe_start, scenes, trailer, finalize):
             storage.output.grant_read_write(fn)
-        for fn in (ingest, probe, finalize):
+        for fn in (ingest, probe, captions, scenes, finalize):
             storage.table.grant_read_write_data(fn)
         storage.idempotency.grant_read_write_data(ingest)
         state_machine.grant_start_execution(ingest)
+        # Transcribe reads the extracted audio and writes its result as the caller (no service role).
+        transcription_jobs = self.format_arn(service="transcribe", resource="transcription-job", resource_name="*")
+        transcribe_start.add_to_role_policy(iam.PolicyStatement(
+            actions=["transcribe:StartTranscriptionJob"], resources=[transcription_jobs]))
+        captions.add_to_role_policy(iam.PolicyStatement(
+            actions=["transcribe:GetTranscriptionJob"], resources=[transcription_jobs]))
         events.EventBus.from_event_bus_name(self, "DefaultBus", "default").grant_put_events_to(finalize)
+
+        # ---- Studio REST API (infra/api.py: function, grants, usage plan, its nag acknowledgements) ----
+        # (The one exception to the rule above: the API presigns PUTs under uploads/, and deletes a source
+        # when a studio asks for DELETE /assets/{id}?purge_source=true.)
+        self.api = StudioApi(
+            self,
+            "Api",
+            functions=functions,
+            storage=storage,
+            state_machine=state_machine,
+            auth=str(self.node.try_get_context("api_auth") or "key"),
+        )
+        # ---- end Studio REST API ----
 
         self.storage = storage
         self.state_machine = state_machine
@@ -119,5 +167,5 @@ class ReelflowStack(Stack):
             self,
             buckets=[storage.ingest, storage.output],
             tables=[storage.table],
-            invoked_functions=[probe, chunk, package, finalize],
+            invoked_functions=[probe, chunk, package, captions, transcribe_start, scenes, trailer, finalize],
         )

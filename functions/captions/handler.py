@@ -6,33 +6,57 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core.captions import caption_media
+from functions.core.captions import Transcript, caption_media, parse_transcribe_result, write_captions
 from functions.core.catalog import Catalog
-from functions.core.models import StageInput, StageResult, StageStatus
+import boto3
+
+from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob
 from functions.core.observability import logger, tracer
-from functions.core.s3io import download_source, upload_tree
+from functions.core.s3io import download_source, get_json, upload_tree
 from functions.core.settings import Settings, asset_prefix
+
+
+class TranscribeFailed(Exception):
+    pass
+
+
+def transcribe_result(job: TranscribeJob, status: str, bucket: str, language: str) -> Transcript:
+    """The finished Amazon Transcribe job's words (the state machine polled it to an end)."""
+    if status != "COMPLETED":
+        described = boto3.client("transcribe").get_transcription_job(TranscriptionJobName=job.job_name)
+        reason = described["TranscriptionJob"].get("FailureReason", "no reason given")
+        raise TranscribeFailed(f"Amazon Transcribe job {job.job_name} ended {status}: {reason}")
+    try:
+        document = get_json(bucket, job.output_key)
+    except Exception as exc:  # noqa: BLE001 - a missing result is the user-facing reason
+        raise TranscribeFailed(f"Amazon Transcribe's result is missing at s3://{bucket}/{job.output_key}") from exc
+    return parse_transcribe_result(document, language=language)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     started = time.monotonic()
-    job = StageInput.model_validate(event)
+    job = CaptionsInput.model_validate(event)
     logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     settings = Settings.from_env()
     has_audio = job.probe.source.has_audio
     with tempfile.TemporaryDirectory(prefix="captions-") as tmp:
         work = Path(tmp)
-        media = download_source(job.source, work / "in") if has_audio else work / "none"
-        outcome = caption_media(
-            media,
-            work / "out",
-            engine=job.probe.caption_engine,
-            language=job.options.language,
-            has_audio=has_audio,
-            on_progress=lambda done: logger.debug("Transcribing", extra={"progress": round(done, 3)}),
-        )
+        if job.transcribe is not None:
+            status = job.transcribe_poll.status if job.transcribe_poll else "UNKNOWN"
+            transcript = transcribe_result(job.transcribe, status, settings.output_bucket, job.options.language)
+            outcome = write_captions(transcript, work / "out")
+        else:
+            media = download_source(job.source, work / "in") if has_audio else work / "none"
+            outcome = caption_media(
+                media,
+                work / "out",
+                engine=job.probe.caption_engine,
+                language=job.options.language,
+                has_audio=has_audio,
+                on_progress=lambda done: logger.debug("Transcribing", extra={"progress": round(done, 3)}),
+            )
         upload_tree(work / "out", settings.output_bucket, asset_prefix(job.asset_id))
     Catalog(settings.table_name).put_transcript_summary(job.asset_id, outcome.summary.model_dump())
     return StageResult(

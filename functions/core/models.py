@@ -34,6 +34,8 @@ class JobOptions(Model):
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
     stages: list[str] | None = None
     renditions: list[int] | None = Field(default=None, description="Rung heights, e.g. [720, 480]")
+    trailer_title: str | None = Field(default=None, max_length=80, description="Title card text for the trailer")
+    burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
 
 
 class JobInput(Model):
@@ -123,6 +125,24 @@ class StageInput(JobInput):
     probe: ProbeResult
 
 
+class TranscribeJob(Model):
+    """An Amazon Transcribe job the state machine started and waits for."""
+
+    job_name: str
+    output_key: str
+
+
+class TranscribePoll(Model):
+    """The state machine's last GetTranscriptionJob answer."""
+
+    status: str
+
+
+class CaptionsInput(StageInput):
+    transcribe: TranscribeJob | None = None
+    transcribe_poll: TranscribePoll | None = None
+
+
 class ChunkInput(StageInput):
     chunk: Chunk
 
@@ -171,9 +191,14 @@ class StageResult(Model):
     failure: StageError | None = None
 
 
+class TrailerInput(StageInput):
+    stages: list[StageResult]
+
+
 class FinalizeInput(JobInput):
     probe: ProbeResult | None = None
     stages: list[StageResult] = Field(default_factory=list)
+    trailer: StageResult | None = None
     error: StageError | None = None
     failed_stage: Literal["probe", "pipeline"] | None = None
 

@@ -19,7 +19,7 @@ BLOCK_BYTES = 64 * 1024
 # Single-pass and streaming: highpass drops rumble, afftdn tracks the noise floor and subtracts it
 # (cuts false words and decoder time in noise), dynaudnorm evens out loudness with a bounded window
 # (loudnorm would resample to 192 kHz and cost 5x more for the same effect on recognition).
-SPEECH_FILTERS = "highpass=f=80,afftdn=nr=10:nf=-30:tn=1,dynaudnorm=f=250:g=15:p=0.9"
+SPEECH_FILTERS = "afftdn=nr=20:nf=-40:tn=1,loudnorm=I=-20:LRA=20"
 
 
 def pcm_blocks(

@@ -46,7 +46,10 @@ def speech_segments(blocks: Iterable[bytes], settings: VadSettings = VadSettings
     """Yield the speech in a stream of PCM blocks as chunks of at most `settings.max_seconds`."""
     vad = Vad(settings.mode, SAMPLE_RATE)
     frame_seconds = vad.frame_length
-    frames_for = lambda seconds: max(1, round(seconds / frame_seconds))  # noqa: E731
+
+    def frames_for(seconds: float) -> int:
+        return max(1, round(seconds / frame_seconds))
+
     pad, min_silence = frames_for(settings.pad), frames_for(settings.min_silence)
     max_frames, min_speech = frames_for(settings.max_seconds), frames_for(settings.min_speech)
     cut_search = min(frames_for(settings.cut_search), max_frames // 2)

@@ -33,7 +33,7 @@ class DetectorSettings:
     flash_keep: float = 0.5  # a cut whose picture returns within 2 frames (a flash) is dropped
     gradual_window_seconds: tuple[float, ...] = (0.4, 1.0)  # half-widths of the windows transitions are summed over
     gradual_ratio: float = 2.0  # window mean / mean of the windows either side
-    gradual_min_mean: float = 0.05  # mean histogram distance per frame inside the window
+    gradual_min_mean: float = 0.05  # mean histogram distance per frame inside the window (less for long windows)
     gradual_min_change: float = 0.35  # histogram distance between the frames either side of the window
     min_scene_seconds: float = 0.6
 
@@ -52,6 +52,7 @@ class Boundary:
 
 
 def cut_scores(series: FrameSeries) -> np.ndarray:
+    """Per-frame cut score on 0..1: high only when both the colours and their layout change."""
     return np.sqrt(series.hist_distance * series.layout_distance)
 
 

@@ -1,7 +1,7 @@
 """Per-frame measurements, computed while frames stream in from the decoder.
 
 `FrameAnalyser.push` sees each frame once and keeps only small per-frame numbers (plus a short
-ring buffer of 16x9 colour layouts), so memory grows by a few dozen bytes per frame whatever
+ring buffer of histograms and 16x9 colour layouts), so memory grows by a few hundred bytes per frame whatever
 the resolution. `FrameAnalyser.finish` returns the series the shot detector and the scene
 features read.
 """
@@ -55,7 +55,7 @@ class FrameAnalyser:
         self._layouts: deque[np.ndarray] = deque(maxlen=4)
         self._hists: deque[np.ndarray] = deque(maxlen=2 * max(self.windows) + 1)
         self._wide: dict[int, list[float]] = {k: [] for k in self.windows}  # k -> values from frame k on
-        self._flash: dict[int, float] = {}
+        self._flash: list[float] = []  # values from frame 1 on
         self._prev_gray: np.ndarray | None = None
         self._prev_hist: np.ndarray | None = None
         self._to_palette = bin_to_palette()
@@ -88,7 +88,7 @@ class FrameAnalyser:
         n = len(self._scalars)  # frames seen; the newest is n - 1
         buf = self._layouts
         if n >= 4:  # flash check for the frame 2 back: compare its predecessor with the newest
-            self._flash[n - 3] = _distance(buf[-4], buf[-1])
+            self._flash.append(_distance(buf[-4], buf[-1]))
         for k in self.windows:
             if n >= 2 * k + 1:
                 self._wide[k].append(0.5 * float(np.abs(self._hists[-1 - 2 * k] - self._hists[-1]).sum()))
@@ -101,8 +101,7 @@ class FrameAnalyser:
             wide[k] = np.full(n, np.nan)
             wide[k][k:k + len(values)] = values
         flash = np.full(n, np.nan)
-        for i, d in self._flash.items():
-            flash[i] = d
+        flash[1:1 + len(self._flash)] = self._flash
         palette = np.asarray(self._palettes, dtype=np.float32).reshape(n, PALETTE_SIZE)
         return FrameSeries(
             brightness=s[:, 0], contrast=s[:, 1], colourfulness=s[:, 2], motion=s[:, 3], palette=palette,

@@ -40,8 +40,8 @@ def build_scenes(
     words: Sequence[TimedWord] | None,
 ) -> list[SceneWithKeyframe]:
     n = len(series)
-    frame_step = float(np.median(np.diff(timestamps))) if n > 1 else float(rate.frame_duration)
-    end_time = float(timestamps[-1]) + frame_step
+    last_step = float(timestamps[-1] - timestamps[-2]) if n > 1 else 0.0
+    end_time = float(timestamps[-1]) + (last_step if last_step > 0 else float(rate.frame_duration))
     starts = [Boundary(0, "cut", 0.0, (0, 0)), *boundaries]
     out = []
     for i, b in enumerate(starts):

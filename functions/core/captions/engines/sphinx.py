@@ -9,7 +9,7 @@ from .base import EngineUnavailable
 FRAMES_PER_SECOND = 100
 # Pruning tuned on noisy speech: without a cap on active HMMs the decoder slows to ~1.5x real time
 # in noise while finding no more words; the second (flat) pass is kept, as it fixes many words.
-DECODER_OPTIONS: dict[str, object] = {"maxhmmpf": 3000}
+DECODER_OPTIONS: dict[str, object] = {"maxhmmpf": 3000, "maxwpf": 5}
 
 _ALTERNATE = re.compile(r"\(\d+\)$")  # pronunciation variants: "the(2)" is "the"
 

@@ -11,7 +11,7 @@ REEL = "AX"  # the conventional reel name for a file-based source
 
 def edl_text(doc: ScenesDocument, title: str | None = None) -> str:
     rate = Rate.from_fps(doc.video.fps)
-    lines = [f"TITLE: {_clean(title or doc.video.media_name)}", "FCM: NON-DROP FRAME", ""]
+    lines = [f"TITLE: {_clean(title or doc.video.media_name)[:70]}", "FCM: NON-DROP FRAME", ""]
     for scene in doc.scenes:
         first = rate.frames(scene.start)
         end = max(rate.frames(scene.end), first + 1)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from functions.core.scenes.models import ScenesDocument
@@ -19,6 +20,7 @@ def _t(frames: int, step: Fraction) -> str:
 
 
 def fcpxml_text(doc: ScenesDocument, media_url: str | None = None) -> str:
+    """`media_url` is where an editor finds the source (default: its name, as a relative URL beside the file)."""
     rate = Rate.from_fps(doc.video.fps)
     step = rate.frame_duration
     total = rate.frames(doc.video.duration)
@@ -30,7 +32,7 @@ def fcpxml_text(doc: ScenesDocument, media_url: str | None = None) -> str:
                   width=str(doc.video.width), height=str(doc.video.height))
     asset = ET.SubElement(resources, "asset", id="r2", name=doc.video.media_name, start="0s",
                           duration=_t(total, step), hasVideo="1", format="r1")
-    ET.SubElement(asset, "media-rep", kind="original-media", src=media_url or doc.video.media_name)
+    ET.SubElement(asset, "media-rep", kind="original-media", src=media_url or quote(doc.video.media_name))
     library = ET.SubElement(root, "library")
     event = ET.SubElement(library, "event", name="Reelflow")
     project = ET.SubElement(event, "project", name=f"{doc.video.media_name} scenes")

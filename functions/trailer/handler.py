@@ -1,0 +1,74 @@
+"""Trailer: pick highlights from the scenes (and words), assemble 16:9 and 9:16 cuts with a plan editors can recut."""
+import tempfile
+import time
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.captions import Transcript
+from functions.core.models import StageResult, StageStatus, TrailerInput
+from functions.core.observability import logger, tracer
+from functions.core.s3io import download, download_source, s3, upload_tree
+from functions.core.scenes import ScenesDocument
+from functions.core.settings import Settings, asset_prefix
+from functions.core.trailer import make_trailer
+
+
+def skipped(reason: str, started: float) -> dict:
+    return StageResult(
+        stage="trailer", status=StageStatus.SKIPPED, note=reason, seconds=round(time.monotonic() - started, 3)
+    ).model_dump()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    job = TrailerInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+    results = {r.stage: r for r in job.stages}
+    scenes_result = results.get("scenes")
+    if scenes_result is None or scenes_result.status != StageStatus.SUCCEEDED:
+        why = (scenes_result.note or scenes_result.error or (scenes_result.failure.reason if scenes_result.failure else None)
+               if scenes_result else "the scenes stage did not run")
+        return skipped(f"no scenes to choose from ({why})", started)
+
+    bucket = Settings.from_env().output_bucket
+    prefix = asset_prefix(job.asset_id)
+    with tempfile.TemporaryDirectory(prefix="trailer-") as tmp:
+        work = Path(tmp)
+        scenes_doc = ScenesDocument.model_validate_json(
+            s3().get_object(Bucket=bucket, Key=f"{prefix}/{scenes_result.outputs['scenes']}")["Body"].read()
+        )
+        words = None
+        captions = results.get("captions")
+        captions_file = None
+        if captions is not None and captions.status == StageStatus.SUCCEEDED:
+            transcript = Transcript.model_validate_json(
+                s3().get_object(Bucket=bucket, Key=f"{prefix}/{captions.outputs['transcript']}")["Body"].read()
+            )
+            words = transcript.words
+            if job.options.burn_captions and "captions_srt" in captions.outputs:
+                captions_file = download(bucket, f"{prefix}/{captions.outputs['captions_srt']}", work / "captions.srt")
+        outcome = make_trailer(
+            download_source(job.source, work / "in"),
+            job.probe.source,
+            scenes_doc.scenes,
+            work / "out",
+            words=words,
+            target_seconds=job.options.trailer_seconds,
+            title=job.options.trailer_title,
+            burn_captions=captions_file,
+            on_progress=lambda done: logger.debug("Assembling", extra={"progress": round(done, 3)}),
+        )
+        if outcome.skipped:
+            return skipped(outcome.skipped, started)
+        upload_tree(work / "out", bucket, prefix)
+    return StageResult(
+        stage="trailer",
+        status=StageStatus.SUCCEEDED,
+        seconds=round(time.monotonic() - started, 3),
+        note=outcome.note,
+        outputs=outcome.outputs,
+        details={"segments": len(outcome.plan.segments), "duration": outcome.plan.expected_duration},
+    ).model_dump()

@@ -1,0 +1,41 @@
+"""TranscribeStart: extract the audio next to the outputs and start an Amazon Transcribe job.
+
+The state machine then waits and polls Transcribe itself (a Wait/Choice loop), so no Lambda
+sleeps while Transcribe works; the Captions function turns the result into captions.
+"""
+import tempfile
+from pathlib import Path
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.captions import build_transcribe_request
+from functions.core.ffmpeg import run_ffmpeg
+from functions.core.models import StageInput, TranscribeJob
+from functions.core.observability import logger, tracer
+from functions.core.s3io import source_url, upload_file
+from functions.core.settings import Settings, asset_prefix
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    job = StageInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+    bucket = Settings.from_env().output_bucket
+    work_prefix = f"{asset_prefix(job.asset_id)}/work/{job.job_id}"
+    with tempfile.TemporaryDirectory(prefix="transcribe-") as tmp:
+        audio = Path(tmp) / "audio.flac"
+        # Transcribe reads few containers (no .mov/.mkv): hand it 16 kHz mono FLAC.
+        run_ffmpeg(
+            ["-i", source_url(job.source), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "flac", str(audio)],
+            duration=job.probe.source.duration,
+            what="Extracting audio for Transcribe",
+        )
+        upload_file(audio, bucket, f"{work_prefix}/audio.flac")
+    output_key = f"{work_prefix}/transcribe.json"
+    request = build_transcribe_request(
+        job.job_id, f"s3://{bucket}/{work_prefix}/audio.flac", job.options.language, bucket, output_key
+    )
+    boto3.client("transcribe").start_transcription_job(**request)
+    return TranscribeJob(job_name=request["TranscriptionJobName"], output_key=output_key).model_dump()
