@@ -7,6 +7,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -65,6 +66,19 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument("function", help="function name: Ingest, Probe, TranscodeChunk, TranscodePackage, Finalize")
     invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
     invoke.set_defaults(command=_invoke)
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the Studio REST API on 127.0.0.1 against a local stack",
+        description="Starts the local stack and serves the API function over HTTP, the way API Gateway would "
+        "(routes, x-api-key, limits). Presigned upload URLs point at the local S3, so an upload PUT to one "
+        "starts a job through the normal event path. Ctrl-C stops.",
+    )
+    serve.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000; 0 picks a free one)")
+    serve.add_argument("--api-key", help="the key clients must send (default: $REELFLOW_API_KEY, else generated)")
+    serve.add_argument("--open-docs", action="store_true", help="serve /swagger and /openapi.json without a key")
+    serve.add_argument("--cold", action="store_true", help="a fresh handler process per request (slower)")
+    serve.set_defaults(command=_serve)
     return parser
 
 
@@ -128,6 +142,24 @@ def _invoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from reelflow.local.serve import API_FUNCTION, serve
+
+    workdir = Path(tempfile.mkdtemp(prefix="reelflow-serve-"))
+    started = time.monotonic()
+    cloud = _start_cloud(workdir)
+    api = cloud.function(API_FUNCTION)
+    printer = _progress_printer(started)
+    cloud.listeners.append(lambda invocation: invocation.function is api or printer(invocation))
+    try:
+        return serve(cloud, port=args.port, api_key=args.api_key, cold=args.cold, open_docs=args.open_docs,
+                     out=lambda line: print(line, flush=True))
+    finally:
+        cloud.stop()
+        if not args.debug:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 def stage_label(invocation: Invocation) -> str:
     name = construct_name(invocation.function.logical_id).removeprefix("Functions")
     event = invocation.event if isinstance(invocation.event, dict) else {}
@@ -138,16 +170,19 @@ def stage_label(invocation: Invocation) -> str:
 
 
 def _progress_printer(started: float):
+    lock = threading.Lock()  # invocations report from several threads (Parallel branches, Map)
+
     def show(invocation: Invocation) -> None:
         clock = f"[{time.monotonic() - started:6.1f}s]"
         label = stage_label(invocation)
         if invocation.ok is None:
-            print(f"{clock} {label:<18} running...", flush=True)
+            line = f"{clock} {label:<18} running..."
         elif invocation.ok:
-            print(f"{clock} {label:<18} done in {invocation.seconds:.1f}s", flush=True)
+            line = f"{clock} {label:<18} done in {invocation.seconds:.1f}s"
         else:
-            error = invocation.error or {}
-            print(f"{clock} {label:<18} failed: {error.get('errorMessage')}", flush=True)
+            line = f"{clock} {label:<18} failed: {(invocation.error or {}).get('errorMessage')}"
+        with lock:
+            print(line, flush=True)
 
     return show
 

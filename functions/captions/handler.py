@@ -6,10 +6,9 @@ from pathlib import Path
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core.aws import client
 from functions.core.captions import Transcript, caption_media, parse_transcribe_result, write_captions
 from functions.core.catalog import Catalog
-import boto3
-
 from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob
 from functions.core.observability import logger, tracer
 from functions.core.s3io import download_source, get_json, upload_tree
@@ -23,7 +22,7 @@ class TranscribeFailed(Exception):
 def transcribe_result(job: TranscribeJob, status: str, bucket: str, language: str) -> Transcript:
     """The finished Amazon Transcribe job's words (the state machine polled it to an end)."""
     if status != "COMPLETED":
-        described = boto3.client("transcribe").get_transcription_job(TranscriptionJobName=job.job_name)
+        described = client("transcribe").get_transcription_job(TranscriptionJobName=job.job_name)
         reason = described["TranscriptionJob"].get("FailureReason", "no reason given")
         raise TranscribeFailed(f"Amazon Transcribe job {job.job_name} ended {status}: {reason}")
     try:

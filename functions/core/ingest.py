@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-import boto3
 from botocore.exceptions import ClientError
 
+from functions.core.aws import client
 from functions.core.ids import asset_id_for, job_id_for, key_candidates
 from functions.core.models import JobInput, JobOptions, ObjectRef
 from functions.core.repository import Repository
@@ -19,18 +18,13 @@ class JobStarted:
     duplicate: bool
 
 
-@cache
-def _sfn():
-    return boto3.client("stepfunctions")
-
-
 def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
     """HEAD the object under each way its key may have been encoded; None if it is gone."""
-    client = boto3.client("s3")
+    s3 = client("s3")
     for candidate in key_candidates(key):
         params = {"Bucket": bucket, "Key": candidate} | ({"VersionId": version_id} if version_id else {})
         try:
-            head = client.head_object(**params)
+            head = s3.head_object(**params)
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "400"):
                 continue
@@ -61,7 +55,7 @@ def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title:
     repo.put_asset(job, title)
     created = repo.create_job(job)
     try:
-        _sfn().start_execution(stateMachineArn=state_machine_arn, name=job.job_id, input=job.model_dump_json())
-    except _sfn().exceptions.ExecutionAlreadyExists:
+        client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=job.job_id, input=job.model_dump_json())
+    except client("stepfunctions").exceptions.ExecutionAlreadyExists:
         return JobStarted(job.job_id, job.asset_id, duplicate=True)
     return JobStarted(job.job_id, job.asset_id, duplicate=not created)

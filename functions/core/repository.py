@@ -10,22 +10,16 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-import boto3
 from boto3.dynamodb.conditions import Attr, Key
 
+from functions.core.aws import table
 from functions.core.models import JobInput, JobStatus, SourceInfo
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@cache
-def _table(name: str):
-    return boto3.resource("dynamodb").Table(name)
 
 
 def to_item(value: Any) -> Any:
@@ -39,7 +33,7 @@ def from_item(value: Any) -> Any:
 
 class Repository:
     def __init__(self, table_name: str) -> None:
-        self.table = _table(table_name)
+        self.table = table(table_name)
 
     def put_asset(self, job: JobInput, title: str | None = None) -> None:
         """Create the asset on first sight; always point it at its newest job."""

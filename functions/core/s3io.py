@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 
+from functions.core.aws import client
 from functions.core.models import ObjectRef
 
 CONTENT_TYPES = {
@@ -24,9 +23,8 @@ CONTENT_TYPES = {
 SOURCE_URL_SECONDS = 6 * 3600
 
 
-@cache
 def s3():
-    return boto3.client("s3")
+    return client("s3")
 
 
 def source_url(ref: ObjectRef) -> str:

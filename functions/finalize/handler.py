@@ -2,9 +2,9 @@
 import json
 import time
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core.aws import client
 from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput
 from functions.core.observability import logger, tracer
@@ -36,7 +36,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         error=reason,
         finished_at=now_iso(),
     )
-    boto3.client("events").put_events(
+    client("events").put_events(
         Entries=[
             {
                 "Source": "reelflow",

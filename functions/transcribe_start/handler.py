@@ -6,9 +6,9 @@ sleeps while Transcribe works; the Captions function turns the result into capti
 import tempfile
 from pathlib import Path
 
-import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.core.aws import client
 from functions.core.captions import build_transcribe_request
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import StageInput, TranscribeJob
@@ -37,5 +37,5 @@ def handler(event: dict, context: LambdaContext) -> dict:
     request = build_transcribe_request(
         job.job_id, f"s3://{bucket}/{work_prefix}/audio.flac", job.options.language, bucket, output_key
     )
-    boto3.client("transcribe").start_transcription_job(**request)
+    client("transcribe").start_transcription_job(**request)
     return TranscribeJob(job_name=request["TranscriptionJobName"], output_key=output_key).model_dump()

@@ -17,9 +17,7 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -30,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+
+from reelflow.local.zygote import Zygote
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -43,6 +43,11 @@ SKIPPED_TYPES = {
     "AWS::IAM::Policy",
     "AWS::Logs::LogGroup",
     "AWS::Lambda::Permission",
+    # API Gateway: `reelflow serve` (reelflow/local/serve.py) plays the gateway in front of the Api function.
+    *(f"AWS::ApiGateway::{kind}" for kind in (
+        "Account", "ApiKey", "Deployment", "GatewayResponse", "Method", "Model", "RequestValidator", "Resource",
+        "RestApi", "Stage", "UsagePlan", "UsagePlanKey",
+    )),
 }
 
 InvokeListener = Callable[["Invocation"], None]
@@ -101,6 +106,7 @@ class LocalCloud:
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
+        self._zygote: Zygote | None = None
 
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -117,6 +123,7 @@ class LocalCloud:
         self._saved_env = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
         _route_lambda_invokes_to(self)
+        self._zygote = Zygote()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         # moto's state is process-wide: start every cloud from empty.
@@ -133,6 +140,8 @@ class LocalCloud:
             self._poller.join(timeout=5)
         if self._server:
             self._server.stop()
+        if self._zygote:
+            self._zygote.stop()
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -187,6 +196,19 @@ class LocalCloud:
         return [construct_name(fn.logical_id).removeprefix("Functions") for fn in self.functions.values()]
 
     # ---- running handlers -------------------------------------------------
+    def handler_environment(self, fn: FunctionRuntime) -> dict[str, str]:
+        """The environment a process running `fn`'s handler gets: its template variables, no host leakage."""
+        env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+        return env | CREDENTIALS | fn.environment | {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
+            "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+
     def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
         """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored)."""
         invocation = Invocation(function=fn, event=event)
@@ -194,8 +216,11 @@ class LocalCloud:
         logs = self.workdir / "logs"
         logs.mkdir(exist_ok=True)
         invocation.log_file = logs / f"{fn.logical_id}-{uuid.uuid4().hex[:8]}.log"
-        with tempfile.NamedTemporaryFile("r", suffix=".json", dir=self.workdir, delete=False) as result_file:
-            result_path = Path(result_file.name)
+        calls = self.workdir / "calls"
+        calls.mkdir(exist_ok=True)
+        event_path = calls / f"{invocation.log_file.stem}.event.json"
+        result_path = calls / f"{invocation.log_file.stem}.result.json"
+        event_path.write_text(json.dumps(event))
         env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
         env |= CREDENTIALS | fn.environment | {
             "AWS_ENDPOINT_URL": self.endpoint,
@@ -206,18 +231,12 @@ class LocalCloud:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
         }
-        with invocation.log_file.open("w") as log:
-            subprocess.run(
-                [sys.executable, "-m", "reelflow.local.invoke", fn.handler, str(result_path)],
-                input=json.dumps(event).encode(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                check=False,
-            )
+        assert self._zygote is not None, "LocalCloud.start() first"
+        self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file)
         try:
-            outcome = json.loads(result_path.read_text() or "{}")
+            outcome = json.loads(result_path.read_text()) if result_path.exists() else {}
         finally:
+            event_path.unlink(missing_ok=True)
             result_path.unlink(missing_ok=True)
         if not outcome:
             outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError",

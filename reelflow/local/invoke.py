@@ -1,8 +1,9 @@
 """Run one Lambda handler in this process, the way the Lambda runtime would.
 
-Used as `python -m reelflow.local.invoke HANDLER RESULT_FILE < event.json`: the local runtime
-starts one such process per invocation, with that function's environment, so functions never
-share environment variables or module state (as in Lambda).
+`run_invocation` is what each invocation's process executes (forked by `reelflow.local.zygote`
+with that function's environment, so functions never share environment variables or module
+state, as in Lambda). `python -m reelflow.local.invoke HANDLER EVENT_FILE RESULT_FILE` does the
+same from a plain process.
 """
 from __future__ import annotations
 
@@ -52,9 +53,9 @@ def error_document(exc: BaseException) -> dict:
     }
 
 
-def main() -> int:
-    handler_path, result_file = sys.argv[1], Path(sys.argv[2])
-    event = json.load(sys.stdin)
+def run_invocation(handler_path: str, event_file: Path, result_file: Path) -> None:
+    """Call the handler on the event; write {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
+    event = json.loads(event_file.read_text())
     context = LocalContext(
         function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", handler_path),
         memory_limit_in_mb=int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")),
@@ -66,8 +67,7 @@ def main() -> int:
         result_file.write_text(json.dumps({"ok": True, "result": result}, default=str))
     except Exception as exc:  # noqa: BLE001 - every failure is reported like Lambda does
         result_file.write_text(json.dumps({"ok": False, "error": error_document(exc)}))
-    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run_invocation(sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]))

@@ -102,12 +102,13 @@ def detect_gradual(series: FrameSeries, window: int, cut_frames: list[int],
     for c in cut_frames:  # a hard cut's jump is not part of any gradual change
         d[c] = np.median(d[max(1, c - h):c + h + 1])
     width = 2 * h + 1
-    inside = np.convolve(d, np.ones(width) / width, mode="same")
+    inside = np.full(n, np.nan)  # only where the whole window fits: zero padding would fake a quiet start
+    inside[h:n - h] = np.convolve(d, np.ones(width) / width, mode="valid")
     before = np.full(n, np.nan)
     after = np.full(n, np.nan)
     before[width:] = inside[:-width]
     after[:-width] = inside[width:]
-    around = np.nanmean(np.vstack([before, after]), axis=0)
+    around = (before + after) / 2  # NaN unless both sides are known: one calm side alone proves nothing
     change = series.wide_hist_distance[window]
     cut_near = np.zeros(n, dtype=bool)
     for c in cut_frames:
@@ -122,7 +123,7 @@ def detect_gradual(series: FrameSeries, window: int, cut_frames: list[int],
     found = []
     for i in np.flatnonzero(ok):
         lo, hi = max(0, i - h), min(n, i + h + 1)
-        if inside[i] >= inside[lo:hi].max():  # the middle of the transition: the peak of the window sum
+        if inside[i] >= np.nanmax(inside[lo:hi]):  # the middle of the transition: the peak of the window sum
             found.append(Boundary(int(i), "dissolve", float(inside[i]), (int(lo), int(hi - 1))))
     return found
 

@@ -45,9 +45,8 @@ class KeyframeSampler:
                 self.candidates.append(Candidate(index, buf.tobytes()))
 
     def within(self, first: int, end: int) -> list[Candidate]:
-        """Candidates whose frame is in [first, end); if none, the one nearest the middle."""
-        inside = [c for c in self.candidates if first <= c.frame < end]
-        if inside or not self.candidates:
-            return inside
-        middle = (first + end) / 2
-        return [min(self.candidates, key=lambda c: abs(c.frame - middle))]
+        """Candidates whose frame is in [first, end)."""
+        return [c for c in self.candidates if first <= c.frame < end]
+
+    def nearest(self, frame: float) -> Candidate | None:
+        return min(self.candidates, key=lambda c: abs(c.frame - frame)) if self.candidates else None

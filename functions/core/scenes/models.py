@@ -91,9 +91,6 @@ class SceneSkip(_Model):
     reason: str
 
 
-OUTPUT_NAMES = ("scenes", "contact_sheet", "edl", "otio", "fcpxml")
-
-
 class ScenesOutcome(_Model):
     """What `analyse_scenes` hands the Lambda handler."""
 

@@ -55,8 +55,9 @@ def build_scenes(
         clean_end = nxt.span[0] if nxt and nxt.kind == "dissolve" else end
         if clean_end <= clean_first:
             clean_first, clean_end = first, end
+        middle = (clean_first + clean_end) / 2
         candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
-        keyframe = _middle(candidates, (clean_first + clean_end) / 2)
+        keyframe = _middle(candidates, middle) if candidates else sampler.nearest(middle)
         features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s)
         index = i + 1
         start_f, end_f = rate.frames(start_s), rate.frames(end_s)
@@ -73,8 +74,8 @@ def build_scenes(
     return out
 
 
-def _middle(candidates: list[Candidate], middle: float) -> Candidate | None:
-    return min(candidates, key=lambda c: abs(c.frame - middle)) if candidates else None
+def _middle(candidates: list[Candidate], middle: float) -> Candidate:
+    return min(candidates, key=lambda c: abs(c.frame - middle))
 
 
 def _features(series: FrameSeries, first: int, end: int, candidates: list[Candidate], keyframe: Candidate | None,

@@ -1,22 +1,23 @@
 """Tags derived from scene features, by the thresholds below.
 
-| tag             | rule                                                   | scale of the feature                       |
-|-----------------|--------------------------------------------------------|--------------------------------------------|
-| `dark`          | brightness < DARK_BELOW (0.25)                         | mean luma, 0 black .. 1 white              |
-| `bright`        | brightness > BRIGHT_ABOVE (0.65)                       |                                            |
-| `high-motion`   | motion > HIGH_MOTION_ABOVE (0.04)                      | mean abs luma change per frame, 0..1       |
-| `static`        | motion < STATIC_BELOW (0.008)                          | (noise and compression alone give ~0.002)  |
-| `colourful`     | colourfulness > COLOURFUL_ABOVE (55)                   | Hasler-Süsstrunk M: 59-82 "quite colourful"|
-| `muted-colours` | colourfulness < MUTED_BELOW (15)                       | M < 15 "not colourful"                     |
-| `faces`         | at least one frontal face on a sampled frame           |                                            |
-| `close-up`      | largest face share >= CLOSE_UP_SHARE (0.05)            | face box area / frame area; head and       |
-| `medium`        | largest face share >= MEDIUM_SHARE (0.008)             | shoulders fill ~0.06-0.14, waist-up ~0.01  |
-| `wide`          | a face smaller than MEDIUM_SHARE                       |                                            |
-| `dialogue`      | speech share >= DIALOGUE_SHARE (0.3)                   | fraction of the scene covered by words     |
-| `silent`        | silence share >= SILENT_SHARE (0.9)                    | momentary loudness below -50 LUFS          |
-| `loud`          | loudness >= LOUD_LUFS (-16)                            | energy mean of momentary loudness, LUFS    |
+| tag             | rule                                          | the feature's scale                         |
+|-----------------|-----------------------------------------------|---------------------------------------------|
+| `dark`          | brightness < DARK_BELOW (0.25)                | mean luma, 0 black .. 1 white               |
+| `bright`        | brightness > BRIGHT_ABOVE (0.65)              |                                             |
+| `high-motion`   | motion > HIGH_MOTION_ABOVE (0.04)             | mean abs luma change per frame, 0..1        |
+| `static`        | motion < STATIC_BELOW (0.008)                 | noise and compression alone give ~0.002     |
+| `colourful`     | colourfulness > COLOURFUL_ABOVE (55)          | Hasler-Süsstrunk M; 59-82 "quite colourful" |
+| `muted-colours` | colourfulness < MUTED_BELOW (15)              | M < 15 "not colourful"                      |
+| `faces`         | a frontal face on the sampled frames          | median over up to 3 frames                  |
+| `close-up`      | largest face share >= CLOSE_UP_SHARE (0.05)   | face box / frame area: head and shoulders   |
+| `medium`        | largest face share >= MEDIUM_SHARE (0.008)    | fill ~0.06-0.14, waist-up ~0.01             |
+| `wide`          | a face smaller than MEDIUM_SHARE              |                                             |
+| `dialogue`      | speech share >= DIALOGUE_SHARE (0.3)          | fraction of the scene covered by words      |
+| `silent`        | silence share >= SILENT_SHARE (0.9)           | momentary loudness below -50 LUFS           |
+| `loud`          | loudness >= LOUD_LUFS (-16)                   | energy mean of momentary loudness, LUFS     |
 
-Shot size comes from faces only: a scene without a detectable face gets no shot-size tag.
+Shot size comes from faces only: a scene without a detectable face gets no shot-size tag. Motion is
+per decoded frame, so the same movement scores about half as much at 50 fps as at 25 fps.
 """
 from __future__ import annotations
 

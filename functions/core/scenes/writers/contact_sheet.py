@@ -29,7 +29,8 @@ def contact_sheet_jpeg(scenes: Sequence[Scene], keyframes: Sequence[np.ndarray |
         x, y = GAP + (i % cols) * cell_w, GAP + (i // cols) * cell_h
         image = keyframes[i]
         if image is not None:
-            sheet[y:y + tile_h, x:x + TILE_WIDTH] = cv2.resize(image, (TILE_WIDTH, tile_h), interpolation=cv2.INTER_AREA)
+            tile = cv2.resize(image, (TILE_WIDTH, tile_h), interpolation=cv2.INTER_AREA)
+            sheet[y:y + tile_h, x:x + TILE_WIDTH] = tile
         label = f"#{scenes[i].index}  {scenes[i].start_timecode}"
         cv2.putText(sheet, label, (x + 2, y + tile_h + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (235, 235, 235), 1,
                     cv2.LINE_AA)

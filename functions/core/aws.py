@@ -1,0 +1,29 @@
+"""boto3 clients, created once per service and endpoint.
+
+Cached per AWS_ENDPOINT_URL as well as service, so code that runs in the local runtime's own
+process (tests, the CLI) follows the runtime to a new endpoint instead of reusing a stale one.
+"""
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import boto3
+
+
+def client(service: str):
+    return _client(service, os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def table(name: str):
+    return _resource("dynamodb", os.environ.get("AWS_ENDPOINT_URL")).Table(name)
+
+
+@cache
+def _client(service: str, endpoint: str | None):
+    return boto3.client(service)
+
+
+@cache
+def _resource(service: str, endpoint: str | None):
+    return boto3.resource(service)

@@ -1,0 +1,58 @@
+"""Output geometry: the 16:9 and 9:16 frame sizes, the frame rate, and where the vertical crop sits."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from functions.core.models import SourceInfo
+
+MAX_HEIGHT = 720  # of the 16:9 output; the 9:16 output is as wide as this is tall
+MAX_FPS = 30
+DEFAULT_FPS = 25
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Both outputs are exact 16:9 / 9:16 with even sides: (16u x 9u) and (9u x 16u) for an even u."""
+
+    unit: int
+    fps: Fraction
+    source_width: int  # display size, square pixels
+    source_height: int
+
+    @property
+    def landscape(self) -> tuple[int, int]:
+        return 16 * self.unit, 9 * self.unit
+
+    @property
+    def vertical(self) -> tuple[int, int]:
+        return 9 * self.unit, 16 * self.unit
+
+    def vertical_crop(self, centre: float) -> tuple[int, int, int, int]:
+        """(w, h, x, y) of the largest 9:16 region of the source frame centred on `centre` (fraction of width)."""
+        w = min(self.source_width, self.source_height * 9 // 16) // 2 * 2
+        h = min(self.source_height, w * 16 // 9) // 2 * 2
+        x = round(centre * self.source_width - w / 2)
+        x = min(max(0, x), self.source_width - w)
+        return w, h, x, (self.source_height - h) // 2
+
+
+def layout_for(source: SourceInfo) -> Layout:
+    height = min(MAX_HEIGHT, source.height or MAX_HEIGHT)
+    unit = max(2, height // 9 // 2 * 2)
+    return Layout(unit=unit, fps=output_fps(source.fps), source_width=_even(source.width),
+                  source_height=_even(source.height))
+
+
+def output_fps(source_fps: float) -> Fraction:
+    """The source rate up to MAX_FPS (60 fps halves to 30), as an exact fraction (29.97 is 30000/1001)."""
+    if source_fps <= 0:
+        return Fraction(DEFAULT_FPS)
+    rate = Fraction(source_fps).limit_denominator(1001)
+    while rate > MAX_FPS:
+        rate /= 2
+    return rate
+
+
+def _even(n: int) -> int:
+    return max(2, n // 2 * 2)

@@ -1,0 +1,83 @@
+"""Placing a window of a given length inside a stretch of footage without cutting a word in half.
+
+Times are whole frames here (ints), so windows land on the frame grid the assembly cuts on.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from functions.core.scenes.models import TimedWord
+
+WORD_PAD = 0.05  # seconds kept clear either side of a word, so a cut never clips its first or last sound
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # first frame
+    length: int  # frames
+    clear_of_words: bool  # False when no placement avoided a word, so the window was centred anyway
+
+    @property
+    def end(self) -> int:
+        return self.start + self.length
+
+
+def speech_spans(words: Sequence[TimedWord], lo: float, hi: float, pad: float = WORD_PAD) -> list[tuple[float, float]]:
+    """Padded word intervals overlapping [lo, hi], merged where they touch: the places a cut must not land."""
+    spans = sorted((w.start - pad, w.end + pad) for w in words if w.end + pad > lo and w.start - pad < hi)
+    merged: list[tuple[float, float]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def fit_window(
+    lo: int,
+    hi: int,
+    length: int,
+    *,
+    fps: float,
+    words: Sequence[TimedWord] = (),
+    min_length: int | None = None,
+    max_length: int | None = None,
+) -> Window:
+    """The window of `length` frames in [lo, hi) nearest its centre whose cuts fall between words.
+
+    When no position works at `length`, nearby lengths within [min_length, max_length] are tried, closest first.
+    """
+    length = min(length, hi - lo)
+    spans = speech_spans(words, lo / fps, hi / fps) if words else []
+    if not spans:
+        return Window(lo + (hi - lo - length) // 2, length, True)
+    shortest = max(1, min(min_length or length, length))
+    longest = min(hi - lo, max(max_length or length, length))
+    for k in sorted(range(shortest, longest + 1), key=lambda k: (abs(k - length), -k)):
+        start = _place(lo, hi, k, spans, fps)
+        if start is not None:
+            return Window(start, k, True)
+    return Window(lo + (hi - lo - length) // 2, length, False)
+
+
+def _place(lo: int, hi: int, length: int, spans: list[tuple[float, float]], fps: float) -> int | None:
+    """The start frame closest to centring the window whose two edges are both outside every span."""
+    last = hi - length
+    if last < lo:
+        return None
+    centre = lo + (last - lo) / 2
+    # The valid starts form intervals whose ends are span edges (or shifted by the length): test only those.
+    points = {lo, last, math.floor(centre), math.ceil(centre)}
+    for a, b in spans:
+        for t in (a, b, a - length / fps, b - length / fps):
+            points.update((math.floor(t * fps), math.ceil(t * fps)))
+    valid = [p for p in points if lo <= p <= last and _clear(p, spans, fps) and _clear(p + length, spans, fps)]
+    return min(valid, key=lambda p: (abs(p - centre), p)) if valid else None
+
+
+def _clear(frame: int, spans: list[tuple[float, float]], fps: float) -> bool:
+    t = frame / fps
+    return not any(a < t < b for a, b in spans)
