@@ -145,6 +145,7 @@ class Job(JobSummary):
     source: SourceRef | None = None
     options: dict[str, Any] = Field(default_factory=dict)
     started_at: str | None = None
+    cancelled_at: str | None = None
     stages: dict[str, StageOut] = Field(default_factory=dict, description="Per-stage results, once finalized")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> path in the asset folder")
     execution_status: str | None = Field(default=None, description="Step Functions' view, for unfinished jobs")

@@ -21,7 +21,7 @@ from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import asset_id_for
 from functions.core.ingest import job_for, resolve_upload, start_job
 from functions.core.models import JobStatus, Manifest
-from functions.core.repository import Repository
+from functions.core.repository import Repository, now_iso
 from functions.core.settings import asset_prefix
 
 UPLOAD_PREFIX = "uploads"
@@ -112,19 +112,38 @@ class StudioService:
     def job(self, job_id: str) -> m.Job:
         record = self._job_record(job_id)
         job = m.Job.model_validate(record)
-        if job.status in ACTIVE:
+        if job.status in ACTIVE and job.cancelled_at:
+            job.status = self._settle(job_id, JobStatus.CANCELLED, "ABORTED")
+        elif job.status in ACTIVE:
             execution = self._execution_status(job_id)
             job.execution_status = execution
             if execution in EXECUTION_OUTCOME:
-                job.status = EXECUTION_OUTCOME[execution]
+                job.status = self._settle(job_id, EXECUTION_OUTCOME[execution], execution)
         return job
+
+    def _settle(self, job_id: str, status: JobStatus, execution: str) -> JobStatus:
+        """Read repair: the execution ended without Finalize settling the record (it was stopped, or
+        Finalize itself failed, or a stage wrote RUNNING after a cancel). Record what really happened."""
+        if status == JobStatus.CANCELLED:
+            self.repo.cancel_job(job_id, ACTIVE)
+        else:
+            self.repo.update_job(job_id, status, error=f"The execution ended {execution} before the job was finalized",
+                                 finished_at=now_iso())
+        return status
 
     def jobs(self, status: JobStatus | None, limit: int, next_token: str | None) -> m.JobPage:
         index, partition = ("gsi2", f"JOBSTATUS#{status.value}") if status else ("gsi1", "JOBS")
         items, last = self.repo.query_page(partition, index=index, limit=limit, newest_first=True,
                                            start_key=decode_token(next_token, partition, index))
-        return m.JobPage(items=[m.JobSummary.model_validate(i) for i in items],
-                         next_token=encode_token(partition, last))
+        summaries = []
+        for item in items:
+            summary = m.JobSummary.model_validate(item)
+            if summary.status in ACTIVE and item.get("cancelled_at"):  # see _settle
+                summary.status = self._settle(summary.job_id, JobStatus.CANCELLED, "ABORTED")
+                if status in ACTIVE:
+                    continue
+            summaries.append(summary)
+        return m.JobPage(items=summaries, next_token=encode_token(partition, last))
 
     def cancel(self, job_id: str) -> m.Job:
         job = self.job(job_id)

@@ -1,5 +1,4 @@
 """Captions: speech recognition with the job's engine; transcript.json, WebVTT and SRT in the asset folder."""
-import os
 import tempfile
 import time
 from pathlib import Path

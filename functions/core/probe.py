@@ -1,7 +1,6 @@
 """Probe a media file or URL with PyAV: streams, duration, display geometry, frame rate, VFR."""
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from statistics import median
 

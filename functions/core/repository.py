@@ -147,12 +147,14 @@ class Repository:
         )
 
     def cancel_job(self, job_id: str, cancellable: tuple[JobStatus, ...]) -> bool:
-        """Mark the job CANCELLED if its status is still one of `cancellable`; False if it is not."""
+        """Mark the job CANCELLED if its status is still one of `cancellable`; False if it is not.
+        `cancelled_at` stays set even if a stage already in flight later writes RUNNING over the status."""
         now = now_iso()
         try:
             self.table.update_item(
                 Key={"pk": f"JOB#{job_id}", "sk": "JOB"},
-                UpdateExpression="SET #s = :c, updated_at = :now, finished_at = :now, gsi2pk = :g",
+                UpdateExpression="SET #s = :c, updated_at = :now, finished_at = :now, gsi2pk = :g, "
+                                 "cancelled_at = if_not_exists(cancelled_at, :now)",
                 ConditionExpression=Attr("status").is_in([s.value for s in cancellable]),
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={

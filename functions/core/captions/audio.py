@@ -16,9 +16,9 @@ SAMPLE_RATE = 16000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
 BLOCK_BYTES = 64 * 1024
 
-# Single-pass and streaming: highpass drops rumble, afftdn tracks the noise floor and subtracts it
-# (cuts false words and decoder time in noise), dynaudnorm evens out loudness with a bounded window
-# (loudnorm would resample to 192 kHz and cost 5x more for the same effect on recognition).
+# Both filters stream in one pass. afftdn tracks the noise floor and subtracts it: fewer false words
+# and less decoder time in noise. loudnorm (dynamic mode, wide LRA so it only evens out level) beat
+# dynaudnorm on flite speech mixed with white/pink noise at 10-20 dB; it costs about 0.03 x real time.
 SPEECH_FILTERS = "afftdn=nr=20:nf=-40:tn=1,loudnorm=I=-20:LRA=20"
 
 

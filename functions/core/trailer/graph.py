@@ -46,7 +46,7 @@ class Audio:
     """Where the trailer's sound comes from. Without source audio the trailer gets a silent track."""
 
     from_source: bool
-    measurement: Measurement | None = None  # loudnorm's first pass; None leaves the level alone (silence)
+    measurement: Measurement | None = None  # the metering pass; None leaves the level alone (silence)
     stats_file: Path | None = None  # where the second pass reports what it did
 
 
@@ -63,10 +63,7 @@ def trailer_args(
     vertical: Overlay = Overlay(),
 ) -> list[str]:
     """ffmpeg arguments that write the 16:9 and 9:16 trailers. `crops`: each segment's crop centre (default 0.5)."""
-    frames = segment_frames(plan, layout.fps)
-    fade = round(plan.fade_seconds * layout.fps)
-    inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, layout.fps))
-              for s, n in zip(plan.segments, frames)]
+    inputs, frames, fade = _segment_inputs(media, plan, layout.fps)
     wide, tall = [], []
     for i, (inp, n) in enumerate(zip(inputs, frames)):
         both = _segment_video(inp, n, layout).split()
@@ -74,8 +71,8 @@ def trailer_args(
         tall.append(_vertical_crop(both[1], layout, crops[i] if i < len(crops) else 0.5))
     total = sum(frames) - (len(frames) - 1) * fade
     videos = [
-        _finish(_crossfaded(wide, frames, fade, layout.fps), layout.landscape, total, fade, layout.fps, font, landscape),
-        _finish(_crossfaded(tall, frames, fade, layout.fps), layout.vertical, total, fade, layout.fps, font, vertical),
+        _finish(_crossfaded(segments, frames, fade, layout.fps), size, total, fade, layout.fps, font, overlay)
+        for segments, size, overlay in ((wide, layout.landscape, landscape), (tall, layout.vertical, vertical))
     ]
     if audio.from_source:
         sound = _assembled_audio(inputs, frames, fade, layout.fps)
@@ -94,10 +91,7 @@ def trailer_args(
 
 def measuring_args(media: Path, plan: TrailerPlan, fps: Fraction, meter_log: Path) -> list[str]:
     """ffmpeg arguments that meter exactly the audio the trailer will carry (read the log with `read_meter`)."""
-    frames = segment_frames(plan, fps)
-    fade = round(plan.fade_seconds * fps)
-    inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, fps))
-              for s, n in zip(plan.segments, frames)]
+    inputs, frames, fade = _segment_inputs(media, plan, fps)
     sound = (_assembled_audio(inputs, frames, fade, fps).filter("ebur128", **meter_options())
              .filter("ametadata", mode="print", file=str(meter_log)))
     return ffmpeg.output(sound, "-", f="null").get_args()
@@ -105,6 +99,15 @@ def measuring_args(media: Path, plan: TrailerPlan, fps: Fraction, meter_log: Pat
 
 def segment_frames(plan: TrailerPlan, fps: Fraction) -> list[int]:
     return [max(1, round(s.duration * fps)) for s in plan.segments]
+
+
+def _segment_inputs(media: Path, plan: TrailerPlan, fps: Fraction) -> tuple[list, list[int], int]:
+    """One seeking input per segment (a little longer than needed; trims make it exact), the segment lengths
+    and the fade, in frames."""
+    frames = segment_frames(plan, fps)
+    inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, fps))
+              for s, n in zip(plan.segments, frames)]
+    return inputs, frames, round(plan.fade_seconds * fps)
 
 
 def _segment_video(inp, frames: int, layout: Layout):

@@ -9,6 +9,7 @@ from functions.core.models import SourceInfo
 MAX_HEIGHT = 720  # of the 16:9 output; the 9:16 output is as wide as this is tall
 MAX_FPS = 30
 DEFAULT_FPS = 25
+_NTSC = (Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001))
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,10 @@ class Layout:
 
     def vertical_crop(self, centre: float) -> tuple[int, int, int, int]:
         """(w, h, x, y) of the largest 9:16 region of the source frame centred on `centre` (fraction of width)."""
-        w = min(self.source_width, self.source_height * 9 // 16) // 2 * 2
-        h = min(self.source_height, w * 16 // 9) // 2 * 2
+        if self.source_width * 16 >= self.source_height * 9:  # wider than 9:16: full height
+            w, h = self.source_height * 9 // 16 // 2 * 2, self.source_height
+        else:
+            w, h = self.source_width, self.source_width * 16 // 9 // 2 * 2
         x = round(centre * self.source_width - w / 2)
         x = min(max(0, x), self.source_width - w)
         return w, h, x, (self.source_height - h) // 2
@@ -48,7 +51,10 @@ def output_fps(source_fps: float) -> Fraction:
     """The source rate up to MAX_FPS (60 fps halves to 30), as an exact fraction (29.97 is 30000/1001)."""
     if source_fps <= 0:
         return Fraction(DEFAULT_FPS)
-    rate = Fraction(source_fps).limit_denominator(1001)
+    # Probed rates are rounded (29.97): snap to the NTSC fraction they stand for, else to the nearest integer.
+    rate = next((r for r in _NTSC if abs(source_fps - r) < 0.01), None) or Fraction(round(source_fps * 1000), 1000)
+    if abs(rate - round(rate)) < 0.01:
+        rate = Fraction(round(rate))
     while rate > MAX_FPS:
         rate /= 2
     return rate

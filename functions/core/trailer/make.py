@@ -59,14 +59,7 @@ def make_trailer(
     if isinstance(planned, TrailerSkip):
         return _skip(planned.reason)
 
-    crop_fraction = layout.vertical_crop(0.5)[0] / layout.source_width
-    faces = {s.index: s.features.faces.count > 0 for s in scenes}
-    centres = frame_segments(media_path, planned.segments, crop_fraction,
-                             faces_seen=[any(faces.get(i, True) for i in seg.scene_indexes) for seg in planned.segments])
-    plan = planned.model_copy(update={"segments": [
-        seg.model_copy(update={"vertical_centre": round(c.centre, 4), "framing": c.framing})
-        for seg, c in zip(planned.segments, centres)
-    ]})
+    plan = _with_vertical_crops(media_path, planned, layout, scenes)
     _report(on_progress, _FRAMING)
 
     notes = [plan.note] if plan.note else []
@@ -79,7 +72,8 @@ def make_trailer(
         if (title or burn_captions) and font is None:
             notes.append("no font found on this system, so the title and captions were left out")
         landscape, vertical = _overlays(plan, layout, font, title, burn_captions, work, notes)
-        args = trailer_args(media_path, plan, layout, outputs, audio, crops=[c.centre for c in centres],
+        args = trailer_args(media_path, plan, layout, outputs, audio,
+                            crops=[seg.vertical_centre or 0.5 for seg in plan.segments],
                             font=font, landscape=landscape, vertical=vertical)
         run_ffmpeg(args, duration=plan.expected_duration, what="trailer",
                    on_progress=_scaled(on_progress, _FRAMING + _MEASURING, 1.0))
@@ -88,6 +82,19 @@ def make_trailer(
     (out_dir / OUTPUT_FILES["trailer_plan"]).write_text(plan.to_json())
     _report(on_progress, 1.0)
     return TrailerOutcome(outputs=dict(OUTPUT_FILES), plan=plan, loudness=loudness, note="; ".join(notes) or None)
+
+
+def _with_vertical_crops(media: Path, plan: TrailerPlan, layout: Layout, scenes: Sequence[Scene]) -> TrailerPlan:
+    """The plan with each segment's 9:16 crop centre, looking for faces only where the scenes stage saw one."""
+    faces = {s.index: s.features.faces.count > 0 for s in scenes}
+    centres = frame_segments(
+        media, plan.segments, crop_fraction=layout.vertical_crop(0.5)[0] / layout.source_width,
+        faces_seen=[any(faces.get(i, True) for i in seg.scene_indexes) for seg in plan.segments],
+    )
+    return plan.model_copy(update={"segments": [
+        seg.model_copy(update={"vertical_centre": round(c.centre, 4), "framing": c.framing})
+        for seg, c in zip(plan.segments, centres)
+    ]})
 
 
 def _measure(media: Path, source: SourceInfo, plan: TrailerPlan, layout: Layout, work: Path,

@@ -63,7 +63,8 @@ def plan_trailer(
     target = target_length(source_duration, target_seconds)
     scores = [score_scene(s, words) for s in scenes]
     total_frames = math.floor(source_duration * fps + 1e-6)
-    fade = round(fade_seconds * fps)
+    # A middle segment blends into both neighbours, so a fade must stay under half the shortest segment.
+    fade = max(0, min(round(fade_seconds * fps), round(MIN_SEGMENT * fps) // 2 - 1))
 
     if total_frames <= round(target * fps):
         return _whole_clip(scores, total_frames, fps, fade, source_duration, target)
@@ -86,9 +87,10 @@ def plan_trailer(
 class Candidate:
     """A stretch of footage a segment may come from: frames [lo, hi), one scene (or part of it) or a run."""
 
-    scenes: tuple[int, ...]
+    members: tuple[tuple[int, int, int], ...]  # (scene index, first frame, end frame) of the scenes in the stretch
     lo: int
     hi: int
+    focus: int  # the frame the window should centre on: the middle of the best-scoring member
     score: SceneScore
     look: tuple[float, ...]
     colours: dict[str, float] = field(hash=False)
@@ -97,6 +99,10 @@ class Candidate:
     shortest: int = 0  # the segment length bounds, in frames (MIN_SEGMENT..MAX_SEGMENT, within the stretch)
     longest: int = 0
     preferred: int = 0
+
+    @property
+    def scenes(self) -> tuple[int, ...]:
+        return tuple(index for index, _, _ in self.members)
 
     @property
     def length(self) -> int:
@@ -115,39 +121,39 @@ class Pick:
 
 def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps: float,
                      total_frames: int) -> list[Candidate]:
+    """Stretches to pick from, in source order: scenes long enough to show, split into parts when very long,
+    and runs of shorter scenes ("quick cuts") up to MAX_SEGMENT long."""
     margin = round(EDGE_MARGIN * fps)
-    shortest = round(MIN_SEGMENT * fps)
+    shortest, longest = round(MIN_SEGMENT * fps), round(MAX_SEGMENT * fps)
+    spans = [(min(total_frames, max(0, round(s.start * fps))), min(total_frames, round(s.end * fps))) for s in scenes]
     out: list[Candidate] = []
     run: list[int] = []  # positions of consecutive scenes too short to stand alone
-
-    def frames(t: float) -> int:
-        return min(total_frames, max(0, round(t * fps)))
 
     def flush_run() -> None:
         if not run:
             return
-        first, last = scenes[run[0]], scenes[run[-1]]
-        lo, hi = frames(first.start), frames(last.end)
-        if hi - lo < shortest:  # pad out into the neighbouring footage, evenly where possible
-            lo = max(0, lo - (shortest - (hi - lo) + 1) // 2)
+        lo, hi = spans[run[0]][0], spans[run[-1]][1]
+        if hi - lo < shortest:  # pad out into the neighbouring footage, evenly where the source allows
+            lo = max(0, min(lo - (shortest - (hi - lo)) // 2, total_frames - shortest))
             hi = min(total_frames, lo + shortest)
-            lo = max(0, hi - shortest)
-        best = max(run, key=lambda i: scores[i].score)
-        extra = ("quick cuts",) if len(run) > 1 else ()
         if hi - lo >= shortest:
-            out.append(_candidate([scenes[i] for i in run], scores[best], lo, hi, fps, 0, extra))
+            best = max(run, key=lambda i: scores[i].score)
+            out.append(_candidate([scenes[i] for i in run], [spans[i] for i in run], scores[best], lo, hi,
+                                  sum(spans[best]) // 2, fps, reasons=("quick cuts",) if len(run) > 1 else ()))
         run.clear()
 
     for i, scene in enumerate(scenes):
-        lo, hi = frames(scene.start) + margin, frames(scene.end) - margin
+        lo, hi = spans[i][0] + margin, spans[i][1] - margin
         if hi - lo < shortest:
             run.append(i)
+            if spans[i][1] - spans[run[0]][0] >= longest:
+                flush_run()
             continue
         flush_run()
-        parts = max(1, (hi - lo) // round(2 * MAX_SEGMENT * fps))
+        parts = max(1, (hi - lo) * 2 // (3 * longest))  # parts 1.5x the longest window: gaps between moments
         for p in range(parts):
-            start, end = lo + (hi - lo) * p // parts, lo + (hi - lo) * (p + 1) // parts
-            out.append(_candidate([scene], scores[i], start, end, fps, p))
+            a, b = lo + (hi - lo) * p // parts, lo + (hi - lo) * (p + 1) // parts
+            out.append(_candidate([scene], [spans[i]], scores[i], a, b, (a + b) // 2, fps, part=p))
     flush_run()
     return out
 
@@ -200,12 +206,14 @@ def _place(picks: Sequence[Pick], lengths: Sequence[int], fps: float,
     for pick, length in zip(picks, lengths):
         c = pick.candidate
         want = min(c.longest, max(c.shortest, length + carry))
-        window = fit_window(c.lo, c.hi, want, fps=fps, words=words, min_length=c.shortest, max_length=c.longest)
+        window = fit_window(c.lo, c.hi, want, fps=fps, words=words, min_length=c.shortest, max_length=c.longest,
+                            focus=c.focus)
         carry = length + carry - window.length
         cut_words += not window.clear_of_words
         segments.append(TrailerSegment(
             source_start=round(window.start / fps, 4), source_end=round(window.end / fps, 4),
-            scene_indexes=list(c.scenes), score=c.score.score, breakdown=c.score.breakdown,
+            scene_indexes=[i for i, a, b in c.members if a < window.end and b > window.start],
+            score=c.score.score, breakdown=c.score.breakdown,
             reasons=[*pick.roles, *c.score.reasons, *c.reasons],
         ))
     return segments, cut_words
@@ -226,14 +234,15 @@ def _whole_clip(scores: list[SceneScore], frames: int, fps: float, fade: int, du
     )
 
 
-def _candidate(scenes: Sequence[Scene], score: SceneScore, lo: int, hi: int, fps: float, part: int,
-               reasons: tuple[str, ...] = ()) -> Candidate:
+def _candidate(scenes: Sequence[Scene], spans: Sequence[tuple[int, int]], score: SceneScore, lo: int, hi: int,
+               focus: int, fps: float, *, part: int = 0, reasons: tuple[str, ...] = ()) -> Candidate:
     f = max(scenes, key=lambda s: s.duration).features
     look = (f.brightness, f.contrast, min(1.0, f.colourfulness / 150), min(1.0, f.motion / FULL_MOTION) / 2)
     colours = {c.name: c.share for c in f.dominant_colours}
     length = hi - lo
+    members = tuple((s.index, a, b) for s, (a, b) in zip(scenes, spans))
     return Candidate(
-        tuple(s.index for s in scenes), lo, hi, score, look, colours, part, reasons,
+        members, lo, hi, focus, score, look, colours, part, reasons,
         shortest=min(length, round(MIN_SEGMENT * fps)), longest=min(length, round(MAX_SEGMENT * fps)),
         preferred=min(length, round(PREFERRED_SEGMENT * fps)),
     )

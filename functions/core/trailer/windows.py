@@ -45,30 +45,39 @@ def fit_window(
     words: Sequence[TimedWord] = (),
     min_length: int | None = None,
     max_length: int | None = None,
+    focus: int | None = None,
 ) -> Window:
-    """The window of `length` frames in [lo, hi) nearest its centre whose cuts fall between words.
+    """The window of `length` frames in [lo, hi) nearest centring on `focus` whose cuts fall between words.
 
-    When no position works at `length`, nearby lengths within [min_length, max_length] are tried, closest first.
+    `focus` defaults to the middle of [lo, hi). When no position works at `length`, nearby lengths within
+    [min_length, max_length] are tried, closest first.
     """
     length = min(length, hi - lo)
-    spans = speech_spans(words, lo / fps, hi / fps) if words else []
-    if not spans:
-        return Window(lo + (hi - lo - length) // 2, length, True)
+    focus = (lo + hi) // 2 if focus is None else focus
+    if not words:
+        return Window(_centred(lo, hi, length, focus), length, True)
     shortest = max(1, min(min_length or length, length))
     longest = min(hi - lo, max(max_length or length, length))
-    for k in sorted(range(shortest, longest + 1), key=lambda k: (abs(k - length), -k)):
-        start = _place(lo, hi, k, spans, fps)
-        if start is not None:
-            return Window(start, k, True)
-    return Window(lo + (hi - lo - length) // 2, length, False)
+    lengths = sorted(range(shortest, longest + 1), key=lambda k: (abs(k - length), -k))
+    for pad in (WORD_PAD, 0.0):  # fast speech leaves gaps narrower than two pads: then cut right at the edges
+        spans = speech_spans(words, lo / fps, hi / fps, pad)
+        for k in lengths:
+            start = _place(lo, hi, k, spans, fps, focus)
+            if start is not None:
+                return Window(start, k, True)
+    return Window(_centred(lo, hi, length, focus), length, False)
 
 
-def _place(lo: int, hi: int, length: int, spans: list[tuple[float, float]], fps: float) -> int | None:
-    """The start frame closest to centring the window whose two edges are both outside every span."""
+def _centred(lo: int, hi: int, length: int, focus: int) -> int:
+    return min(max(lo, focus - length // 2), hi - length)
+
+
+def _place(lo: int, hi: int, length: int, spans: list[tuple[float, float]], fps: float, focus: int) -> int | None:
+    """The start frame closest to centring the window on `focus` whose two edges are both outside every span."""
     last = hi - length
     if last < lo:
         return None
-    centre = lo + (last - lo) / 2
+    centre = min(max(lo, focus - length / 2), last)
     # The valid starts form intervals whose ends are span edges (or shifted by the length): test only those.
     points = {lo, last, math.floor(centre), math.ceil(centre)}
     for a, b in spans:

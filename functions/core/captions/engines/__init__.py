@@ -6,7 +6,7 @@ from typing import Any
 
 from .base import EngineUnavailable, SegmentDecoder, SpeechEngine, StreamingEngine
 from .sphinx import SphinxDecoder
-from .transcribe import TranscribeEngine, build_transcribe_request, parse_transcribe_result
+from .transcribe import build_transcribe_request, parse_transcribe_result, transcribe_in_state_machine
 from .whisper import WhisperDecoder
 from .whisper import check_available as check_whisper
 
@@ -24,7 +24,7 @@ def _whisper(model_dir: str | None = None) -> SpeechEngine:
 
 ENGINES: dict[str, Callable[..., SpeechEngine]] = {
     "pocketsphinx": _pocketsphinx,
-    "transcribe": TranscribeEngine,
+    "transcribe": transcribe_in_state_machine,
     "whisper": _whisper,
 }
 
@@ -47,6 +47,6 @@ def get_engine(name: str | None = None, **options: Any) -> SpeechEngine:
 
 __all__ = [
     "DEFAULT_ENGINE", "ENGINES", "EngineUnavailable", "SegmentDecoder", "SpeechEngine", "StreamingEngine",
-    "TranscribeEngine", "UnknownEngine", "build_transcribe_request", "check_engine_name", "get_engine",
+    "UnknownEngine", "build_transcribe_request", "check_engine_name", "get_engine",
     "parse_transcribe_result",
 ]

@@ -1,22 +1,15 @@
 """Amazon Transcribe: pure request building and result parsing, plus a thin, injectable job runner."""
 from __future__ import annotations
 
-import json
 import re
-import time
-import uuid
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from ...ffmpeg import MediaError, ProgressCallback
 from ..models import Transcript, TranscriptSegment, Word
-from .base import EngineUnavailable
+from .base import EngineUnavailable, SpeechEngine
 
 _JOB_NAME = re.compile(r"[^0-9A-Za-z._-]+")
 _LANGUAGE = re.compile(r"^[a-z]{2,3}-[A-Z]{2}$")
 _SENTENCE_END = (".", "?", "!")
-BUCKET_ENV = "REELFLOW_TRANSCRIBE_BUCKET"
 
 
 def build_transcribe_request(
@@ -98,72 +91,11 @@ def _segments(audio_segments: list[dict] | None, words: list[Word], by_id: dict[
     return [TranscriptSegment(start=g[0].start, end=g[-1].end, text=" ".join(w.text for w in g)) for g in groups]
 
 
-class TranscribeEngine:
-    """Runs one Transcribe job for the whole file: uploads the media unless `media_uri` says where it already is.
-
-    The clients are injectable; by default boto3's are made on first use. Polling blocks, so the caller
-    must allow for Transcribe's turnaround (minutes for long media); a state machine can instead call
-    `build_transcribe_request` and `parse_transcribe_result` around its own wait loop.
-    """
-
-    name = "transcribe"
-
-    def __init__(
-        self,
-        *,
-        bucket: str | None = None,
-        prefix: str = "transcribe/",
-        media_uri: str | None = None,
-        transcribe_client: Any = None,
-        s3_client: Any = None,
-        poll_seconds: float = 5.0,
-        timeout: float = 840.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        import os
-
-        self.bucket = bucket or os.environ.get(BUCKET_ENV)
-        self.prefix, self.media_uri = prefix, media_uri
-        self._transcribe, self._s3 = transcribe_client, s3_client
-        self._poll, self._timeout, self._sleep = poll_seconds, timeout, sleep
-
-    def transcribe(
-        self, media: Path, *, language: str, on_progress: ProgressCallback | None = None
-    ) -> Transcript:
-        return parse_transcribe_result(self.run_job(media, language), language=language)
-
-    def run_job(self, media: Path, language: str) -> dict[str, Any]:
-        if not self.bucket:
-            raise EngineUnavailable(f"the transcribe engine needs a bucket for its output: set {BUCKET_ENV}")
-        transcribe, s3 = self._clients()
-        job = f"reelflow-{uuid.uuid4().hex}"
-        folder = f"{self.prefix.rstrip('/')}/{job}"
-        media_uri = self.media_uri
-        if media_uri is None:
-            s3.upload_file(str(media), self.bucket, f"{folder}/media{media.suffix}")
-            media_uri = f"s3://{self.bucket}/{folder}/media{media.suffix}"
-        request = build_transcribe_request(job, media_uri, language, self.bucket, f"{folder}/result.json")
-        transcribe.start_transcription_job(**request)
-        waited = 0.0
-        while True:
-            status = transcribe.get_transcription_job(TranscriptionJobName=request["TranscriptionJobName"])
-            state = status["TranscriptionJob"]["TranscriptionJobStatus"]
-            if state == "COMPLETED":
-                break
-            if state == "FAILED":
-                reason = status["TranscriptionJob"].get("FailureReason", "no reason given")
-                raise MediaError(f"Amazon Transcribe failed: {reason}")
-            if waited >= self._timeout:
-                raise MediaError(f"Amazon Transcribe did not finish within {self._timeout:.0f} s")
-            self._sleep(self._poll)
-            waited += self._poll
-        body = s3.get_object(Bucket=self.bucket, Key=request["OutputKey"])["Body"].read()
-        return json.loads(body)
-
-    def _clients(self) -> tuple[Any, Any]:
-        if self._transcribe is None or self._s3 is None:
-            import boto3
-
-            self._transcribe = self._transcribe or boto3.client("transcribe")
-            self._s3 = self._s3 or boto3.client("s3")
-        return self._transcribe, self._s3
+def transcribe_in_state_machine(**_options: Any) -> SpeechEngine:
+    """Amazon Transcribe is not run from inside a function: the state machine starts the job
+    (TranscribeStart), waits and polls it, then Captions reads the result with
+    `parse_transcribe_result`. Nothing should ask for it as an in-process engine."""
+    raise EngineUnavailable(
+        "the transcribe engine runs in the state machine (TranscribeStart, then a Wait/poll loop), "
+        "not inside the Captions function"
+    )

@@ -1,0 +1,318 @@
+"""The Studio API over real HTTP: `reelflow serve` in a subprocess, a requests client, the whole event path.
+
+Upload URL -> PUT -> EventBridge -> SQS -> ingest -> state machine -> outputs, followed through the API;
+then re-runs, cancels, listing, deletes, auth and error shapes, and a bounded schemathesis run.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from functions.core.ids import asset_id_for
+from reelflow.local.cloud import free_port
+from tests.conftest import REPO
+from functions.core.ffmpeg import run_ffmpeg
+from tests.media import make_clip
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("api-http")]
+
+API_KEY = "test-key-0123456789"
+SPEECH = REPO / "tests" / "fixtures" / "speech" / "speech.wav"
+TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
+
+
+class Api:
+    """A requests session that speaks to the local API with the key, and knows its base URL."""
+
+    def __init__(self, url: str, key: str | None = API_KEY) -> None:
+        self.url = url
+        self.session = requests.Session()
+        if key:
+            self.session.headers["x-api-key"] = key
+
+    def __getattr__(self, method: str):
+        def call(path: str, **kwargs) -> requests.Response:
+            return self.session.request(method.upper(), self.url + path, timeout=60, **kwargs)
+
+        return call
+
+
+@pytest.fixture(scope="module")
+def server(template):  # `template`: synthesized (and cached) once per session, before the server needs it
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reelflow.cli", "serve", "--port", str(port)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=os.environ | {"REELFLOW_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"},
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C stops"):
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(180):
+        proc.kill()
+        pytest.fail("reelflow serve did not start:\n" + "".join(lines))
+    yield f"http://127.0.0.1:{port}", lines, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api(server) -> Api:
+    return Api(server[0])
+
+
+def wait_for(api: Api, path: str, until, timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = api.get(path)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if until(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.5)
+
+
+def speech_clip(folder: Path, seconds: float = 3.0) -> Path:
+    """A small clip with a spoken voice, so every output (captions included) has content."""
+    picture = make_clip(folder / "picture.mp4", seconds=seconds, audio=False)
+    clip = folder / "studio clip.mp4"
+    run_ffmpeg(["-i", str(picture), "-i", str(SPEECH), "-map", "0:v", "-map", "1:a", "-t", str(seconds),
+                "-c:v", "copy", "-c:a", "aac", "-b:a", "64k", str(clip)])
+    return clip
+
+
+@pytest.fixture(scope="module")
+def completed(api, tmp_path_factory):
+    """One upload through the API, followed until its job ends."""
+    clip = speech_clip(tmp_path_factory.mktemp("api"))
+    created = api.post("/uploads", json={"filename": clip.name, "content_type": "video/mp4", "title": "Studio clip"})
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
+    assert put.status_code == 200, put.text
+    asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
+    return upload, asset
+
+
+def assert_error(response: requests.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
+    assert "Traceback" not in response.text
+
+
+# ---- the main path --------------------------------------------------------------------------------
+def test_server_prints_url_key_and_swagger(server):
+    url, lines, _ = server
+    text = "".join(lines)
+    assert url in text and API_KEY in text and f"{url}/swagger" in text
+
+
+def test_upload_url_is_for_the_ingest_path_and_ingest_computes_the_same_asset(completed):
+    upload, asset = completed
+    assert upload["key"].startswith("uploads/") and upload["key"].endswith("/studio clip.mp4")
+    assert upload["asset_id"] == asset_id_for(upload["bucket"], upload["key"])
+    assert upload["upload_headers"] == {"Content-Type": "video/mp4"}
+    assert asset["latest_job_id"], "the upload event never became a job"
+
+
+def test_upload_becomes_a_completed_job_with_stage_results(api, completed):
+    _, asset = completed
+    assert asset["status"] == "COMPLETED", asset
+    assert asset["title"] == "Studio clip"
+    assert asset["source_info"]["duration"] == pytest.approx(3.0, abs=0.1)
+    job = api.get(f"/jobs/{asset['latest_job_id']}").json()
+    assert job["status"] == "COMPLETED" and job["asset_id"] == asset["asset_id"]
+    assert job["source"]["key"] == asset["source_key"]
+    for stage in ("probe", "transcode", "finalize"):
+        assert job["stages"][stage]["status"] == "SUCCEEDED"
+        assert job["stages"][stage]["seconds"] >= 0
+    assert job["finished_at"] and job["error"] is None
+
+
+def test_every_output_link_downloads(completed):
+    _, asset = completed
+    outputs = asset["outputs"]
+    assert outputs["job_id"] == asset["latest_job_id"]
+    assert {"hls_master", "proxy", "poster"} <= set(outputs["links"])
+    for url in [outputs["manifest_url"], *(link["url"] for link in outputs["links"].values())]:
+        response = requests.get(url, timeout=60)
+        assert response.status_code == 200, url
+        assert response.content, url
+
+
+def test_listings_find_the_asset_and_job(api, completed):
+    _, asset = completed
+    assets = api.get("/assets").json()["items"]
+    assert asset["asset_id"] in {a["asset_id"] for a in assets}
+    done = api.get("/jobs", params={"status": "COMPLETED"}).json()["items"]
+    assert asset["latest_job_id"] in {j["job_id"] for j in done}
+    assert all(j["status"] == "COMPLETED" for j in done)
+    scenes = api.get(f"/assets/{asset['asset_id']}/scenes").json()["items"]
+    assert all(s["asset_id"] == asset["asset_id"] for s in scenes)
+
+
+def test_pages_follow_next_token_and_refuse_foreign_tokens(api):
+    for name in ("one.mp4", "two.mp4", "three.mp4"):
+        assert api.post("/uploads", json={"filename": name}).status_code == 201
+    first = api.get("/assets", params={"limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next_token"]
+    second = api.get("/assets", params={"limit": 2, "next_token": first["next_token"]}).json()
+    assert second["items"] and not {a["asset_id"] for a in first["items"]} & {a["asset_id"] for a in second["items"]}
+    assert_error(api.get("/jobs", params={"next_token": first["next_token"]}), 400, "BadRequest")
+    assert_error(api.get("/assets", params={"next_token": "garbage"}), 400, "BadRequest")
+
+
+# ---- re-run, cancel, delete -----------------------------------------------------------------------
+def test_rerun_with_new_options_is_idempotent_and_cancellable(api, completed):
+    _, asset = completed
+    body = {"asset_id": asset["asset_id"], "options": {"renditions": [144], "stages": ["transcode"]}}
+    started = api.post("/jobs", json=body)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    assert job_id != asset["latest_job_id"] and started.headers["Location"] == f"/jobs/{job_id}"
+    again = api.post("/jobs", json=body)
+    assert again.status_code == 200 and again.json() == started.json() | {"duplicate": True, "status": again.json()["status"]}
+
+    cancelled = api.post(f"/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "CANCELLED"
+    assert_error(api.post(f"/jobs/{job_id}/cancel"), 409, "Conflict")
+    assert api.get(f"/jobs/{job_id}").json()["status"] == "CANCELLED"
+
+    def listed_as_cancelled() -> bool:
+        # Eventually: the index is eventually consistent, and a stage already in flight when the job was
+        # cancelled may still mark it RUNNING; reading the job repairs that once the execution has stopped.
+        api.get(f"/jobs/{job_id}")
+        return job_id in {j["job_id"] for j in api.get("/jobs", params={"status": "CANCELLED"}).json()["items"]}
+
+    deadline = time.monotonic() + 60
+    while not listed_as_cancelled():
+        assert time.monotonic() < deadline, "the cancelled job never settled as CANCELLED"
+        time.sleep(0.5)
+    assert api.get(f"/jobs/{job_id}").json()["status"] == "CANCELLED"
+    assert_error(api.post(f"/jobs/{asset['latest_job_id']}/cancel"), 409, "Conflict")
+
+
+def test_delete_removes_outputs_and_records_and_purges_the_source(api, completed):
+    upload, asset = completed
+    links = [link["url"] for link in asset["outputs"]["links"].values()]
+    deadline = time.monotonic() + 60
+    while True:
+        deleted = api.delete(f"/assets/{asset['asset_id']}", params={"purge_source": "true"})
+        # 409 while the cancelled re-run's execution still runs: moto stops it after its in-flight task.
+        if deleted.status_code != 409 or time.monotonic() > deadline:
+            break
+        assert_error(deleted, 409, "Conflict")
+        time.sleep(0.5)
+    assert deleted.status_code == 200, deleted.text
+    summary = deleted.json()
+    assert summary["deleted_objects"] >= len(links) and summary["deleted_records"] >= 2 and summary["source_purged"]
+    assert all(requests.get(url, timeout=60).status_code == 404 for url in links)
+    assert_error(api.get(f"/assets/{asset['asset_id']}"), 404, "NotFound")
+    assert_error(api.get(f"/jobs/{asset['latest_job_id']}"), 404, "NotFound")
+    assert_error(api.post("/jobs", json={"source_key": upload["key"]}), 404, "NotFound")
+
+
+# ---- auth and errors ------------------------------------------------------------------------------
+@pytest.mark.parametrize("key", [None, "wrong-key"])
+def test_requests_without_the_right_key_are_refused(server, key):
+    client = Api(server[0], key)
+    for method, path in [("get", "/jobs"), ("post", "/uploads"), ("get", "/openapi.json"), ("get", "/swagger")]:
+        assert_error(getattr(client, method)(path, json={"filename": "a.mp4"}), 403, "Forbidden")
+
+
+def test_unknown_ids_and_routes_are_404(api):
+    for response in [
+        api.get("/jobs/jnosuchjob"),
+        api.post("/jobs/jnosuchjob/cancel"),
+        api.get("/assets/anosuchasset"),
+        api.get("/assets/anosuchasset/scenes"),
+        api.delete("/assets/anosuchasset"),
+        api.post("/jobs", json={"asset_id": "anosuchasset"}),
+        api.post("/jobs", json={"source_key": "uploads/none/such.mp4"}),
+        api.get("/no/such/route"),
+    ]:
+        assert_error(response, 404, "NotFound")
+
+
+def test_invalid_requests_are_422_400_413(api):
+    assert_error(api.post("/uploads", json={}), 422, "ValidationError")
+    assert_error(api.post("/uploads", json={"filename": "../../etc/passwd"}), 422, "ValidationError")
+    assert_error(api.post("/jobs", json={"asset_id": "a", "options": {"caption_engine": "magic"}}), 422,
+                 "ValidationError")
+    assert_error(api.get("/jobs", params={"limit": 1000}), 422, "ValidationError")
+    assert_error(api.get("/scenes"), 422, "ValidationError")
+    assert_error(api.post("/uploads", data=b"{oops", headers={"Content-Type": "application/json"}), 400, "BadRequest")
+    assert_error(api.post("/uploads", json={"filename": "a.mp4", "title": "x" * 100_000}), 413, "PayloadTooLarge")
+
+
+def test_openapi_and_swagger_are_served(api):
+    doc = api.get("/openapi.json")
+    assert doc.status_code == 200 and "/jobs/{job_id}" in doc.json()["paths"]
+    swagger = api.get("/swagger")
+    assert swagger.status_code == 200 and "swagger-ui" in swagger.text.lower()
+
+
+# ---- a bounded schemathesis run ---------------------------------------------------------------------
+def test_schemathesis_finds_no_server_errors(server):
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    url = server[0]
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers={"x-api-key": API_KEY})
+    session = requests.Session()
+    session.headers["x-api-key"] = API_KEY
+    cases = 0
+    modes = {GenerationMode.POSITIVE: (3, [not_a_server_error, status_code_conformance, content_type_conformance,
+                                           response_schema_conformance]),
+             GenerationMode.NEGATIVE: (2, [not_a_server_error])}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode, (examples, checks) in modes.items():
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
+                      suppress_health_check=list(HealthCheck))
+            def run(case) -> None:
+                nonlocal cases
+                cases += 1
+                case.call_and_validate(base_url=url, session=session, checks=checks)
+
+            run()
+    assert 20 <= cases <= 60
+
+
+# ---- last: Ctrl-C --------------------------------------------------------------------------------------
+def test_ctrl_c_stops_cleanly(server):
+    url, lines, proc = server
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, "".join(lines)
+    text = "".join(lines)
+    assert "Stopping" in text and "Traceback" not in text
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/jobs", timeout=5)
