@@ -62,7 +62,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             on_progress=lambda done: logger.debug("Assembling", extra={"progress": round(done, 3)}),
         )
         if outcome.skipped:
-            return skipped(outcome.skipped, started)
+            return skipped(outcome.skipped.reason, started)
         upload_tree(work / "out", bucket, prefix)
     return StageResult(
         stage="trailer",

@@ -23,7 +23,7 @@ def scene_loudness(track: LoudnessTrack, start: float, end: float) -> tuple[floa
     values = track.momentary[inside]
     if values.size == 0:  # a scene shorter than one 100 ms block: take the nearest block
         values = track.momentary[[int(np.argmin(np.abs(track.times - (start + end) / 2)))]]
-    values = np.maximum(values, FLOOR_LUFS)
+    values = np.fmax(values, FLOOR_LUFS)  # fmax, not maximum: ebur128 prints M=nan for its first blocks
     loudness = 10 * np.log10(np.mean(10 ** (values / 10)))
     return round(float(loudness), 1), round(float(np.mean(values < SILENCE_LUFS)), 3)
 

@@ -57,18 +57,18 @@ def trailer_args(
     outputs: tuple[Path, Path],
     audio: Audio,
     *,
-    crops: Sequence[float] = (),
     font: Font | None = None,
     landscape: Overlay = Overlay(),
     vertical: Overlay = Overlay(),
 ) -> list[str]:
-    """ffmpeg arguments that write the 16:9 and 9:16 trailers. `crops`: each segment's crop centre (default 0.5)."""
+    """ffmpeg arguments that write the 16:9 and 9:16 trailers. Each segment's 9:16 crop is centred on its
+    `vertical_centre` (the middle of the frame when unset)."""
     inputs, frames, fade = _segment_inputs(media, plan, layout.fps)
     wide, tall = [], []
-    for i, (inp, n) in enumerate(zip(inputs, frames)):
+    for seg, inp, n in zip(plan.segments, inputs, frames):
         both = _segment_video(inp, n, layout).split()
         wide.append(_letterbox(both[0], layout))
-        tall.append(_vertical_crop(both[1], layout, crops[i] if i < len(crops) else 0.5))
+        tall.append(_vertical_crop(both[1], layout, 0.5 if seg.vertical_centre is None else seg.vertical_centre))
     total = sum(frames) - (len(frames) - 1) * fade
     videos = [
         _finish(_crossfaded(segments, frames, fade, layout.fps), size, total, fade, layout.fps, font, overlay)

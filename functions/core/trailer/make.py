@@ -72,16 +72,16 @@ def make_trailer(
         if (title or burn_captions) and font is None:
             notes.append("no font found on this system, so the title and captions were left out")
         landscape, vertical = _overlays(plan, layout, font, title, burn_captions, work, notes)
-        args = trailer_args(media_path, plan, layout, outputs, audio,
-                            crops=[seg.vertical_centre or 0.5 for seg in plan.segments],
-                            font=font, landscape=landscape, vertical=vertical)
+        args = trailer_args(media_path, plan, layout, outputs, audio, font=font, landscape=landscape,
+                            vertical=vertical)
         run_ffmpeg(args, duration=plan.expected_duration, what="trailer",
                    on_progress=_scaled(on_progress, _FRAMING + _MEASURING, 1.0))
         if loudness is not None and audio.stats_file is not None:
             loudness = loudness.model_copy(update={"normalisation": normalisation_type(audio.stats_file)})
+    plan = plan.model_copy(update={"note": "; ".join(notes) or None})
     (out_dir / OUTPUT_FILES["trailer_plan"]).write_text(plan.to_json())
     _report(on_progress, 1.0)
-    return TrailerOutcome(outputs=dict(OUTPUT_FILES), plan=plan, loudness=loudness, note="; ".join(notes) or None)
+    return TrailerOutcome(outputs=dict(OUTPUT_FILES), plan=plan, loudness=loudness, note=plan.note)
 
 
 def _with_vertical_crops(media: Path, plan: TrailerPlan, layout: Layout, scenes: Sequence[Scene]) -> TrailerPlan:
