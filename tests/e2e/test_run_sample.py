@@ -27,7 +27,8 @@ def test_exits_zero_and_reports_progress_and_outputs(run):
     proc, asset = run
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
-    for stage in ("Ingest", "Probe", "TranscodeChunk 1/1", "TranscodePackage", "Finalize"):
+    for stage in ("Ingest", "Probe", "TranscodeChunk 1/1", "TranscodePackage", "Captions", "Scenes", "Trailer",
+                  "Finalize"):
         assert f"{stage}" in proc.stdout
     assert "COMPLETED" in proc.stdout
     assert str(asset / "hls" / "master.m3u8") in proc.stdout
@@ -40,10 +41,11 @@ def test_manifest_contract(run):
     assert manifest["asset_id"] == asset.name and manifest["job_id"].startswith("j")
     assert manifest["source"]["duration"] == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.05)
     assert manifest["source"]["has_audio"] and manifest["source"]["has_video"]
-    for stage in ("probe", "transcode", "finalize"):
+    for stage in ("probe", "transcode", "captions", "scenes", "trailer", "finalize"):
         assert manifest["stages"][stage]["status"] == "SUCCEEDED"
         assert manifest["stages"][stage]["seconds"] > 0
-    for name in ("hls_master", "proxy", "poster"):
+    for name in ("hls_master", "proxy", "poster", "transcript", "captions_vtt", "captions_srt", "scenes",
+                 "contact_sheet", "edl", "otio", "fcpxml", "trailer", "trailer_vertical", "trailer_plan"):
         assert (asset / manifest["outputs"][name]).is_file()
 
 
@@ -66,3 +68,37 @@ def test_proxy_and_poster(run):
     assert proxy.duration == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.2)
     poster = decode(asset / "poster.jpg")
     assert (poster.width, poster.height) == (640, 360)
+
+
+def test_captions_match_the_spoken_script(run):
+    import webvtt
+
+    from functions.core.captions import word_error_rate
+
+    _, asset = run
+    script = (REPO / "samples" / "sample_script.txt").read_text()
+    captions = " ".join(c.text.replace("\n", " ") for c in webvtt.read(str(asset / "captions" / "en.vtt")))
+    assert word_error_rate(script, captions) <= 0.10
+
+
+def test_scenes_start_at_the_cuts(run):
+    _, asset = run
+    scenes = json.loads((asset / "scenes.json").read_text())["scenes"]
+    starts = [s["start_frame"] for s in scenes[1:]]
+    span = SAMPLE_TRUTH["dissolve"]["span"]
+    for cut in SAMPLE_TRUTH["hard_cuts"]:
+        assert any(abs(start - cut) <= 1 for start in starts), (cut, starts)
+    assert any(span[0] <= start <= span[1] for start in starts)
+    assert all((asset / s["thumbnail"]).is_file() for s in scenes)
+
+
+def test_trailer_has_the_planned_length_in_both_shapes(run):
+    _, asset = run
+    plan = json.loads((asset / "trailer.json").read_text())
+    assert plan["target_seconds"] == pytest.approx(SAMPLE_TRUTH["duration_s"] / 3, abs=0.5)
+    for name, aspect in (("trailer.mp4", 16 / 9), ("trailer_vertical.mp4", 9 / 16)):
+        path = asset / "trailer" / name
+        assert decode_errors(path) == ""
+        decoded = decode(path)
+        assert decoded.duration == pytest.approx(plan["target_seconds"], abs=0.5)
+        assert decoded.display_aspect == pytest.approx(aspect, abs=0.01)
