@@ -100,13 +100,13 @@ def reelflow(media: Path, work: Path) -> tuple[str, tuple[float, float]]:
     return " ".join(w["text"] for w in words), elapsed
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--audio", type=Path, default=FIXTURE / "speech.wav")
     parser.add_argument("--text", type=Path, help="reference transcript (default: the fixture's, if --audio is)")
     parser.add_argument("--snr", type=float, nargs="*", default=[10.0, 15.0, 20.0])
     parser.add_argument("--noise", nargs="*", default=["white", "pink"])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     text_path = args.text or (FIXTURE / "speech.txt" if args.audio == FIXTURE / "speech.wav" else None)
     reference = text_path.read_text() if text_path else None
 

@@ -62,12 +62,12 @@ def run_reelflow(out_root: Path) -> Callable[[Path], list[int]]:
     return run
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="640x360", help="clip size, WxH")
     parser.add_argument("--clips", type=Path, default=Path(tempfile.gettempdir()) / "reelflow-bench-scenes")
     parser.add_argument("--repeat", type=int, default=3, help="runs per clip and detector; the fastest counts")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     width, height = (int(x) for x in args.size.split("x"))
     args.clips.mkdir(parents=True, exist_ok=True)
 

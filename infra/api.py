@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -257,14 +257,14 @@ class StudioApi(Construct):
                 type=getattr(apigw.ResponseType, kind.replace("4XX", "4_XX").replace("5XX", "5_XX")),
                 status_code=status or None,
                 response_headers={"Content-Type": "'application/json'"},
-                templates={"application/json": '{"error": {"code": "%s", "message": %s}}' % (code, text)},
+                templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
             )
 
     def _acknowledge(self, stack: Stack, auth: str, storage: Storage, state_machine: sfn.IStateMachine) -> None:
         machine = stack.get_logical_id(state_machine.node.default_child)  # type: ignore[arg-type]
         executions = (
             "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-            '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"%s"}]}]}:*' % machine
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}:*'
         )
         reasons = {
             f"AwsSolutions-IAM5[Resource::{executions}]":

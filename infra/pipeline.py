@@ -52,9 +52,9 @@ class Pipeline(Construct):
 
         stages = sfn.Parallel(self, "Stages", result_path="$.stages")
         # Branch order is the order of results in $.stages.
-        stages.branch(self._transcode_branch(transcode_chunk, transcode_package))
-        stages.branch(self._captions_branch(captions, transcribe_start))
-        stages.branch(self._single_task_branch("scenes", "Scenes", scenes))
+        stages.branch(self._if_requested("transcode", self._transcode_branch(transcode_chunk, transcode_package)))
+        stages.branch(self._if_requested("captions", self._captions_branch(captions, transcribe_start)))
+        stages.branch(self._if_requested("scenes", self._single_task_branch("scenes", "Scenes", scenes)))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         # The trailer needs scenes (and uses the transcript), so it runs after the Parallel state.
@@ -71,7 +71,9 @@ class Pipeline(Construct):
             result_path="$.trailer_error",
         )
 
-        definition = probe_task.next(stages).next(trailer_task).next(finalize_task)
+        trailer_step = self._if_requested("trailer", trailer_task, result_path="$.trailer")
+        trailer_step.afterwards().next(finalize_task)
+        definition = probe_task.next(stages).next(trailer_step)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -105,6 +107,20 @@ class Pipeline(Construct):
             self,
             f"{stage.capitalize()}Failed",
             parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
+        )
+
+    def _if_requested(self, stage: str, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
+        """Run `start` unless the job's `stages` option left this stage out (Probe resolves $.probe.run)."""
+        not_requested = sfn.Pass(
+            self,
+            f"{stage.capitalize()}NotRequested",
+            parameters={"stage": stage, "status": "SKIPPED", "note": "not requested in the job's stages"},
+            result_path=result_path,
+        )
+        return (
+            sfn.Choice(self, f"{stage.capitalize()}Requested")
+            .when(sfn.Condition.boolean_equals(f"$.probe.run.{stage}", False), not_requested)
+            .otherwise(start)
         )
 
     def _single_task_branch(self, stage: str, name: str, fn: lambda_.IFunction) -> sfn.IChainable:

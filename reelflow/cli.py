@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path, help="the media file to process")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where outputs are copied (default: {DEFAULT_OUT})")
     run.add_argument("--key", help="object key in the ingest bucket (default: the file name)")
+    run.add_argument("--caption-engine", choices=["pocketsphinx", "whisper", "transcribe"],
+                     help="speech recognition engine (default: the stack's, pocketsphinx; whisper needs the "
+                     "`whisper` extra and REELFLOW_WHISPER_MODEL; transcribe needs AWS)")
+    run.add_argument("--language", help="spoken language, e.g. en-US (default: en-US)")
+    run.add_argument("--trailer-seconds", type=float,
+                     help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
+    run.add_argument("--trailer-title", help="title card text for the trailer")
+    run.add_argument("--burn-captions", action="store_true", help="burn the captions into the trailer")
     run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
     run.set_defaults(command=_run)
 
@@ -106,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
     cloud = _start_cloud(workdir)
     cloud.listeners.append(_progress_printer(started))
     try:
-        ref = upload_source(cloud, source, args.key)
+        ref = upload_source(cloud, source, args.key, _job_options(args))
         job_id, asset_id = expected_job(ref)
         print(f"Uploaded s3://{ref.bucket}/{ref.key} ({ref.size:,} bytes) -> job {job_id}", flush=True)
         outcome = wait_for_job(cloud, job_id, asset_id, timeout=args.timeout)
@@ -117,6 +125,19 @@ def _run(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     _print_summary(outcome, out_dir, time.monotonic() - started)
     return 0 if outcome.status in ("COMPLETED", "PARTIAL") else 1
+
+
+def _job_options(args: argparse.Namespace):
+    from functions.core.models import JobOptions
+
+    chosen = {
+        "caption_engine": args.caption_engine,
+        "language": args.language,
+        "trailer_seconds": args.trailer_seconds,
+        "trailer_title": args.trailer_title,
+        "burn_captions": args.burn_captions or None,
+    }
+    return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 
 
 def _invoke(args: argparse.Namespace) -> int:

@@ -11,7 +11,11 @@ from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -30,18 +34,18 @@ from functions.core.models import JobStatus
 from functions.core.observability import logger, tracer
 
 # API Gateway refuses bodies over 10 MB; every body this API takes is a small JSON document.
-MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", 64 * 1024))
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
 THROTTLING_CODES = {
     "ThrottlingException", "Throttling", "TooManyRequestsException", "ProvisionedThroughputExceededException",
     "RequestLimitExceeded", "SlowDown", "LimitExceededException",
 }
-OPENAPI = dict(
-    title="Reelflow Studio API",
-    version="1.0.0",
-    description="Upload footage, start and re-run jobs, follow them, and fetch what they made.",
-    security_schemes={"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
-    security=[{"apiKey": []}],
-)
+OPENAPI: dict[str, Any] = {
+    "title": "Reelflow Studio API",
+    "version": "1.0.0",
+    "description": "Upload footage, start and re-run jobs, follow them, and fetch what they made.",
+    "security_schemes": {"apiKey": APIKey(name="x-api-key", in_=APIKeyIn.header)},
+    "security": [{"apiKey": []}],
+}
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.enable_swagger(path="/swagger", persist_authorization=True, **OPENAPI)

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from functions.api import models as m
 from functions.api.errors import BadRequest, Conflict, NotFound
 from functions.api.pagination import decode_token, encode_token
+from functions.core import aws
 from functions.core.ids import asset_id_for
 from functions.core.ingest import job_for, resolve_upload, start_job
 from functions.core.models import JobStatus, Manifest
@@ -52,15 +53,19 @@ class ApiConfig:
         )
 
 
-@cache
 def _s3():
+    return _presigning_s3(os.environ.get("AWS_ENDPOINT_URL"))
+
+
+@cache
+def _presigning_s3(endpoint: str | None):
     # SigV4 presigning; "auto" addressing keeps path-style URLs for a loopback endpoint (reelflow serve).
+    # Cached per endpoint, like functions.core.aws.
     return boto3.client("s3", config=Config(signature_version="s3v4", s3={"addressing_style": "auto"}))
 
 
-@cache
 def _sfn():
-    return boto3.client("stepfunctions")
+    return aws.client("stepfunctions")
 
 
 def _iso(moment: datetime) -> str:

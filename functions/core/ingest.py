@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from functions.core.aws import client
 from functions.core.ids import asset_id_for, job_id_for, key_candidates
@@ -16,6 +17,54 @@ class JobStarted:
     job_id: str
     asset_id: str
     duplicate: bool
+
+
+# Job options an editor can set on the upload itself, e.g.
+# `aws s3 cp clip.mov s3://ingest/ --metadata caption-engine=whisper,trailer-seconds=20,stages="transcode;scenes"`.
+METADATA_OPTIONS = {
+    "caption-engine": "caption_engine",
+    "language": "language",
+    "trailer-seconds": "trailer_seconds",
+    "trailer-title": "trailer_title",
+    "burn-captions": "burn_captions",
+    "renditions": "renditions",
+    "stages": "stages",
+}
+LIST_OPTIONS = ("renditions", "stages")  # written `a;b;c` in metadata
+
+
+def metadata_for(options: JobOptions) -> dict[str, str]:
+    """The x-amz-meta-* values that ask for `options` (the inverse of options_from_metadata)."""
+    values = options.model_dump(exclude_none=True, exclude_defaults=True)
+    metadata = {}
+    for header, field in METADATA_OPTIONS.items():
+        value = values.get(field)
+        if isinstance(value, list):
+            metadata[header] = ";".join(map(str, value))
+        elif isinstance(value, bool):
+            metadata[header] = str(value).lower()
+        elif value is not None:
+            metadata[header] = str(value)
+    return metadata
+
+
+def options_from_metadata(metadata: dict[str, str]) -> tuple[JobOptions, list[str]]:
+    """Job options from x-amz-meta-* values; returns the options and a problem per value ignored."""
+    options: dict[str, object] = {}
+    problems = []
+    for header, field in METADATA_OPTIONS.items():
+        if header not in metadata:
+            continue
+        value: object = metadata[header]
+        if field in LIST_OPTIONS:
+            value = [part for part in str(value).replace(" ", "").split(";") if part]
+        try:
+            JobOptions.model_validate({field: value})
+        except ValidationError as exc:
+            problems.append(f"{header}={metadata[header]!r} ignored: {exc.errors()[0]['msg']}")
+            continue
+        options[field] = value
+    return JobOptions.model_validate(options), problems
 
 
 def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
@@ -35,6 +84,7 @@ def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> Obje
             version_id=head.get("VersionId") if head.get("VersionId") not in (None, "null") else None,
             etag=head["ETag"].strip('"'),
             size=head["ContentLength"],
+            metadata=head.get("Metadata", {}),
         )
     return None
 

@@ -56,15 +56,14 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
 
 
 def job_status(stages: dict[str, ManifestStage]) -> JobStatus:
-    """FAILED when probing failed or no stage produced anything; PARTIAL when some stage failed."""
-    work = {name: s for name, s in stages.items() if name not in ("probe", "finalize")}
+    """FAILED when probing failed, or stages failed and none succeeded; PARTIAL when some failed and
+    others succeeded; COMPLETED when nothing failed (skipped stages are not failures)."""
+    work = [s.status for name, s in stages.items() if name not in ("probe", "finalize")]
     if stages.get("probe") is None or stages["probe"].status == StageStatus.FAILED:
         return JobStatus.FAILED
-    if not any(s.status == StageStatus.SUCCEEDED for s in work.values()):
-        return JobStatus.FAILED
-    if any(s.status == StageStatus.FAILED for s in work.values()):
-        return JobStatus.PARTIAL
-    return JobStatus.COMPLETED
+    if StageStatus.FAILED not in work:
+        return JobStatus.COMPLETED
+    return JobStatus.PARTIAL if StageStatus.SUCCEEDED in work else JobStatus.FAILED
 
 
 def failure_reason(manifest: Manifest) -> str | None:

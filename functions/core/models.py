@@ -12,6 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 STAGE_NAMES = ("probe", "transcode", "captions", "scenes", "trailer", "finalize")
+OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
+OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
 
 
 class Model(BaseModel):
@@ -26,13 +28,15 @@ class ObjectRef(Model):
     version_id: str | None = None
     etag: str | None = None
     size: int | None = None
+    # The object's x-amz-meta-* values, read by ingest; never part of ids or stage payloads.
+    metadata: dict[str, str] = Field(default_factory=dict, exclude=True)
 
 
 class JobOptions(Model):
     caption_engine: str | None = None
     language: str = "en-US"
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
-    stages: list[str] | None = None
+    stages: list[OptionalStage] | None = Field(default=None, description="Stages to run (default: all)")
     renditions: list[int] | None = Field(default=None, description="Rung heights, e.g. [720, 480]")
     trailer_title: str | None = Field(default=None, max_length=80, description="Title card text for the trailer")
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
@@ -111,6 +115,7 @@ class ProbeResult(Model):
     plan: TranscodePlan
     seconds: float = 0.0
     caption_engine: str = "pocketsphinx"
+    run: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(OPTIONAL_STAGES, True))
 
 
 class RungStats(Model):

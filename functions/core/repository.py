@@ -17,6 +17,9 @@ from boto3.dynamodb.conditions import Attr, Key
 from functions.core.aws import table
 from functions.core.models import JobInput, JobStatus, SourceInfo
 
+# Key attributes of the table (None) and of each index.
+INDEX_KEYS = {None: ("pk", "sk"), "gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -107,8 +110,6 @@ class Repository:
         return from_item(item) if item else None
 
     # ---- reads, conditional updates and deletes for the Studio API ----------------
-    INDEX_KEYS = {None: ("pk", "sk"), "gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
-
     def query_page(
         self,
         pk: str,
@@ -120,7 +121,7 @@ class Repository:
         newest_first: bool = False,
     ) -> tuple[list[dict], dict | None]:
         """One page of one partition of the table or of an index, and the key to go on from (None: no more)."""
-        pk_name, sk_name = self.INDEX_KEYS[index]
+        pk_name, sk_name = INDEX_KEYS[index]
         condition = Key(pk_name).eq(pk)
         if sk_prefix:
             condition &= Key(sk_name).begins_with(sk_prefix)

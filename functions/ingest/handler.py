@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core.ingest import job_for, resolve_upload, start_job
+from functions.core.ingest import job_for, options_from_metadata, resolve_upload, start_job
 from functions.core.models import ObjectRef
 from functions.core.observability import logger, tracer
 from functions.core.repository import Repository
@@ -26,8 +26,13 @@ persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TA
 @idempotent_function(data_keyword_argument="source", config=idempotency, persistence_store=persistence)
 def ingest_upload(source: ObjectRef) -> dict:
     settings = Settings.from_env()
+    options, problems = options_from_metadata(source.metadata)
+    for problem in problems:
+        logger.warning("Upload metadata ignored", extra={"problem": problem})
     started = start_job(
-        job_for(source), repo=Repository(settings.table_name), state_machine_arn=settings.state_machine_arn or ""
+        job_for(source, options),
+        repo=Repository(settings.table_name),
+        state_machine_arn=settings.state_machine_arn or "",
     )
     logger.info("Job started", extra=asdict(started))
     return asdict(started)

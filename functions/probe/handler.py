@@ -5,7 +5,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
-from functions.core.models import JobInput, JobStatus, ProbeResult
+from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import logger, tracer
 from functions.core.probe import probe_media
 from functions.core.repository import Repository, now_iso
@@ -42,4 +42,5 @@ def handler(event: dict, context: LambdaContext) -> dict:
         plan=plan,
         seconds=round(time.monotonic() - started, 3),
         caption_engine=job.options.caption_engine or settings.default_caption_engine,
+        run={stage: job.options.stages is None or stage in job.options.stages for stage in OPTIONAL_STAGES},
     ).model_dump()

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from functions.core.ids import asset_id_for, job_id_for
-from functions.core.models import ObjectRef
+from functions.core.ingest import metadata_for, options_from_metadata
+from functions.core.models import JobOptions, ObjectRef
 from functions.core.repository import Repository
 from functions.core.settings import asset_prefix
 from reelflow.local.cloud import LocalCloud
@@ -26,24 +27,30 @@ class JobOutcome:
     execution_status: str
 
 
-def upload_source(cloud: LocalCloud, path: Path, key: str | None = None) -> ObjectRef:
-    """Put the file in the ingest bucket, as an editor would; the upload event does the rest."""
+def upload_source(
+    cloud: LocalCloud, path: Path, key: str | None = None, options: JobOptions | None = None
+) -> ObjectRef:
+    """Put the file in the ingest bucket, as an editor would, with job options as object metadata;
+    the upload event does the rest."""
     key = key or path.name
     s3 = cloud.client("s3")
+    metadata = metadata_for(options or JobOptions())
     with path.open("rb") as body:
-        put = s3.put_object(Bucket=cloud.ingest_bucket, Key=key, Body=body)
+        put = s3.put_object(Bucket=cloud.ingest_bucket, Key=key, Body=body, Metadata=metadata)
     return ObjectRef(
         bucket=cloud.ingest_bucket,
         key=key,
         version_id=put.get("VersionId"),
         etag=put["ETag"].strip('"'),
         size=path.stat().st_size,
+        metadata=metadata,
     )
 
 
 def expected_job(source: ObjectRef) -> tuple[str, str]:
     """The ids ingest will give this upload (they are derived, not random)."""
-    return job_id_for(source), asset_id_for(source.bucket, source.key)
+    options, _ = options_from_metadata(source.metadata)
+    return job_id_for(source, options), asset_id_for(source.bucket, source.key)
 
 
 def execution_arn(cloud: LocalCloud, job_id: str) -> str:

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 if TYPE_CHECKING:
     from reelflow.local.cloud import FunctionRuntime, LocalCloud
@@ -93,7 +93,7 @@ class RouteTable:
         for regex, template, route_method, required in self._routes:
             found = regex.match(path)
             if found and route_method == method:
-                return template, found.groupdict(), required
+                return template, {k: unquote(v) for k, v in found.groupdict().items()}, required
         return None
 
 
@@ -328,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request comes from _serve
 
 

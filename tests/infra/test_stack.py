@@ -86,14 +86,18 @@ def test_state_machine_shape(template):
     assert states["Probe"]["Catch"][0]["Next"] == "Finalize"
     assert states["Stages"]["Type"] == "Parallel"
     branches = states["Stages"]["Branches"]
-    assert [b["StartAt"] for b in branches] == ["EncodeChunks", "CaptionEngine", "Scenes"]
+    assert [b["StartAt"] for b in branches] == ["TranscodeRequested", "CaptionsRequested", "ScenesRequested"]
     for branch in branches:
         tasks = [s for s in branch["States"].values() if s["Type"] in ("Task", "Map")]
         assert tasks and all(any(c["ErrorEquals"] == ["States.ALL"] for c in t.get("Catch", [])) for t in tasks)
-    assert states["Stages"]["Next"] == "Trailer"
+    assert states["Stages"]["Next"] == "TrailerRequested"
+    assert states["TrailerRequested"]["Default"] == "Trailer"
     assert states["Trailer"]["Catch"][0]["Next"] == "TrailerFailed"
     assert states["Finalize"]["Next"] == "Outcome"
     assert states["JobFailed"]["Type"] == "Fail"
+    for branch, stage in zip(branches, ("transcode", "captions", "scenes")):
+        choice = branch["States"][branch["StartAt"]]
+        assert choice["Choices"][0]["Variable"] == f"$.probe.run.{stage}"
     transcribe = branches[1]["States"]
     assert transcribe["PollTranscribe"]["Resource"].endswith(":transcribe:getTranscriptionJob")
     assert transcribe["TranscribeDone"]["Default"] == "WaitForTranscribe"

@@ -125,3 +125,21 @@ def test_zero_byte_upload_ends_failed_with_reason(cloud):
     outcome = wait_for_job(cloud, job_id, asset_id, timeout=120)
     assert outcome.status == "FAILED"
     assert "empty" in outcome.error
+
+
+def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
+    from functions.core.models import JobOptions
+    from reelflow.local.jobs import upload_source
+
+    ref = upload_source(cloud, clips["plain"], key="options/only transcode.mp4",
+                        options=JobOptions(stages=["transcode"], trailer_seconds=5))
+    assert ref.metadata == {"trailer-seconds": "5.0", "stages": "transcode"}
+    job_id, asset_id = expected_job(ref)
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=180)
+    assert outcome.status == "COMPLETED"
+    stages = outcome.job["stages"]
+    assert stages["transcode"]["status"] == "SUCCEEDED"
+    for skipped in ("captions", "scenes", "trailer"):
+        assert stages[skipped]["status"] == "SKIPPED"
+        assert stages[skipped]["note"] == "not requested in the job's stages"
+    assert outcome.job["options"]["trailer_seconds"] == 5

@@ -53,6 +53,9 @@ def test_job_status_rules():
     assert job_status({"probe": ok, "transcode": ok, "captions": failed}) == "PARTIAL"
     assert job_status({"probe": ok, "transcode": failed}) == "FAILED"
     assert job_status({"probe": failed}) == "FAILED"
+    skipped = ManifestStage(status="SKIPPED", note="not requested")
+    assert job_status({"probe": ok, "transcode": skipped, "captions": ok}) == "COMPLETED"
+    assert job_status({"probe": ok, "transcode": failed, "scenes": skipped}) == "FAILED"
 
 
 @pytest.mark.parametrize(
