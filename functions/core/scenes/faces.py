@@ -18,7 +18,8 @@ class FaceHits:
 
 
 @cache
-def _cascade() -> cv2.CascadeClassifier:
+def frontal_face_cascade() -> cv2.CascadeClassifier:
+    """OpenCV's frontal-face Haar cascade (opencv-python-headless < 5 ships it), loaded once."""
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     if cascade.empty():
         raise RuntimeError("OpenCV's frontal-face Haar cascade is missing")
@@ -31,7 +32,7 @@ def detect_faces(frame_bgr: np.ndarray) -> FaceHits:
     if gray.mean() / 255 < SKIP_BELOW_BRIGHTNESS:
         return FaceHits(0, 0.0)
     side = max(16, round(MIN_FACE_FRACTION * h))
-    boxes = _cascade().detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5, minSize=(side, side))
+    boxes = frontal_face_cascade().detectMultiScale(gray, scaleFactor=1.2, minNeighbors=5, minSize=(side, side))
     if len(boxes) == 0:
         return FaceHits(0, 0.0)
     largest = max(int(bw) * int(bh) for _, _, bw, bh in boxes)

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 
 from functions.core.ffmpeg import MediaError
-from functions.core.scenes.faces import MIN_FACE_FRACTION, SKIP_BELOW_BRIGHTNESS
+from functions.core.scenes.faces import (
+    MIN_FACE_FRACTION,
+    SKIP_BELOW_BRIGHTNESS,
+    frontal_face_cascade,
+)
 from functions.core.trailer.models import Framing, TrailerSegment
 
 SAMPLE_STEP = 0.2  # seconds between the frames sampled in a segment
@@ -77,7 +79,7 @@ def face_centre(frames: Sequence[np.ndarray]) -> float | None:
         if gray.mean() / 255 < SKIP_BELOW_BRIGHTNESS:
             continue
         side = max(16, round(MIN_FACE_FRACTION * h))
-        boxes = _cascade().detectMultiScale(gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5, minSize=(side, side))
+        boxes = frontal_face_cascade().detectMultiScale(gray, scaleFactor=FACE_SCALE_STEP, minNeighbors=5, minSize=(side, side))
         if len(boxes):
             areas = np.array([bw * bh for _, _, bw, bh in boxes], dtype=float)
             xs = np.array([x + bw / 2 for x, _, bw, _ in boxes], dtype=float)
@@ -123,10 +125,3 @@ def _sample(container: av.container.InputContainer, stream: av.video.stream.Vide
         due = frame.time - origin + SAMPLE_STEP
     return frames
 
-
-@cache
-def _cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise RuntimeError("OpenCV's frontal-face Haar cascade is missing")
-    return cascade
