@@ -32,23 +32,6 @@ class Body(BaseModel):
 
 
 # ---- requests ----------------------------------------------------------------------------------
-class UploadRequest(Request):
-    filename: str = Field(min_length=1, max_length=255, description="File name of the upload, e.g. `take 1.mov`",
-                          examples=["interview.mp4"])
-    content_type: str | None = Field(
-        default=None, max_length=127, pattern=r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$",
-        description="Signed into the URL: the PUT must send this Content-Type", examples=["video/mp4"],
-    )
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-
-    @field_validator("filename")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if _BAD_FILENAME.search(value) or value in (".", "..") or value.startswith("."):
-            raise ValueError("must be a plain file name: no slashes, control characters or leading dot")
-        return value
-
-
 class JobOptionsRequest(Request):
     caption_engine: Literal[CAPTION_ENGINES] | None = None  # type: ignore[valid-type]
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$",
@@ -60,6 +43,9 @@ class JobOptionsRequest(Request):
     renditions: list[Annotated[int, Field(ge=144, le=2160, multiple_of=2)]] | None = Field(
         default=None, min_length=1, max_length=8, description="HLS rung heights, e.g. [720, 480]"
     )
+    trailer_title: str | None = Field(default=None, min_length=1, max_length=80,
+                                      description="Title card text for the trailer")
+    burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
 
     @field_validator("stages", "renditions")
     @classmethod
@@ -70,6 +56,27 @@ class JobOptionsRequest(Request):
 
     def to_job_options(self) -> JobOptions:
         return JobOptions.model_validate(self.model_dump(exclude_none=True))
+
+
+class UploadRequest(Request):
+    filename: str = Field(min_length=1, max_length=255, description="File name of the upload, e.g. `take 1.mov`",
+                          examples=["interview.mp4"])
+    content_type: str | None = Field(
+        default=None, max_length=127, pattern=r"^[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*$",
+        description="Signed into the URL: the PUT must send this Content-Type", examples=["video/mp4"],
+    )
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    options: JobOptionsRequest | None = Field(
+        default=None, description="Job options for the upload's job: signed into the URL as x-amz-meta-* headers, "
+                                  "which the PUT must send (see upload_headers)",
+    )
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if _BAD_FILENAME.search(value) or value in (".", "..") or value.startswith("."):
+            raise ValueError("must be a plain file name: no slashes, control characters or leading dot")
+        return value
 
 
 class JobRequest(Request):

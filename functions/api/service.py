@@ -20,7 +20,7 @@ from functions.api.errors import BadRequest, Conflict, NotFound
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
-from functions.core.ingest import job_for, resolve_upload, start_job
+from functions.core.ingest import job_for, metadata_for, resolve_upload, start_job
 from functions.core.models import JobStatus, Manifest
 from functions.core.repository import Repository, now_iso
 from functions.core.settings import asset_prefix
@@ -91,6 +91,10 @@ class StudioService:
         headers = {}
         if request.content_type:
             params["ContentType"] = headers["Content-Type"] = request.content_type
+        if request.options:
+            # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
+            params["Metadata"] = metadata_for(request.options.to_job_options())
+            headers |= {f"x-amz-meta-{name}": value for name, value in params["Metadata"].items()}
         url = _s3().generate_presigned_url("put_object", Params=params, ExpiresIn=self.config.upload_url_seconds)
         self.repo.reserve_asset(asset_id, bucket, key, request.title)
         return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_url=url, upload_headers=headers,
@@ -117,9 +121,7 @@ class StudioService:
     def job(self, job_id: str) -> m.Job:
         record = self._job_record(job_id)
         job = m.Job.model_validate(record)
-        if job.status in ACTIVE and job.cancelled_at:
-            job.status = self._settle(job_id, JobStatus.CANCELLED, "ABORTED")
-        elif job.status in ACTIVE:
+        if job.status in ACTIVE:
             execution = self._execution_status(job_id)
             job.execution_status = execution
             if execution in EXECUTION_OUTCOME:
@@ -128,7 +130,7 @@ class StudioService:
 
     def _settle(self, job_id: str, status: JobStatus, execution: str) -> JobStatus:
         """Read repair: the execution ended without Finalize settling the record (it was stopped, or
-        Finalize itself failed, or a stage wrote RUNNING after a cancel). Record what really happened."""
+        Finalize itself failed). Record what really happened."""
         if status == JobStatus.CANCELLED:
             self.repo.cancel_job(job_id, ACTIVE)
         else:
@@ -142,12 +144,7 @@ class StudioService:
                                            start_key=decode_token(next_token, partition, index))
         summaries = []
         for item in items:
-            summary = m.JobSummary.model_validate(item)
-            if summary.status in ACTIVE and item.get("cancelled_at"):  # see _settle
-                summary.status = self._settle(summary.job_id, JobStatus.CANCELLED, "ABORTED")
-                if status in ACTIVE:
-                    continue
-            summaries.append(summary)
+            summaries.append(m.JobSummary.model_validate(item))
         return m.JobPage(items=summaries, next_token=encode_token(partition, last))
 
     def cancel(self, job_id: str) -> m.Job:

@@ -83,15 +83,24 @@ class Repository:
             return False
         return True
 
-    def update_job(self, job_id: str, status: JobStatus, **fields: Any) -> None:
+    def update_job(self, job_id: str, status: JobStatus, **fields: Any) -> bool:
+        """Set the job's status and fields, unless it was cancelled: a stage still in flight when
+        the execution was stopped must not bring a cancelled job back. False when refused."""
         values = {"status": status.value, "updated_at": now_iso(), "gsi2pk": f"JOBSTATUS#{status.value}", **fields}
         names = {f"#{k}": k for k in values}
-        self.table.update_item(
-            Key={"pk": f"JOB#{job_id}", "sk": "JOB"},
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_item({f":{k}": v for k, v in values.items()}),
-        )
+        try:
+            self.table.update_item(
+                Key={"pk": f"JOB#{job_id}", "sk": "JOB"},
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+                ConditionExpression="#status <> :cancelled",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(
+                    {f":{k}": v for k, v in values.items()} | {":cancelled": JobStatus.CANCELLED.value}
+                ),
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def record_source(self, asset_id: str, source: SourceInfo) -> None:
         self.table.update_item(
@@ -149,7 +158,7 @@ class Repository:
 
     def cancel_job(self, job_id: str, cancellable: tuple[JobStatus, ...]) -> bool:
         """Mark the job CANCELLED if its status is still one of `cancellable`; False if it is not.
-        `cancelled_at` stays set even if a stage already in flight later writes RUNNING over the status."""
+        Stages in flight cannot undo it: update_job refuses to change a cancelled job."""
         now = now_iso()
         try:
             self.table.update_item(

@@ -8,7 +8,8 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py")
+# functions/api/models.py: infra/api.py generates API Gateway body models from those request models.
+SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "functions/api/models.py")
 
 
 def _digest() -> str:

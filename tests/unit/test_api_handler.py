@@ -1,0 +1,162 @@
+"""The Studio API's handler in-process, without AWS: error shapes, validation, limits, tokens, models."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from functions.api.errors import BadRequest
+from functions.api.models import JobRequest, UploadRequest
+from functions.api.pagination import decode_token, encode_token
+from functions.core.ids import job_id_for
+from functions.core.models import ObjectRef
+from reelflow.local.serve import proxy_event
+
+
+@dataclass
+class Context:
+    function_name: str = "api"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:api"
+    aws_request_id: str = "req-1"
+
+
+@pytest.fixture(scope="module")
+def call():
+    """Call the deployed handler with a proxy event. The config is read only when a route reaches AWS:
+    nothing here does, so no environment is needed."""
+    from functions.api.handler import handler
+
+    def _call(method: str, path: str, body: object = None, *, raw: bytes | None = None, query=None,
+              content_type: str = "application/json") -> tuple[int, dict]:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        event = proxy_event(method, path, resource=path, headers={"Content-Type": content_type}, body=data,
+                            query=query)
+        response = handler(event, Context())
+        return response["statusCode"], json.loads(response["body"])
+
+    return _call
+
+
+def assert_error(body: dict, code: str) -> None:
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "Traceback" not in json.dumps(body)
+
+
+def test_unknown_route_is_a_404_in_the_error_shape(call):
+    status, body = call("GET", "/nowhere")
+    assert status == 404
+    assert_error(body, "NotFound")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"filename": ""},
+        {"filename": "a/b.mp4"},
+        {"filename": "..\\evil.mp4"},
+        {"filename": ".hidden"},
+        {"filename": "ok.mp4", "content_type": "not a type"},
+        {"filename": "ok.mp4", "surprise": 1},
+        ["ok.mp4"],
+    ],
+)
+def test_invalid_upload_bodies_are_422(call, body):
+    status, response = call("POST", "/uploads", body)
+    assert status == 422
+    assert_error(response, "ValidationError")
+    assert response["error"]["details"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"options": {}},
+        {"asset_id": "a1", "source_key": "k"},
+        {"asset_id": "a1", "options": {"caption_engine": "nope"}},
+        {"asset_id": "a1", "options": {"stages": ["transcode", "transcode"]}},
+        {"asset_id": "a1", "options": {"renditions": [721]}},
+        {"asset_id": "a1", "options": {"trailer_seconds": 0}},
+        {"asset_id": "a1", "options": {"language": "english"}},
+    ],
+)
+def test_invalid_job_requests_are_422(call, body):
+    status, response = call("POST", "/jobs", body)
+    assert status == 422
+    assert_error(response, "ValidationError")
+
+
+def test_malformed_json_is_400_and_other_media_types_415(call):
+    status, body = call("POST", "/uploads", raw=b"{not json")
+    assert status == 400
+    assert_error(body, "BadRequest")
+    status, body = call("POST", "/uploads", raw=b"filename=a.mp4", content_type="text/plain")
+    assert status == 415
+    assert_error(body, "UnsupportedMediaType")
+
+
+def test_bodies_over_the_limit_are_413(call):
+    status, body = call("POST", "/uploads", {"filename": "a.mp4", "title": "x" * (70 * 1024)})
+    assert status == 413
+    assert_error(body, "PayloadTooLarge")
+
+
+@pytest.mark.parametrize("query", [{"limit": ["0"]}, {"limit": ["101"]}, {"status": ["DONE"]}])
+def test_invalid_query_parameters_are_422(call, query):
+    status, body = call("GET", "/jobs", query=query)
+    assert status == 422
+    assert_error(body, "ValidationError")
+
+
+def test_scene_search_needs_a_tag(call):
+    status, body = call("GET", "/scenes")
+    assert status == 422
+    assert_error(body, "ValidationError")
+
+
+def test_openapi_document_lists_every_route_with_the_error_shape(call):
+    status, doc = call("GET", "/openapi.json")
+    assert status == 200
+    assert doc["openapi"].startswith("3.")
+    assert doc["components"]["securitySchemes"]["apiKey"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    operations = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
+    assert operations == {
+        ("/uploads", "POST"), ("/jobs", "GET"), ("/jobs", "POST"), ("/jobs/{job_id}", "GET"),
+        ("/jobs/{job_id}/cancel", "POST"), ("/assets", "GET"), ("/assets/{asset_id}", "GET"),
+        ("/assets/{asset_id}", "DELETE"), ("/assets/{asset_id}/scenes", "GET"), ("/scenes", "GET"),
+    }
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for code in ("404", "409", "422"):
+                if code in operation["responses"]:
+                    schema = operation["responses"][code]["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def test_page_tokens_round_trip_and_refuse_foreign_or_forged_ones():
+    key = {"pk": "JOB#j1", "sk": "JOB", "gsi1pk": "JOBS", "gsi1sk": "2026-01-01T00:00:00.000Z"}
+    token = encode_token("JOBS", key)
+    assert decode_token(token, "JOBS", "gsi1") == key
+    assert encode_token("JOBS", None) is None and decode_token(None, "JOBS", "gsi1") is None
+    for bad, partition, index in [
+        (token, "ASSETS", "gsi1"),  # another listing's token
+        (token, "JOBSTATUS#RUNNING", "gsi2"),
+        ("not-base64!!", "JOBS", "gsi1"),
+        (encode_token("JOBS", {"pk": "JOB#j1"}), "JOBS", "gsi1"),  # incomplete key
+        (encode_token("JOBS", key | {"evil": "x"}), "JOBS", "gsi1"),
+    ]:
+        with pytest.raises(BadRequest):
+            decode_token(bad, partition, index)
+
+
+def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
+    request = JobRequest.model_validate({"asset_id": "a1", "options": {"renditions": [720, 480], "stages": ["transcode"]}})
+    options = request.options.to_job_options()
+    assert options.renditions == [720, 480] and options.stages == ["transcode"] and options.language == "en-US"
+    ref = ObjectRef(bucket="b", key="k", etag="e")
+    assert job_id_for(ref, options) != job_id_for(ref, JobRequest(asset_id="a1").options.to_job_options())
+    assert UploadRequest(filename="take 1 (final).mov").filename == "take 1 (final).mov"
