@@ -1,4 +1,4 @@
-"""Running the bundled ffmpeg: one place that finds the binary, runs a graph and turns failures into MediaError."""
+"""Running the bundled ffmpeg: one place that finds the binary, runs it and turns failures into MediaError."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,6 @@ import subprocess
 from collections.abc import Callable, Sequence
 from functools import cache
 
-import ffmpeg
 import imageio_ffmpeg
 
 ProgressCallback = Callable[[float], None]
@@ -47,7 +46,3 @@ def run_ffmpeg(
         tail = err.decode(errors="replace").strip().splitlines()[-3:]
         raise MediaError(f"{what} failed: {' | '.join(tail) or f'exit code {proc.returncode}'}")
 
-
-def run_graph(stream: ffmpeg.nodes.OutputStream, **kwargs) -> None:
-    """Run an ffmpeg-python graph with the bundled binary."""
-    run_ffmpeg(stream.get_args(), **kwargs)

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-STAGE_NAMES = ("probe", "transcode", "captions", "scenes", "trailer", "finalize")
 OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
 OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
 
