@@ -189,7 +189,7 @@ class StudioApi(Construct):
             "Validator", validate_request_body=True, validate_request_parameters=True
         )
         integration = apigw.LambdaIntegration(
-            self.function, proxy=True, allow_test_invoke=False, scope_permission_to_method=False
+            self.function, proxy=True, scope_permission_to_method=False
         )
         models: dict[type, apigw.IModel] = {}
         for route in ROUTES:
