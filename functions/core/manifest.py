@@ -20,9 +20,8 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
         reason = run.error.reason if run.error else "The probe stage did not run."
         stages["probe"] = ManifestStage(status=StageStatus.FAILED, error=reason)
     for result in [*run.stages, *([run.trailer] if run.trailer else [])]:
-        error = result.error or (result.failure.reason if result.failure else None)
         stages[result.stage] = ManifestStage(
-            status=result.status, seconds=result.seconds, error=error, note=result.note
+            status=result.status, seconds=result.seconds, error=result.error_reason, note=result.note
         )
         if result.status == StageStatus.SUCCEEDED:
             outputs |= result.outputs

@@ -194,6 +194,11 @@ class StageResult(Model):
     details: dict[str, Any] = Field(default_factory=dict)
     failure: StageError | None = None
 
+    @property
+    def error_reason(self) -> str | None:
+        """The stage's own error, or the reason Step Functions caught for it."""
+        return self.error or (self.failure.reason if self.failure else None)
+
 
 class TrailerInput(StageInput):
     stages: list[StageResult]

@@ -29,8 +29,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
     results = {r.stage: r for r in job.stages}
     scenes_result = results.get("scenes")
     if scenes_result is None or scenes_result.status != StageStatus.SUCCEEDED:
-        why = (scenes_result.note or scenes_result.error or (scenes_result.failure.reason if scenes_result.failure else None)
-               if scenes_result else "the scenes stage did not run")
+        why = (scenes_result.note or scenes_result.error_reason) if scenes_result else "the scenes stage did not run"
         return skipped(f"no scenes to choose from ({why})", started)
 
     bucket = Settings.from_env().output_bucket

@@ -59,6 +59,10 @@ def test_audio_only_gets_audio_ladder_proxy_and_waveform(results):
     assert outcome.job["outputs"]["proxy"] == "proxy.m4a"
     assert decode(asset / "proxy.m4a").duration == pytest.approx(2.0, abs=0.2)
     assert decode(asset / "poster.jpg").width > 0
+    stages = outcome.job["stages"]
+    assert stages["scenes"]["status"] == "SKIPPED" and "no video" in stages["scenes"]["note"]
+    assert stages["trailer"]["status"] == "SKIPPED" and "no scenes" in stages["trailer"]["note"]
+    assert stages["captions"]["status"] == "SUCCEEDED"
 
 
 def test_variable_frame_rate_becomes_constant(results):
