@@ -28,21 +28,6 @@ from functions.core.scenes import analyse_scenes  # noqa: E402
 from tests.fixtures.scenes import scene_clips  # noqa: E402
 
 
-def match(truth: list[scene_clips.Transition], found: list[int], tolerance: int = 1) -> tuple[int, int, int]:
-    """(true positives, false positives, false negatives), each detection used at most once."""
-    used: set[int] = set()
-    for t in truth:
-        for j, f in enumerate(found):
-            if j not in used and t.span[0] - tolerance <= f <= t.span[1] + tolerance:
-                used.add(j)
-                break
-    tp = len(used)
-    return tp, len(found) - tp, len(truth) - tp
-
-
-def f1(tp: int, fp: int, fn: int) -> float:
-    return 2 * tp / max(1, 2 * tp + fp + fn)
-
 
 def run_pyscenedetect(detector_factory: Callable[[], object]) -> Callable[[Path], list[int]]:
     def run(path: Path) -> list[int]:
@@ -95,20 +80,20 @@ def main(argv: list[str] | None = None) -> None:
                     start = time.perf_counter()
                     found = run(clip.path)
                     seconds = min(seconds, time.perf_counter() - start)
-                tp, fp, fn = match(clip.transitions, found)
+                tp, fp, fn = scene_clips.match(clip.transitions, found)
                 t = totals[name]
                 t[0] += tp
                 t[1] += fp
                 t[2] += fn
                 t[3] += seconds
-                cells.append(f"F1 {f1(tp, fp, fn):.2f} ({fp}fp {fn}fn) {seconds:5.2f}s")
+                cells.append(f"F1 {scene_clips.f1(tp, fp, fn):.2f} ({fp}fp {fn}fn) {seconds:5.2f}s")
             row = "  ".join(f"{c:>24s}" for c in cells)
             print(f"{clip_name:10s} {clip.frames:6d} {len(clip.transitions):5d}  {row}")
 
     frames = sum(c.frames for c in clips.values())
     print(f"\n{'detector':24s} {'F1':>5s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'seconds':>8s} {'fps':>6s}")
     for name, (tp, fp, fn, seconds) in totals.items():
-        print(f"{name:24s} {f1(tp, fp, fn):5.3f} {tp:4d} {fp:4d} {fn:4d} {seconds:8.2f} {frames / seconds:6.0f}")
+        print(f"{name:24s} {scene_clips.f1(tp, fp, fn):5.3f} {tp:4d} {fp:4d} {fn:4d} {seconds:8.2f} {frames / seconds:6.0f}")
     ratio = totals["PySceneDetect Adaptive"][3] / totals["Reelflow (all tags)"][3]
     print(f"\nReelflow is {ratio:.2f}x the speed of AdaptiveDetector (wall time, same clips, same run)")
 

@@ -11,15 +11,8 @@ from functions.core.scenes.features import FrameSeries
 from tests.fixtures.scenes import scene_clips
 
 
-def f1_within(truth: list[scene_clips.Transition], found: list[int], tolerance: int = 1) -> float:
-    used: set[int] = set()
-    for t in truth:
-        for j, f in enumerate(found):
-            if j not in used and t.span[0] - tolerance <= f <= t.span[1] + tolerance:
-                used.add(j)
-                break
-    tp = len(used)
-    return 2 * tp / (len(truth) + len(found)) if truth or found else 1.0
+def f1_within(truth: list[scene_clips.Transition], found: list[int]) -> float:
+    return scene_clips.f1(*scene_clips.match(truth, found))
 
 
 @pytest.fixture(scope="module")
