@@ -18,7 +18,7 @@ from functions.core.probe import probe_media
 from functions.core.transcode import encode_chunk_args
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.jobs import expected_job, upload_source, wait_for_job
-from reelflow.local.template import REPO_ROOT, stack_template
+from reelflow.local.template import stack_template
 
 
 def make_input(path: Path, seconds: float, height: int, mbps: float) -> Path:
@@ -61,7 +61,7 @@ def pipeline_seconds(source: Path, workdir: Path) -> tuple[float, dict[str, floa
             if name == "TranscodePackage":
                 marks["end"] = inv.started + inv.seconds
 
-    with LocalCloud(stack_template(REPO_ROOT / ".reelflow"), workdir) as cloud:
+    with LocalCloud(stack_template(), workdir) as cloud:
         cloud.listeners.append(listen)
         ref = upload_source(cloud, source, options=JobOptions(stages=["transcode"]))
         job_id, asset_id = expected_job(ref)

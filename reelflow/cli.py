@@ -14,7 +14,6 @@ from pathlib import Path
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
-CACHE_DIR = Path(".reelflow")
 DEFAULT_OUT = Path("reelflow-out")
 SAMPLE_KEY = "samples/sample.mp4"
 
@@ -98,7 +97,7 @@ def _quiet_libraries() -> None:
 
 def _start_cloud(workdir: Path) -> LocalCloud:
     print("Preparing the local stack (synthesized template, moto on 127.0.0.1)...", flush=True)
-    template = stack_template(CACHE_DIR if CACHE_DIR.parent.exists() else REPO_ROOT / CACHE_DIR)
+    template = stack_template()
     return LocalCloud(template, workdir).start()
 
 

@@ -42,8 +42,8 @@ def clips(media_dir: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def template(tmp_path_factory) -> dict:
+def template() -> dict:
     """The synthesized stack template (cdk-nag checked), synthesized once and cached by content."""
     from reelflow.local.template import stack_template
 
-    return stack_template(REPO / ".reelflow")
+    return stack_template()

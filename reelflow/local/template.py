@@ -9,6 +9,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # functions/api/models.py: infra/api.py generates API Gateway body models from those request models.
+CACHE_DIR = REPO_ROOT / ".reelflow"
 SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "functions/api/models.py")
 
 
@@ -21,7 +22,7 @@ def _digest() -> str:
     return h.hexdigest()[:16]
 
 
-def stack_template(cache_dir: Path) -> dict:
+def stack_template(cache_dir: Path = CACHE_DIR) -> dict:
     """The stack's template, as `cdk synth` would write it (cdk-nag checks included)."""
     cache = cache_dir / f"template-{_digest()}.json"
     if cache.exists():
