@@ -26,7 +26,8 @@ def acknowledge_findings(
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
             "The AWS-managed minimum for Lambda: it grants only CloudWatch Logs writes.",
         "AwsSolutions-IAM5[Resource::*]":
-            "X-Ray PutTraceSegments/PutTelemetryRecords and Logs delivery actions accept no resource ARN.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords, Logs delivery and rekognition:DetectLabels on image "
+            "bytes accept no resource ARN.",
         "AwsSolutions-IAM5[Action::s3:GetObject*]":
             "CDK's grantRead: object reads (incl. versions and tags) scoped to one bucket.",
         "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's grantRead: bucket metadata of one bucket.",

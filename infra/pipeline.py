@@ -1,4 +1,5 @@
-"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> Finalize -> outcome."""
+"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> SceneSpeech -> Trailer -> Finalize
+-> outcome."""
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
@@ -31,6 +32,7 @@ class Pipeline(Construct):
         captions: lambda_.IFunction,
         transcribe_start: lambda_.IFunction,
         scenes: lambda_.IFunction,
+        scene_speech: lambda_.IFunction,
         trailer: lambda_.IFunction,
         finalize: lambda_.IFunction,
     ) -> None:
@@ -57,23 +59,14 @@ class Pipeline(Construct):
         stages.branch(self._if_requested("scenes", self._single_task_branch("scenes", "Scenes", scenes)))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
-        # The trailer needs scenes (and uses the transcript), so it runs after the Parallel state.
-        # Its failure is caught into $.trailer like a branch's, keeping every other result.
-        trailer_task = self._invoke("Trailer", trailer, result_path="$.trailer")
-        trailer_task.add_catch(
-            sfn.Pass(
-                self,
-                "TrailerFailed",
-                parameters={"stage": "trailer", "status": "FAILED", "failure.$": "$.trailer_error"},
-                result_path="$.trailer",
-            ).next(finalize_task),
-            errors=["States.ALL"],
-            result_path="$.trailer_error",
-        )
-
+        # Steps that need two branches' results run after the Parallel state: speech per scene needs
+        # scenes and the transcript; the trailer needs scenes (and uses the transcript). A failure
+        # is caught into the step's own result path like a branch's, keeping every other result.
+        trailer_task = self._after_stages("Trailer", "trailer", trailer, then=finalize_task)
         trailer_step = self._if_requested("trailer", trailer_task, result_path="$.trailer")
         trailer_step.afterwards().next(finalize_task)
-        definition = probe_task.next(stages).next(trailer_step)
+        speech_task = self._after_stages("SceneSpeech", "scene_speech", scene_speech, then=trailer_step)
+        definition = probe_task.next(stages).next(speech_task).next(trailer_step)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -98,6 +91,20 @@ class Pipeline(Construct):
             interval=Duration.seconds(2),
             max_attempts=3,
             backoff_rate=2,
+        )
+        return task
+
+    def _after_stages(self, name: str, stage: str, fn: lambda_.IFunction, then: sfn.IChainable) -> tasks.LambdaInvoke:
+        task = self._invoke(name, fn, result_path=f"$.{stage}")
+        task.add_catch(
+            sfn.Pass(
+                self,
+                f"{name}Failed",
+                parameters={"stage": stage, "status": "FAILED", "failure.$": f"$.{stage}_error"},
+                result_path=f"$.{stage}",
+            ).next(then),
+            errors=["States.ALL"],
+            result_path=f"$.{stage}_error",
         )
         return task
 

@@ -24,6 +24,8 @@ class ReelflowStack(Stack):
         storage = Storage(self, "Storage")
         # `cdk synth -c caption_engine=transcribe` makes Amazon Transcribe the stack's default.
         caption_engine = str(self.node.try_get_context("caption_engine") or "pocketsphinx")
+        # `-c label_engine=rekognition` labels every job's scene keyframes unless the job says otherwise.
+        label_engine = str(self.node.try_get_context("label_engine") or "none")
 
         functions = MediaFunctions(
             self,
@@ -64,7 +66,12 @@ class ReelflowStack(Stack):
         scenes = functions.add(
             FunctionSpec("Scenes", "functions.scenes.handler.handler",
                          memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
-                         description="Shots, per-scene features and tags, thumbnails and editor exports")
+                         description="Shots, per-scene features and tags, thumbnails and editor exports",
+                         environment={"DEFAULT_LABEL_ENGINE": label_engine})
+        )
+        scene_speech = functions.add(
+            FunctionSpec("SceneSpeech", "functions.scene_speech.handler.handler", memory_mb=512, timeout_s=120,
+                         description="Speech share and dialogue tags per scene, once scenes and captions are done")
         )
         trailer = functions.add(
             FunctionSpec("Trailer", "functions.trailer.handler.handler",
@@ -85,6 +92,7 @@ class ReelflowStack(Stack):
             captions=captions,
             transcribe_start=transcribe_start,
             scenes=scenes,
+            scene_speech=scene_speech,
             trailer=trailer,
             finalize=finalize,
         )
@@ -133,9 +141,9 @@ class ReelflowStack(Stack):
         # Sources are read, never written or deleted, by any function.
         for fn in (probe, chunk, package, captions, transcribe_start, scenes, trailer, ingest):
             storage.ingest.grant_read(fn)
-        for fn in (chunk, package, captions, transcribe_start, scenes, trailer, finalize):
+        for fn in (chunk, package, captions, transcribe_start, scenes, scene_speech, trailer, finalize):
             storage.output.grant_read_write(fn)
-        for fn in (ingest, probe, captions, scenes, finalize):
+        for fn in (ingest, probe, captions, scenes, scene_speech, finalize):
             storage.table.grant_read_write_data(fn)
         storage.idempotency.grant_read_write_data(ingest)
         state_machine.grant_start_execution(ingest)
@@ -145,6 +153,8 @@ class ReelflowStack(Stack):
             actions=["transcribe:StartTranscriptionJob"], resources=[transcription_jobs]))
         captions.add_to_role_policy(iam.PolicyStatement(
             actions=["transcribe:GetTranscriptionJob"], resources=[transcription_jobs]))
+        # DetectLabels on image bytes names no resource, so it can only be granted on "*".
+        scenes.add_to_role_policy(iam.PolicyStatement(actions=["rekognition:DetectLabels"], resources=["*"]))
         events.EventBus.from_event_bus_name(self, "DefaultBus", "default").grant_put_events_to(finalize)
 
         # ---- Studio REST API (infra/api.py: function, grants, usage plan, its nag acknowledgements) ----
@@ -167,5 +177,6 @@ class ReelflowStack(Stack):
             self,
             buckets=[storage.ingest, storage.output],
             tables=[storage.table],
-            invoked_functions=[probe, chunk, package, captions, transcribe_start, scenes, trailer, finalize],
+            invoked_functions=[probe, chunk, package, captions, transcribe_start, scenes, scene_speech, trailer,
+                               finalize],
         )

@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--caption-engine", choices=["pocketsphinx", "whisper", "transcribe"],
                      help="speech recognition engine (default: the stack's, pocketsphinx; whisper needs the "
                      "`whisper` extra and REELFLOW_WHISPER_MODEL; transcribe needs AWS)")
+    run.add_argument("--label-engine", choices=["none", "rekognition"],
+                     help="scene keyframe labels, which also become tags (default: the stack's, none; "
+                     "rekognition is Amazon Rekognition DetectLabels, emulated by moto locally)")
     run.add_argument("--language", help="spoken language, e.g. en-US (default: en-US)")
     run.add_argument("--trailer-seconds", type=float,
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
@@ -131,6 +134,7 @@ def _job_options(args: argparse.Namespace):
 
     chosen = {
         "caption_engine": args.caption_engine,
+        "label_engine": args.label_engine,
         "language": args.language,
         "trailer_seconds": args.trailer_seconds,
         "trailer_title": args.trailer_title,
@@ -211,8 +215,10 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
     job = outcome.job
     print()
     print(f"Job {outcome.job_id}: {outcome.status} in {seconds:.1f}s")
-    for name, stage in (job.get("stages") or {}).items():
-        line = f"  {name:<10} {stage['status']:<9} {stage.get('seconds', 0):6.2f}s"
+    stages = job.get("stages") or {}
+    width = max(map(len, stages), default=0)
+    for name, stage in stages.items():
+        line = f"  {name:<{width}} {stage['status']:<9} {stage.get('seconds', 0):6.2f}s"
         if stage.get("error"):
             line += f"  {stage['error']}"
         elif stage.get("note"):
@@ -223,8 +229,9 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
     outputs = job.get("outputs") or {}
     if outputs:
         print(f"Outputs in {out_dir}/:")
+        width = max(map(len, outputs))
         for name, rel in outputs.items():
-            print(f"  {name:<14} {out_dir / rel}")
+            print(f"  {name:<{width}} {out_dir / rel}")
     if (out_dir / "manifest.json").exists():
         print(f"Manifest: {out_dir / 'manifest.json'}")
 

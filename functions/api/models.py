@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.core.models import JobOptions, JobStatus, StageStatus
+from functions.core.models import JobOptions, JobStatus, LabelEngineName, StageStatus
 
 ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
 CAPTION_ENGINES = ("pocketsphinx", "transcribe", "whisper")
@@ -34,6 +34,8 @@ class Body(BaseModel):
 # ---- requests ----------------------------------------------------------------------------------
 class JobOptionsRequest(Request):
     caption_engine: Literal[CAPTION_ENGINES] | None = None  # type: ignore[valid-type]
+    label_engine: LabelEngineName | None = Field(
+        default=None, description="Scene keyframe labels: `none` (default) or `rekognition` (Amazon Rekognition)")
     language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$",
                           description="BCP 47 language tag of the speech, e.g. `en-US`")
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)

@@ -23,6 +23,7 @@ class JobStarted:
 # `aws s3 cp clip.mov s3://ingest/ --metadata caption-engine=whisper,trailer-seconds=20,stages="transcode;scenes"`.
 METADATA_OPTIONS = {
     "caption-engine": "caption_engine",
+    "label-engine": "label_engine",
     "language": "language",
     "trailer-seconds": "trailer_seconds",
     "trailer-title": "trailer_title",

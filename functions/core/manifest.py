@@ -19,7 +19,7 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
     else:
         reason = run.error.reason if run.error else "The probe stage did not run."
         stages["probe"] = ManifestStage(status=StageStatus.FAILED, error=reason)
-    for result in [*run.stages, *([run.trailer] if run.trailer else [])]:
+    for result in [*run.stages, *(r for r in (run.scene_speech, run.trailer) if r is not None)]:
         stages[result.stage] = ManifestStage(
             status=result.status, seconds=result.seconds, error=result.error_reason, note=result.note
         )

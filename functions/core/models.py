@@ -31,8 +31,12 @@ class ObjectRef(Model):
     metadata: dict[str, str] = Field(default_factory=dict, exclude=True)
 
 
+LabelEngineName = Literal["none", "rekognition"]
+
+
 class JobOptions(Model):
     caption_engine: str | None = None
+    label_engine: LabelEngineName | None = Field(default=None, description="Scene keyframe labels (default: none)")
     language: str = "en-US"
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
     stages: list[OptionalStage] | None = Field(default=None, description="Stages to run (default: all)")
@@ -200,13 +204,16 @@ class StageResult(Model):
         return self.error or (self.failure.reason if self.failure else None)
 
 
-class TrailerInput(StageInput):
+class AfterStagesInput(StageInput):
+    """What the steps after the Parallel state get: the job, the probe and every branch's result."""
+
     stages: list[StageResult]
 
 
 class FinalizeInput(JobInput):
     probe: ProbeResult | None = None
     stages: list[StageResult] = Field(default_factory=list)
+    scene_speech: StageResult | None = None
     trailer: StageResult | None = None
     error: StageError | None = None
     failed_stage: Literal["probe", "pipeline"] | None = None

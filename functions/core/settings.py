@@ -15,6 +15,7 @@ class Settings(BaseModel):
     idempotency_table: str | None = None
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS
     default_caption_engine: str = "pocketsphinx"
+    default_label_engine: str = "none"
     max_source_bytes: int = 100 * 1024**3
     max_duration_seconds: float = 12 * 3600
 
@@ -28,6 +29,7 @@ class Settings(BaseModel):
             idempotency_table=env.get("IDEMPOTENCY_TABLE"),
             chunk_seconds=float(env.get("CHUNK_SECONDS", DEFAULT_CHUNK_SECONDS)),
             default_caption_engine=env.get("DEFAULT_CAPTION_ENGINE", "pocketsphinx"),
+            default_label_engine=env.get("DEFAULT_LABEL_ENGINE", "none"),
             max_source_bytes=int(env.get("MAX_SOURCE_BYTES", cls.model_fields["max_source_bytes"].default)),
             max_duration_seconds=float(
                 env.get("MAX_DURATION_SECONDS", cls.model_fields["max_duration_seconds"].default)

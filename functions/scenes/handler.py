@@ -9,7 +9,7 @@ from functions.core.catalog import Catalog
 from functions.core.models import StageInput, StageResult, StageStatus
 from functions.core.observability import logger, tracer
 from functions.core.s3io import download_source, upload_tree
-from functions.core.scenes import analyse_scenes
+from functions.core.scenes import analyse_scenes, get_label_engine
 from functions.core.settings import Settings, asset_prefix
 
 
@@ -29,6 +29,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             source,
             work / "out",
             media_name=Path(job.source.key).name,
+            labeller=get_label_engine(job.options.label_engine or settings.default_label_engine),
             on_progress=lambda done: logger.debug("Analysing", extra={"progress": round(done, 3)}),
         )
         if outcome.skipped:

@@ -6,7 +6,7 @@ from pathlib import Path
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.core.captions import Transcript
-from functions.core.models import StageResult, StageStatus, TrailerInput
+from functions.core.models import StageResult, StageStatus, AfterStagesInput
 from functions.core.observability import logger, tracer
 from functions.core.s3io import download, download_source, s3, upload_tree
 from functions.core.scenes import ScenesDocument
@@ -24,7 +24,7 @@ def skipped(reason: str, started: float) -> dict:
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     started = time.monotonic()
-    job = TrailerInput.model_validate(event)
+    job = AfterStagesInput.model_validate(event)
     logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     results = {r.stage: r for r in job.stages}
     scenes_result = results.get("scenes")

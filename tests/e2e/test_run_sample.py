@@ -92,6 +92,20 @@ def test_scenes_start_at_the_cuts(run):
     assert all((asset / s["thumbnail"]).is_file() for s in scenes)
 
 
+def test_scenes_where_the_script_is_spoken_are_tagged_dialogue(run):
+    _, asset = run
+    scenes = json.loads((asset / "scenes.json").read_text())["scenes"]
+    spoken = [(s["start_s"], s["end_s"]) for s in SAMPLE_TRUTH["speech"]["sentences"]]
+    for scene in scenes:
+        overlap = sum(max(0.0, min(b, scene["end"]) - max(a, scene["start"])) for a, b in spoken)
+        truth = overlap / scene["duration"]
+        assert scene["features"]["speech_share"] == pytest.approx(truth, abs=0.2), scene["index"]
+        if abs(truth - 0.3) > 0.15:  # clear of the tag's threshold either way
+            assert ("dialogue" in scene["tags"]) == (truth > 0.3), (scene["index"], truth, scene["tags"])
+    manifest = json.loads((asset / "manifest.json").read_text())
+    assert manifest["stages"]["scene_speech"]["status"] == "SUCCEEDED"
+
+
 def test_trailer_has_the_planned_length_in_both_shapes(run):
     _, asset = run
     plan = json.loads((asset / "trailer.json").read_text())

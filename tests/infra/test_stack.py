@@ -90,7 +90,9 @@ def test_state_machine_shape(template):
     for branch in branches:
         tasks = [s for s in branch["States"].values() if s["Type"] in ("Task", "Map")]
         assert tasks and all(any(c["ErrorEquals"] == ["States.ALL"] for c in t.get("Catch", [])) for t in tasks)
-    assert states["Stages"]["Next"] == "TrailerRequested"
+    assert states["Stages"]["Next"] == "SceneSpeech"
+    assert states["SceneSpeech"]["Next"] == "TrailerRequested"
+    assert states["SceneSpeech"]["Catch"][0]["Next"] == "SceneSpeechFailed"
     assert states["TrailerRequested"]["Default"] == "Trailer"
     assert states["Trailer"]["Catch"][0]["Next"] == "TrailerFailed"
     assert states["Finalize"]["Next"] == "Outcome"
@@ -117,7 +119,7 @@ def test_every_sample_event_fits_its_handler(template):
     schema = {
         "probe": models.JobInput, "transcode_chunk": models.ChunkInput, "transcode_package": models.PackageInput,
         "captions": models.CaptionsInput, "transcribe_start": models.StageInput, "scenes": models.StageInput,
-        "trailer": models.TrailerInput, "finalize": models.FinalizeInput, "finalize_probe_failed": models.FinalizeInput,
+        "trailer": models.AfterStagesInput, "scene_speech": models.AfterStagesInput, "finalize": models.FinalizeInput, "finalize_probe_failed": models.FinalizeInput,
         "ingest": SqsModel,
     }
     for name, model in schema.items():

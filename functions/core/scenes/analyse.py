@@ -11,9 +11,10 @@ from functions.core.models import SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries, gradual_windows
 from functions.core.scenes.decode import analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
-from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
+from functions.core.scenes.keyframes import Candidate, KeyframeSampler, candidate_stride
+from functions.core.scenes.labels import LabelEngine, label_scenes
 from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcome, TimedWord, VideoSummary
-from functions.core.scenes.records import SceneWithKeyframe, build_scenes
+from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
@@ -34,12 +35,14 @@ def analyse_scenes(
     words: Sequence[TimedWord] | None = None,
     on_progress: ProgressCallback | None = None,
     media_name: str | None = None,
+    labeller: LabelEngine | None = None,
     settings: DetectorSettings = DEFAULT_SETTINGS,
 ) -> ScenesOutcome:
     """Split `video_path` into scenes and write scenes.json, thumbs/, the contact sheet and editor exports.
 
     `words` (anything with .start/.end seconds) adds each scene's speech share. `media_name` is how the
-    exports name the source (default: the file name). Input without video is skipped, not an error;
+    exports name the source (default: the file name). `labeller` labels each keyframe (see labels.py).
+    Input without video is skipped, not an error;
     a file ffmpeg cannot decode raises MediaError.
     """
     if not source.has_video:
@@ -66,18 +69,24 @@ def analyse_scenes(
     boundaries = detect_boundaries(series, fps, settings)
     built = build_scenes(boundaries, series, decoded.timestamps, rate, sampler, decoded.loudness, words)
     scenes = [b.scene for b in built]
+    label_error = None
+    if labeller is not None:
+        labelled = label_scenes(scenes, [b.keyframe.jpeg if b.keyframe else None for b in built], labeller)
+        scenes, label_error = labelled.scenes, labelled.error
     doc = ScenesDocument(
         video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
                            width=source.width or size[0], height=source.height or size[1],
                            media_name=media_name or video_path.name),
         scenes=scenes,
     )
-    _write_outputs(doc, built, out_dir, aspect=size[0] / size[1])
+    _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1])
     if on_progress:
         on_progress(1.0)
     cuts = sum(b.kind == "cut" for b in boundaries)
     note = (f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''} in {len(series)} frames "
             f"({cuts} cuts, {len(boundaries) - cuts} gradual transitions)")
+    if labeller is not None:
+        note += f"; {label_error}" if label_error else f"; labels by {labeller.name}"
     return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note)
 
 
@@ -91,14 +100,19 @@ def _measured_fps(timestamps: np.ndarray, fallback: float) -> float:
     return (len(timestamps) - 1) / float(timestamps[-1] - timestamps[0])
 
 
-def _write_outputs(doc: ScenesDocument, built: list[SceneWithKeyframe], out_dir: Path, aspect: float) -> None:
+def _write_outputs(doc: ScenesDocument, keyframes: list[Candidate | None], out_dir: Path, aspect: float) -> None:
     thumbs = out_dir / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
-    for item in built:
-        if item.keyframe is not None:
-            (out_dir / item.scene.thumbnail).write_bytes(item.keyframe.jpeg)
-    keyframes = [item.keyframe.image() if item.keyframe else None for item in built]
-    (out_dir / OUTPUT_FILES["contact_sheet"]).write_bytes(contact_sheet_jpeg(doc.scenes, keyframes, aspect))
+    for scene, keyframe in zip(doc.scenes, keyframes, strict=True):
+        if keyframe is not None:
+            (out_dir / scene.thumbnail).write_bytes(keyframe.jpeg)
+    images = [k.image() if k else None for k in keyframes]
+    (out_dir / OUTPUT_FILES["contact_sheet"]).write_bytes(contact_sheet_jpeg(doc.scenes, images, aspect))
+    write_documents(doc, out_dir)
+
+
+def write_documents(doc: ScenesDocument, out_dir: Path) -> None:
+    """scenes.json and the editor exports: everything that changes when scene tags do."""
     (out_dir / OUTPUT_FILES["scenes"]).write_text(scenes_json_text(doc))
     (out_dir / OUTPUT_FILES["edl"]).write_text(edl_text(doc))
     (out_dir / OUTPUT_FILES["otio"]).write_text(otio_text(doc))

@@ -34,6 +34,11 @@ class Faces(_Model):
     shot_size: ShotSize | None = Field(None, description="From largest_share; None when no face was seen")
 
 
+class SceneLabel(_Model):
+    name: str = Field(description="What the label engine saw on the keyframe, e.g. `Mobile Phone`")
+    confidence: float = Field(ge=0, le=100, description="The engine's confidence, percent")
+
+
 class SceneFeatures(_Model):
     """Measurements of one scene. Image values are on 0..1 unless stated."""
 
@@ -63,6 +68,7 @@ class Scene(_Model):
     thumbnail: str = Field(description="Keyframe JPEG, relative to scenes.json")
     keyframe_time: float
     features: SceneFeatures
+    labels: list[SceneLabel] = Field(default_factory=list, description="From the label engine; empty without one")
     tags: list[str] = Field(default_factory=list)
 
 

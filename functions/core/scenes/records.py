@@ -13,8 +13,8 @@ from functions.core.scenes.decode import LoudnessTrack
 from functions.core.scenes.faces import detect_faces
 from functions.core.scenes.features import FrameSeries
 from functions.core.scenes.keyframes import Candidate, KeyframeSampler
-from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures, TimedWord
-from functions.core.scenes.tags import derive_tags, shot_size
+from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures, ScenesDocument, TimedWord
+from functions.core.scenes.tags import ALL_TAGS, derive_tags, shot_size
 from functions.core.scenes.timecode import Rate
 
 FACE_FRAMES_PER_SCENE = 3
@@ -117,3 +117,17 @@ def _faces(candidates: list[Candidate], keyframe: Candidate | None) -> Faces:
     count = int(np.median([h.count for h in hits]))
     share = float(np.median([h.largest_share for h in hits])) if count else 0.0
     return Faces(count=count, largest_share=round(share, 4), shot_size=shot_size(share) if count else None)
+
+
+def with_speech(doc: ScenesDocument, words: Sequence[TimedWord]) -> ScenesDocument:
+    """`doc` with each scene's speech share measured from `words` and its feature tags derived again.
+
+    The pipeline runs scenes beside captions, so the transcript only exists afterwards; tags that
+    do not come from features (labels) are kept.
+    """
+    scenes = []
+    for scene in doc.scenes:
+        features = scene.features.model_copy(update={"speech_share": speech_share(words, scene.start, scene.end)})
+        other = [t for t in scene.tags if t not in ALL_TAGS]
+        scenes.append(scene.model_copy(update={"features": features, "tags": derive_tags(features) + other}))
+    return doc.model_copy(update={"scenes": scenes})

@@ -16,6 +16,8 @@
 | `silent`        | silence share >= SILENT_SHARE (0.9)           | momentary loudness below -50 LUFS           |
 | `loud`          | loudness >= LOUD_LUFS (-16)                   | energy mean of momentary loudness, LUFS     |
 
+With a label engine (labels.py), each keyframe label is a tag as well, e.g. `mobile-phone`.
+
 Shot size comes from faces only: a scene without a detectable face gets no shot-size tag. Motion is
 per decoded frame, so the same movement scores about half as much at 50 fps as at 25 fps.
 """

@@ -1,0 +1,51 @@
+"""SceneSpeech: once both scenes and captions are done, measure each scene's speech share and tag dialogue."""
+import tempfile
+import time
+from pathlib import Path
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.captions import Transcript
+from functions.core.catalog import Catalog
+from functions.core.models import AfterStagesInput, StageResult, StageStatus
+from functions.core.observability import logger, tracer
+from functions.core.s3io import get_json, upload_tree
+from functions.core.scenes import ScenesDocument
+from functions.core.scenes.analyse import write_documents
+from functions.core.scenes.records import with_speech
+from functions.core.settings import Settings, asset_prefix
+
+STAGE = "scene_speech"
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    job = AfterStagesInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+    results = {r.stage: r for r in job.stages}
+
+    def result(status: StageStatus, note: str) -> dict:
+        return StageResult(stage=STAGE, status=status, note=note,
+                           seconds=round(time.monotonic() - started, 3)).model_dump()
+
+    for needed in ("scenes", "captions"):
+        got = results.get(needed)
+        if got is None or got.status != StageStatus.SUCCEEDED:
+            why = (got.note or got.error_reason or got.status.value.lower()) if got else "did not run"
+            return result(StageStatus.SKIPPED, f"no {needed} to work from ({why})")
+
+    settings = Settings.from_env()
+    prefix = asset_prefix(job.asset_id)
+    doc = ScenesDocument.model_validate(get_json(settings.output_bucket, f"{prefix}/{results['scenes'].outputs['scenes']}"))
+    transcript = Transcript.model_validate(
+        get_json(settings.output_bucket, f"{prefix}/{results['captions'].outputs['transcript']}"))
+    doc = with_speech(doc, transcript.words)
+    with tempfile.TemporaryDirectory(prefix="scene-speech-") as tmp:
+        write_documents(doc, Path(tmp))
+        upload_tree(Path(tmp), settings.output_bucket, prefix)
+    Catalog(settings.table_name).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in doc.scenes])
+    talking = sum("dialogue" in s.tags for s in doc.scenes)
+    return result(StageStatus.SUCCEEDED, f"{talking} of {len(doc.scenes)} scenes have dialogue "
+                                         f"({len(transcript.words)} words)")

@@ -1,0 +1,84 @@
+"""The `rekognition` label engine on moto: each scene's keyframe goes to DetectLabels, the labels land in
+scenes.json and become tags the tag index finds. moto answers DetectLabels with a fixed label
+("Mobile Phone"), so these tests check the plumbing end to end, not Rekognition's judgement."""
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.core.models import JobOptions
+from functions.core.scenes import SceneLabel, label_tag
+from functions.core.scenes.labels import label_scenes
+from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
+from tests.fixtures.scenes import scene_clips
+
+pytestmark = pytest.mark.xdist_group("cloud")
+
+
+def test_rekognition_labels_every_scene_and_feeds_the_tag_index(cloud, media_dir, tmp_path):
+    clip = scene_clips.build_clip(scene_clips.TAGGED, media_dir / "labelled shots.mp4")
+    options = JobOptions(label_engine="rekognition", stages=["scenes"])
+    job_id, asset_id = expected_job(upload_source(cloud, clip.path, key="labels/labelled shots.mp4", options=options))
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=300)
+
+    stage = outcome.job["stages"]["scenes"]
+    assert stage["status"] == "SUCCEEDED", stage
+    assert "labels by rekognition" in stage["note"]
+    scenes = json.loads((download_outputs(cloud, asset_id, tmp_path) / "scenes.json").read_text())["scenes"]
+    assert len(scenes) == len(scene_clips.TAGGED)
+    for scene in scenes:
+        assert [label["name"] for label in scene["labels"]] == ["Mobile Phone"]
+        assert scene["tags"][-1] == "mobile-phone"  # after the feature tags
+
+    found = cloud.client("dynamodb").query(
+        TableName=cloud.table_name, IndexName="gsi1", KeyConditionExpression="gsi1pk = :tag",
+        ExpressionAttributeValues={":tag": {"S": "TAG#mobile-phone"}})["Items"]
+    assert sorted(item["gsi1sk"]["S"] for item in found if item["asset_id"]["S"] == asset_id) == [
+        f"{asset_id}#{i:04d}" for i in range(1, len(scenes) + 1)
+    ]
+
+
+def test_default_engine_adds_no_labels(cloud, clips, tmp_path):
+    job_id, asset_id = expected_job(
+        upload_source(cloud, clips["plain"], key="labels/plain.mp4", options=JobOptions(stages=["scenes"])))
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=300)
+    assert outcome.job["stages"]["scenes"]["status"] == "SUCCEEDED"
+    scenes = json.loads((download_outputs(cloud, asset_id, tmp_path) / "scenes.json").read_text())["scenes"]
+    assert scenes and all(scene["labels"] == [] for scene in scenes)
+
+
+class _Refusing:
+    name = "rekognition"
+
+    def __init__(self, good_calls: int) -> None:
+        self.good_calls = good_calls
+
+    def labels(self, jpeg: bytes) -> list[SceneLabel]:
+        if self.good_calls == 0:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "DetectLabels")
+        self.good_calls -= 1
+        return [SceneLabel(name="Beach Umbrella", confidence=91.0)]
+
+
+def test_a_failing_engine_keeps_every_scene_and_says_why(sample_scenes):
+    labelled = label_scenes(sample_scenes, [b"jpeg"] * len(sample_scenes), _Refusing(good_calls=1))
+    assert [s.index for s in labelled.scenes] == [s.index for s in sample_scenes]
+    assert labelled.scenes[0].tags[-1] == "beach-umbrella"
+    assert labelled.scenes[1:] == list(sample_scenes[1:])
+    assert "AccessDeniedException" in labelled.error and "scene 2" in labelled.error
+
+
+@pytest.fixture
+def sample_scenes():
+    from functions.core.scenes import Scene, SceneFeatures
+
+    features = SceneFeatures(brightness=0.5, contrast=0.2, colourfulness=30, motion=0.01)
+    return [Scene(index=i, start=i - 1.0, end=float(i), duration=1.0, start_frame=25 * (i - 1), end_frame=25 * i,
+                  start_timecode="00:00:00:00", end_timecode="00:00:01:00", thumbnail=f"thumbs/scene-{i:04d}.jpg",
+                  keyframe_time=i - 0.5, features=features, tags=["static"]) for i in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(("name", "tag"), [("Mobile Phone", "mobile-phone"), ("T-Shirt", "t-shirt"),
+                                           ("Person", "person"), ("Café  Table", "cafe-table")])
+def test_label_tags_are_lowercase_and_hyphenated(name, tag):
+    assert label_tag(name) == tag
