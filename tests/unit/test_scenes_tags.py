@@ -9,7 +9,8 @@ from functions.core.probe import probe_media
 from functions.core.scenes import analyse_scenes
 from functions.core.scenes.audio import speech_share
 from functions.core.scenes.colours import dominant_colours, name_of
-from functions.core.scenes.models import Faces, SceneFeatures
+from functions.core.scenes.models import Faces, SceneFeatures, ScenesDocument, VideoSummary
+from functions.core.scenes.records import with_speech
 from functions.core.scenes.tags import ALL_TAGS, derive_tags
 from tests.fixtures.scenes import scene_clips
 
@@ -60,6 +61,20 @@ def test_static_chart_with_a_tone_and_dialogue(tagged):
     assert chart.features.loudness_lufs == pytest.approx(-20, abs=2)
     assert chart.features.speech_share == pytest.approx(1.5 / 2.0, abs=0.05)
     assert tagged["face"].features.speech_share == 0.0
+
+
+def test_speech_added_later_tags_dialogue_and_keeps_label_tags(tagged):
+    """What the pipeline's SceneSpeech step does once the transcript exists."""
+    chart = tagged["chart"].model_copy(update={"tags": [*tagged["chart"].tags, "mobile-phone"]})
+    chart = chart.model_copy(update={"tags": [t for t in chart.tags if t != "dialogue"],
+                                     "features": chart.features.model_copy(update={"speech_share": None})})
+    doc = ScenesDocument(video=VideoSummary(fps=25, frames=200, duration=8, width=320, height=180, media_name="x"),
+                         scenes=[tagged["face"], chart])
+    later = with_speech(doc, [Word(6.2, 6.6), Word(6.7, 7.4), Word(7.5, 7.9)])
+    face, chart = later.scenes
+    assert chart.features.speech_share == pytest.approx(0.75, abs=0.05)
+    assert "dialogue" in chart.tags and chart.tags[-1] == "mobile-phone"
+    assert face.features.speech_share == 0.0 and face.tags == tagged["face"].tags
 
 
 def test_every_tag_comes_from_the_rule_table(tagged):
