@@ -140,3 +140,14 @@ def test_words_without_overlap_give_zero_speech(clips, tmp_path):
     outcome = analyse_scenes(clips["plain"], probe_media(str(clips["plain"])), tmp_path / "out", words=[W()])
     assert outcome.scenes[0].features.speech_share == 0.0
     assert "dialogue" not in outcome.scenes[0].tags
+
+
+def test_the_same_movement_scores_the_same_motion_at_25_and_50_fps(tmp_path):
+    """A pan of 2 px per 1/25 s, sampled at 25 and at 50 frames a second."""
+    motion = {}
+    for fps in (25, 50):
+        path = lavfi_clip(tmp_path / f"pan{fps}.mp4", f"testsrc2=s=960x180:r={fps}:d=3",
+                          extra=["-vf", f"crop=320:180:x='t*50':y=0,setsar=1"])
+        motion[fps] = analyse(path, tmp_path / f"out{fps}").scenes[0].features.motion
+    assert motion[25] > 0.01
+    assert motion[50] == pytest.approx(motion[25], rel=0.25)

@@ -46,7 +46,7 @@ class SceneFeatures(_Model):
     contrast: float = Field(description="Mean per-frame luma standard deviation")
     colourfulness: float = Field(description="Hasler-Süsstrunk M (0 = grey, >100 = extremely colourful)")
     dominant_colours: list[ColourShare] = Field(default_factory=list)
-    motion: float = Field(description="Mean absolute luma change between consecutive frames")
+    motion: float = Field(description="Mean absolute luma change between consecutive frames, per 1/25 s")
     faces: Faces = Field(default_factory=Faces)
     loudness_lufs: float | None = Field(None, description="Energy mean of momentary loudness; None without audio")
     silence_share: float | None = Field(None, description="Fraction of the scene below the silence level")

@@ -18,6 +18,7 @@ from functions.core.scenes.tags import ALL_TAGS, derive_tags, shot_size
 from functions.core.scenes.timecode import Rate
 
 FACE_FRAMES_PER_SCENE = 3
+MOTION_REFERENCE_FPS = 25  # motion is reported per 1/25 s, so the same movement scores alike at any frame rate
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ def build_scenes(
         middle = (clean_first + clean_end) / 2
         candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
         keyframe = _middle(candidates, middle) if candidates else sampler.nearest(middle)
-        features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s)
+        features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s,
+                             motion_scale=float(rate.exact) / MOTION_REFERENCE_FPS)
         index = i + 1
         start_f, end_f = rate.frames(start_s), rate.frames(end_s)
         scene = Scene(
@@ -80,7 +82,7 @@ def _middle(candidates: list[Candidate], middle: float) -> Candidate:
 
 def _features(series: FrameSeries, first: int, end: int, candidates: list[Candidate], keyframe: Candidate | None,
               loudness: LoudnessTrack | None, words: Sequence[TimedWord] | None,
-              start_s: float, end_s: float) -> SceneFeatures:
+              start_s: float, end_s: float, motion_scale: float) -> SceneFeatures:
     span = slice(first, end)
     motion = series.motion[first + 1:end]  # the first frame's change is the cut itself
     faces = _faces(candidates, keyframe)
@@ -92,7 +94,7 @@ def _features(series: FrameSeries, first: int, end: int, candidates: list[Candid
         contrast=round(float(series.contrast[span].mean()), 3),
         colourfulness=round(float(series.colourfulness[span].mean()), 1),
         dominant_colours=[ColourShare(name=n, share=s) for n, s in dominant_colours(series.palette[span].sum(axis=0))],
-        motion=round(float(motion.mean()) if motion.size else 0.0, 4),
+        motion=round(float(motion.mean()) * motion_scale if motion.size else 0.0, 4),
         faces=faces,
         loudness_lufs=loud,
         silence_share=silent,

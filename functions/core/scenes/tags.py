@@ -4,7 +4,7 @@
 |-----------------|-----------------------------------------------|---------------------------------------------|
 | `dark`          | brightness < DARK_BELOW (0.25)                | mean luma, 0 black .. 1 white               |
 | `bright`        | brightness > BRIGHT_ABOVE (0.65)              |                                             |
-| `high-motion`   | motion > HIGH_MOTION_ABOVE (0.04)             | mean abs luma change per frame, 0..1        |
+| `high-motion`   | motion > HIGH_MOTION_ABOVE (0.04)             | mean abs luma change per 1/25 s, 0..1       |
 | `static`        | motion < STATIC_BELOW (0.008)                 | noise and compression alone give ~0.002     |
 | `colourful`     | colourfulness > COLOURFUL_ABOVE (55)          | Hasler-Süsstrunk M; 59-82 "quite colourful" |
 | `muted-colours` | colourfulness < MUTED_BELOW (15)              | M < 15 "not colourful"                      |
@@ -19,7 +19,8 @@
 With a label engine (labels.py), each keyframe label is a tag as well, e.g. `mobile-phone`.
 
 Shot size comes from faces only: a scene without a detectable face gets no shot-size tag. Motion is
-per decoded frame, so the same movement scores about half as much at 50 fps as at 25 fps.
+the per-frame change scaled to 25 fps (x2 at 50 fps), so the same movement scores alike at any
+frame rate; sensor noise scales with it, so at 120 fps and above a still shot may miss `static`.
 """
 from __future__ import annotations
 
