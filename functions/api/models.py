@@ -201,6 +201,11 @@ class AssetPage(Body):
     next_token: str | None = None
 
 
+class SceneLabel(Body):
+    name: str
+    confidence: float
+
+
 class Scene(Body):
     asset_id: str
     index: int
@@ -210,6 +215,7 @@ class Scene(Body):
     start_timecode: str | None = None
     end_timecode: str | None = None
     tags: list[str] = Field(default_factory=list)
+    labels: list[SceneLabel] = Field(default_factory=list, description="From the job's label engine, if any")
     thumbnail: str | None = Field(default=None, description="Object key of the scene's thumbnail")
     thumbnail_url: str | None = None
 

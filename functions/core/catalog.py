@@ -11,7 +11,7 @@ from boto3.dynamodb.conditions import Key
 
 from functions.core.repository import Repository, to_item
 
-SCENE_FIELDS = ("index", "start", "end", "duration", "start_timecode", "end_timecode", "thumbnail", "tags")
+SCENE_FIELDS = ("index", "start", "end", "duration", "start_timecode", "end_timecode", "thumbnail", "tags", "labels")
 
 
 class Catalog(Repository):

@@ -33,6 +33,7 @@ def test_rekognition_labels_every_scene_and_feeds_the_tag_index(cloud, media_dir
     found = cloud.client("dynamodb").query(
         TableName=cloud.table_name, IndexName="gsi1", KeyConditionExpression="gsi1pk = :tag",
         ExpressionAttributeValues={":tag": {"S": "TAG#mobile-phone"}})["Items"]
+    assert all(item["labels"]["L"][0]["M"]["name"]["S"] == "Mobile Phone" for item in found)
     assert sorted(item["gsi1sk"]["S"] for item in found if item["asset_id"]["S"] == asset_id) == [
         f"{asset_id}#{i:04d}" for i in range(1, len(scenes) + 1)
     ]
