@@ -1,13 +1,16 @@
 """The single ffmpeg pass: small BGR frames piped to Python, exact frame times, and momentary loudness.
 
 One process demuxes the file once. Its first output is raw video scaled to the analysis size
-(ffmpeg autorotates, and scaling to the display size applies the sample aspect ratio). Frame
-times come from ffmpeg's per-frame encoder stats with `-fps_mode passthrough`, so variable frame
-rate and start-time offsets survive. Its second output runs `ebur128` on the audio and writes
-each 100 ms block's momentary loudness with `ametadata`.
+(ffmpeg autorotates, and scaling to the display size applies the sample aspect ratio). The frames
+cross the pipe as BT.601 limited-range I420, half the bytes of BGR, and OpenCV converts each to
+BGR: swscale's combined scale-and-RGB path costs ffmpeg about 0.2 ms a frame, OpenCV's
+conversion about 0.07 ms. Frame times come from ffmpeg's per-frame encoder stats with `-fps_mode passthrough`,
+so variable frame rate and start-time offsets survive. Its second output runs `ebur128` on the
+audio and writes each 100 ms block's momentary loudness with `ametadata`.
 """
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from functions.core.ffmpeg import MediaError, ProgressCallback, ffmpeg_exe
@@ -23,6 +27,7 @@ from functions.core.models import SourceInfo
 ANALYSIS_LONG_SIDE = 320
 _FRAME_TIMES = "frames.txt"
 _LOUDNESS = "loudness.txt"
+_PIPE_BYTES = 1 << 20  # room for about a dozen frames, so ffmpeg and Python stall on each other less
 LOUDNESS_BLOCK = 0.1  # ebur128 metadata frames are 100 ms long
 
 
@@ -71,12 +76,12 @@ def decode(
     The array passed to `on_frame` is only valid during the call; copy what you keep.
     """
     width, height = size
-    frame_bytes = width * height * 3
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video_path.resolve()),
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
-            "-vf", f"scale={width}:{height}:flags=area,setsar=1", "-pix_fmt", "bgr24", "-f", "rawvideo",
+            "-vf", f"scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
+            "-pix_fmt", "yuv420p", "-f", "rawvideo",
             "-stats_enc_pre", _FRAME_TIMES, "-stats_enc_pre_fmt", "{pts} {tb}", "pipe:1",
         ]
         if with_audio:
@@ -85,13 +90,15 @@ def decode(
         with open(Path(tmp) / "stderr.txt", "w+b") as err:
             proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=err)
             assert proc.stdout is not None
+            _widen_pipe(proc.stdout.fileno())
+            i420 = np.empty((height * 3 // 2, width), np.uint8)
+            into = memoryview(i420).cast("B")
+            bgr = np.empty((height, width, 3), np.uint8)
             count = 0
             try:
-                while True:
-                    buf = proc.stdout.read(frame_bytes)
-                    if len(buf) < frame_bytes:
-                        break
-                    on_frame(np.frombuffer(buf, np.uint8).reshape(height, width, 3))
+                while proc.stdout.readinto(into) == i420.size:
+                    cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420, dst=bgr)
+                    on_frame(bgr)
                     count += 1
                     if on_progress and expected_frames and count % 50 == 0:
                         on_progress(min(1.0, count / expected_frames))
@@ -105,6 +112,16 @@ def decode(
         timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count)
         loudness = _read_loudness(Path(tmp) / _LOUDNESS) if with_audio else None
     return Decoded(timestamps, loudness)
+
+
+def _widen_pipe(fd: int) -> None:
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(fd, set_size, _PIPE_BYTES)
+    except OSError:  # above /proc/sys/fs/pipe-max-size: the default pipe still works
+        pass
 
 
 def _read_frame_times(path: Path, count: int) -> np.ndarray:
