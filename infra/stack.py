@@ -65,8 +65,9 @@ class ReelflowStack(Stack):
         )
         scenes = functions.add(
             # Decoding every frame is most of the cost; ffmpeg's frame threads use the 6 vCPUs 10 GB brings.
+            # The source streams from a presigned URL, so /tmp only holds thumbnails and exports.
             FunctionSpec("Scenes", "functions.scenes.handler.handler",
-                         memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=1024,
                          description="Shots, per-scene features and tags, thumbnails and editor exports",
                          environment={"DEFAULT_LABEL_ENGINE": label_engine})
         )

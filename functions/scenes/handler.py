@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.core.catalog import Catalog
 from functions.core.models import StageInput, StageResult, StageStatus
 from functions.core.observability import logger, tracer
-from functions.core.s3io import download_source, upload_tree
+from functions.core.s3io import source_url, upload_tree
 from functions.core.scenes import analyse_scenes, get_label_engine
 from functions.core.settings import Settings, asset_prefix
 
@@ -23,9 +23,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
     source = job.probe.source
     with tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
         work = Path(tmp)
-        media = download_source(job.source, work / "in") if source.has_video else work / "none"
         outcome = analyse_scenes(
-            media,
+            source_url(job.source),  # ffmpeg streams it: no download, no /tmp limit on the source size
             source,
             work / "out",
             media_name=Path(job.source.key).name,

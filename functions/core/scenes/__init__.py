@@ -1,6 +1,6 @@
 """Scene analysis: shot boundaries, per-scene features and tags, thumbnails and editor exports.
 
-Entry point: `analyse_scenes(video_path, source, out_dir, words=..., labeller=..., on_progress=...)`.
+Entry point: `analyse_scenes(media, source, out_dir, words=..., labeller=..., on_progress=...)`.
 
 Modules, in the order data flows through them:
 - decode: the single ffmpeg pass (small frames, frame times, momentary loudness)

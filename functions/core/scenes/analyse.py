@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -28,7 +29,7 @@ OUTPUT_FILES = {
 
 
 def analyse_scenes(
-    video_path: Path,
+    media: Path | str,
     source: SourceInfo,
     out_dir: Path,
     *,
@@ -38,10 +39,11 @@ def analyse_scenes(
     labeller: LabelEngine | None = None,
     settings: DetectorSettings = DEFAULT_SETTINGS,
 ) -> ScenesOutcome:
-    """Split `video_path` into scenes and write scenes.json, thumbs/, the contact sheet and editor exports.
+    """Split `media` (a file, or a URL ffmpeg reads such as a presigned S3 GET) into scenes and write
+    scenes.json, thumbs/, the contact sheet and editor exports.
 
     `words` (anything with .start/.end seconds) adds each scene's speech share. `media_name` is how the
-    exports name the source (default: the file name). `labeller` labels each keyframe (see labels.py).
+    exports name the source (default: the file or URL's last part). `labeller` labels each keyframe (see labels.py).
     Input without video is skipped, not an error;
     a file ffmpeg cannot decode raises MediaError.
     """
@@ -57,7 +59,7 @@ def analyse_scenes(
 
     size = analysis_size(source)
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
-    decoded = decode(video_path, size, on_frame, with_audio=source.has_audio,
+    decoded = decode(media, size, on_frame, with_audio=source.has_audio,
                      expected_frames=round(source.duration * fps), on_progress=report)
     series = frames.finish()
     if len(series) == 0:
@@ -76,7 +78,7 @@ def analyse_scenes(
     doc = ScenesDocument(
         video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
                            width=source.width or size[0], height=source.height or size[1],
-                           media_name=media_name or video_path.name),
+                           media_name=media_name or _name_of(media)),
         scenes=scenes,
     )
     _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1])
@@ -88,6 +90,10 @@ def analyse_scenes(
     if labeller is not None:
         note += f"; {label_error}" if label_error else f"; labels by {labeller.name}"
     return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note)
+
+
+def _name_of(media: Path | str) -> str:
+    return media.name if isinstance(media, Path) else Path(urlparse(media).path).name
 
 
 def _skip(reason: str) -> ScenesOutcome:

@@ -63,7 +63,7 @@ def _display_size_guess(source: SourceInfo) -> tuple[int, int]:
 
 
 def decode(
-    video_path: Path,
+    media: Path | str,
     size: tuple[int, int],
     on_frame: Callable[[np.ndarray], None],
     *,
@@ -71,14 +71,14 @@ def decode(
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
 ) -> Decoded:
-    """Decode `video_path` once, calling `on_frame` with each (h, w, 3) uint8 BGR frame in display order.
+    """Decode `media` (a file or a URL) once, calling `on_frame` with each (h, w, 3) uint8 BGR frame in display order.
 
     The array passed to `on_frame` is only valid during the call; copy what you keep.
     """
     width, height = size
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(video_path.resolve()),
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(media.resolve()) if isinstance(media, Path) else media,
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
             "-vf", f"scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
             "-pix_fmt", "yuv420p", "-f", "rawvideo",
