@@ -55,7 +55,7 @@ class ReelflowStack(Stack):
         )
         captions = functions.add(
             FunctionSpec("Captions", "functions.captions.handler.handler",
-                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
                          description="Speech recognition; transcript, WebVTT and SRT")
         )
         transcribe_start = functions.add(
@@ -65,7 +65,6 @@ class ReelflowStack(Stack):
         )
         scenes = functions.add(
             # Decoding every frame is most of the cost; ffmpeg's frame threads use the 6 vCPUs 10 GB brings.
-            # The source streams from a presigned URL, so /tmp only holds thumbnails and exports.
             FunctionSpec("Scenes", "functions.scenes.handler.handler",
                          memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=1024,
                          description="Shots, per-scene features and tags, thumbnails and editor exports",
@@ -77,7 +76,7 @@ class ReelflowStack(Stack):
         )
         trailer = functions.add(
             FunctionSpec("Trailer", "functions.trailer.handler.handler",
-                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=2048,
                          description="Highlight reel from scenes and words, 16:9 and 9:16")
         )
         finalize = functions.add(

@@ -10,7 +10,7 @@ from functions.core.captions import Transcript, caption_media, parse_transcribe_
 from functions.core.catalog import Catalog
 from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob
 from functions.core.observability import logger, tracer
-from functions.core.s3io import download_source, get_json, upload_tree
+from functions.core.s3io import get_json, source_url, upload_tree
 from functions.core.settings import Settings, asset_prefix
 
 
@@ -46,9 +46,8 @@ def handler(event: dict, context: LambdaContext) -> dict:
             transcript = transcribe_result(job.transcribe, status, settings.output_bucket, job.options.language)
             outcome = write_captions(transcript, work / "out")
         else:
-            media = download_source(job.source, work / "in") if has_audio else work / "none"
             outcome = caption_media(
-                media,
+                source_url(job.source),  # ffmpeg streams the audio out of it: no download, no /tmp limit
                 work / "out",
                 engine=job.probe.caption_engine,
                 language=job.options.language,

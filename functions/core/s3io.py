@@ -28,21 +28,12 @@ def s3():
 
 
 def source_url(ref: ObjectRef) -> str:
-    """A presigned GET for the pinned source version: ffmpeg and PyAV read it with range requests,
-    so a chunk of an hour-long file never downloads the whole file."""
+    """A presigned GET for the pinned source version. Every stage reads the source through it: ffmpeg
+    and PyAV stream it with range requests, so no stage downloads it and /tmp never bounds its size."""
     params = {"Bucket": ref.bucket, "Key": ref.key}
     if ref.version_id:
         params["VersionId"] = ref.version_id
     return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=SOURCE_URL_SECONDS)
-
-
-def download_source(ref: ObjectRef, folder: Path) -> Path:
-    """The pinned source version as a local file (in Lambda: /tmp, sized by ephemeral storage)."""
-    path = folder / ("source" + Path(ref.key).suffix.lower())
-    extra = {"VersionId": ref.version_id} if ref.version_id else None
-    folder.mkdir(parents=True, exist_ok=True)
-    s3().download_file(ref.bucket, ref.key, str(path), ExtraArgs=extra)
-    return path
 
 
 def content_type(path: Path) -> str:

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.core.captions import Transcript
 from functions.core.models import StageResult, StageStatus, AfterStagesInput
 from functions.core.observability import logger, tracer
-from functions.core.s3io import download, download_source, s3, upload_tree
+from functions.core.s3io import download, s3, source_url, upload_tree
 from functions.core.scenes import ScenesDocument
 from functions.core.settings import Settings, asset_prefix
 from functions.core.trailer import make_trailer
@@ -50,7 +50,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             if job.options.burn_captions and "captions_srt" in captions.outputs:
                 captions_file = download(bucket, f"{prefix}/{captions.outputs['captions_srt']}", work / "captions.srt")
         outcome = make_trailer(
-            download_source(job.source, work / "in"),
+            source_url(job.source),  # each segment is read with its own seek: no download, no /tmp limit
             job.probe.source,
             scenes_doc.scenes,
             work / "out",

@@ -23,7 +23,7 @@ SPEECH_FILTERS = "afftdn=nr=20:nf=-40:tn=1,loudnorm=I=-20:LRA=20"
 
 
 def pcm_blocks(
-    media: Path,
+    media: Path | str,
     *,
     filters: str | None = SPEECH_FILTERS,
     block_bytes: int = BLOCK_BYTES,
@@ -61,7 +61,7 @@ def pcm_blocks(
             tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
             raise MediaError(f"audio extraction failed: {' | '.join(tail) or f'exit code {code}'}")
 
-def media_duration(media: Path) -> float | None:
+def media_duration(media: Path | str) -> float | None:
     """Container duration in seconds, or None if unknown (used only for progress)."""
     import av
 
@@ -72,7 +72,7 @@ def media_duration(media: Path) -> float | None:
         return None
 
 
-def has_audio_stream(media: Path) -> bool | None:
+def has_audio_stream(media: Path | str) -> bool | None:
     """Whether `media` has an audio stream; None if it cannot be opened (ffmpeg will say why)."""
     import av
 

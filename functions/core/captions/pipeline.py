@@ -16,7 +16,7 @@ NO_SPEECH = "no speech detected"
 
 
 def caption_media(
-    media_path: Path,
+    media: Path | str,
     out_dir: Path,
     *,
     engine: str | SpeechEngine = "pocketsphinx",
@@ -24,13 +24,14 @@ def caption_media(
     has_audio: bool = True,
     on_progress: ProgressCallback | None = None,
 ) -> CaptionOutcome:
-    """Transcribe `media_path` and write the transcript and caption files into `out_dir`.
+    """Transcribe `media` (a file, or a URL ffmpeg reads such as a presigned S3 GET) and write the
+    transcript and caption files into `out_dir`.
 
     Media without audio or without speech is not an error: it gets valid empty caption files and a note.
     Raises UnknownEngine / EngineUnavailable for engine problems and MediaError for unreadable media.
     """
-    media_path, out_dir = Path(media_path), Path(out_dir)
-    if has_audio and has_audio_stream(media_path) is False:
+    out_dir = Path(out_dir)
+    if has_audio and has_audio_stream(media) is False:
         has_audio = False  # the probe and the file disagree: trust the file
     if isinstance(engine, str):
         name = check_engine_name(engine)
@@ -40,7 +41,7 @@ def caption_media(
     if chosen is None:
         transcript = Transcript(language=language, engine=name, note=NO_AUDIO)
     else:
-        transcript = chosen.transcribe(media_path, language=language, on_progress=on_progress)
+        transcript = chosen.transcribe(media, language=language, on_progress=on_progress)
     if on_progress:
         on_progress(1.0)
     return write_captions(transcript, out_dir)

@@ -36,7 +36,7 @@ class CropCentre:
     framing: Framing
 
 
-def frame_segments(media: Path, segments: Sequence[TrailerSegment], crop_fraction: float, *,
+def frame_segments(media: Path | str, segments: Sequence[TrailerSegment], crop_fraction: float, *,
                    faces_seen: Sequence[bool] | None = None) -> list[CropCentre]:
     """One crop centre per segment. `crop_fraction` is the crop's width as a fraction of the frame width.
 

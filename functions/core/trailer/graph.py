@@ -51,7 +51,7 @@ class Audio:
 
 
 def trailer_args(
-    media: Path,
+    media: Path | str,
     plan: TrailerPlan,
     layout: Layout,
     outputs: tuple[Path, Path],
@@ -89,7 +89,7 @@ def trailer_args(
     return ffmpeg.merge_outputs(*streams).get_args()
 
 
-def measuring_args(media: Path, plan: TrailerPlan, fps: Fraction, meter_log: Path) -> list[str]:
+def measuring_args(media: Path | str, plan: TrailerPlan, fps: Fraction, meter_log: Path) -> list[str]:
     """ffmpeg arguments that meter exactly the audio the trailer will carry (read the log with `read_meter`)."""
     inputs, frames, fade = _segment_inputs(media, plan, fps)
     sound = (_assembled_audio(inputs, frames, fade, fps).filter("ebur128", **meter_options())
@@ -101,7 +101,7 @@ def segment_frames(plan: TrailerPlan, fps: Fraction) -> list[int]:
     return [max(1, round(s.duration * fps)) for s in plan.segments]
 
 
-def _segment_inputs(media: Path, plan: TrailerPlan, fps: Fraction) -> tuple[list, list[int], int]:
+def _segment_inputs(media: Path | str, plan: TrailerPlan, fps: Fraction) -> tuple[list, list[int], int]:
     """One seeking input per segment (a little longer than needed; trims make it exact), the segment lengths
     and the fade, in frames."""
     frames = segment_frames(plan, fps)

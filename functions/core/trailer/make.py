@@ -34,7 +34,7 @@ _FRAMING, _MEASURING = 0.05, 0.15
 
 
 def make_trailer(
-    media_path: Path,
+    media_path: Path | str,
     source: SourceInfo,
     scenes: Sequence[Scene],
     out_dir: Path,
@@ -84,7 +84,7 @@ def make_trailer(
     return TrailerOutcome(outputs=dict(OUTPUT_FILES), plan=plan, loudness=loudness, note=plan.note)
 
 
-def _with_vertical_crops(media: Path, plan: TrailerPlan, layout: Layout, scenes: Sequence[Scene]) -> TrailerPlan:
+def _with_vertical_crops(media: Path | str, plan: TrailerPlan, layout: Layout, scenes: Sequence[Scene]) -> TrailerPlan:
     """The plan with each segment's 9:16 crop centre, looking for faces only where the scenes stage saw one."""
     faces = {s.index: s.features.faces.count > 0 for s in scenes}
     centres = frame_segments(
@@ -97,7 +97,7 @@ def _with_vertical_crops(media: Path, plan: TrailerPlan, layout: Layout, scenes:
     ]})
 
 
-def _measure(media: Path, source: SourceInfo, plan: TrailerPlan, layout: Layout, work: Path,
+def _measure(media: Path | str, source: SourceInfo, plan: TrailerPlan, layout: Layout, work: Path,
              on_progress: ProgressCallback | None, notes: list[str]) -> tuple[Audio, LoudnessReport | None]:
     """Loudnorm's first pass over the trailer's audio; a silent track when the source has none."""
     if not source.has_audio:

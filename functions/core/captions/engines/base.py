@@ -22,7 +22,7 @@ class SpeechEngine(Protocol):
     name: str
 
     def transcribe(
-        self, media: Path, *, language: str, on_progress: ProgressCallback | None = None
+        self, media: Path | str, *, language: str, on_progress: ProgressCallback | None = None
     ) -> Transcript: ...
 
 
@@ -49,7 +49,7 @@ class StreamingEngine:
         self._vad = vad
 
     def transcribe(
-        self, media: Path, *, language: str, on_progress: ProgressCallback | None = None
+        self, media: Path | str, *, language: str, on_progress: ProgressCallback | None = None
     ) -> Transcript:
         decoder = self._make_decoder(language)
         stream = _Counted(pcm_blocks(media, filters=self._filters, duration=media_duration(media), on_progress=on_progress))
