@@ -10,15 +10,17 @@ import numpy as np
 from functions.core.ffmpeg import ProgressCallback
 from functions.core.models import SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries, gradual_windows
-from functions.core.scenes.decode import analysis_size, decode
+from functions.core.scenes.decode import Window, analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import Candidate, KeyframeSampler, candidate_stride
 from functions.core.scenes.labels import LabelEngine, label_scenes
+from functions.core.scenes.parts import FramePass
 from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcome, TimedWord, VideoSummary
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
+NO_VIDEO = "the input has no video stream (audio-only), so there are no scenes to detect"
 OUTPUT_FILES = {
     "scenes": "scenes.json",
     "contact_sheet": "contact_sheet.jpg",
@@ -48,28 +50,61 @@ def analyse_scenes(
     a file ffmpeg cannot decode raises MediaError.
     """
     if not source.has_video:
-        return _skip("the input has no video stream (audio-only), so there are no scenes to detect")
+        return _skip(NO_VIDEO)
+    frames = measure_frames(media, source, settings=settings, on_progress=on_progress)
+    return scenes_from_frames(frames, source, out_dir, words=words, media_name=media_name or _name_of(media),
+                              labeller=labeller, settings=settings, on_progress=on_progress)
+
+
+def measure_frames(
+    media: Path | str,
+    source: SourceInfo,
+    *,
+    window: Window | None = None,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+    on_progress: ProgressCallback | None = None,
+) -> FramePass:
+    """The single decode pass over `media`, or over one `window` of it: every per-frame measurement,
+    frame times, loudness and keyframe candidates (see parts.py for joining windows)."""
     fps = source.fps if source.fps > 0 else 25.0
-    frames = FrameAnalyser(gradual_windows(fps, settings))
+    analyser = FrameAnalyser(gradual_windows(fps, settings))
     sampler = KeyframeSampler(candidate_stride(fps, source.duration))
 
     def on_frame(frame: np.ndarray) -> None:
-        frames.push(frame)
+        analyser.push(frame)
         sampler.push(frame)
 
-    size = analysis_size(source)
+    span = source.duration if window is None else (window.end or source.duration) - window.start + window.preroll
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
-    decoded = decode(media, size, on_frame, with_audio=source.has_audio,
-                     expected_frames=round(source.duration * fps), on_progress=report)
-    series = frames.finish()
+    decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio, window=window,
+                     start_time=source.start_time, expected_frames=round(span * fps), on_progress=report)
+    preroll = int(np.sum(decoded.timestamps < window.start - 1e-6)) if window is not None else 0
+    return FramePass(analyser.finish(), decoded.timestamps, decoded.loudness, sampler.candidates, preroll)
+
+
+def scenes_from_frames(
+    frames: FramePass,
+    source: SourceInfo,
+    out_dir: Path,
+    *,
+    media_name: str,
+    words: Sequence[TimedWord] | None = None,
+    labeller: LabelEngine | None = None,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+    on_progress: ProgressCallback | None = None,
+) -> ScenesOutcome:
+    """Shots, scene records, labels and every output file from a finished pass (or joined parts)."""
+    series, timestamps = frames.series, frames.timestamps
     if len(series) == 0:
         return _skip("the video stream has no decodable frames")
-
+    size = analysis_size(source)
+    fps = source.fps if source.fps > 0 else 25.0
     if source.vfr or source.fps <= 0:
-        fps = _measured_fps(decoded.timestamps, fps)
+        fps = _measured_fps(timestamps, fps)
     rate = Rate.from_fps(fps)
     boundaries = detect_boundaries(series, fps, settings)
-    built = build_scenes(boundaries, series, decoded.timestamps, rate, sampler, decoded.loudness, words)
+    built = build_scenes(boundaries, series, timestamps, rate, KeyframeSampler.of(frames.candidates),
+                         frames.loudness, words)
     scenes = [b.scene for b in built]
     label_error = None
     if labeller is not None:
@@ -78,7 +113,7 @@ def analyse_scenes(
     doc = ScenesDocument(
         video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
                            width=source.width or size[0], height=source.height or size[1],
-                           media_name=media_name or _name_of(media)),
+                           media_name=media_name),
         scenes=scenes,
     )
     _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1])

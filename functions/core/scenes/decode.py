@@ -11,6 +11,7 @@ audio and writes each 100 ms block's momentary loudness with `ametadata`.
 from __future__ import annotations
 
 import fcntl
+import math
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -29,6 +30,7 @@ _FRAME_TIMES = "frames.txt"
 _LOUDNESS = "loudness.txt"
 _PIPE_BYTES = 1 << 20  # room for about a dozen frames, so ffmpeg and Python stall on each other less
 LOUDNESS_BLOCK = 0.1  # ebur128 metadata frames are 100 ms long
+AUDIO_PREROLL = 0.5  # momentary loudness looks 400 ms back
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,19 @@ class LoudnessTrack:
 class Decoded:
     timestamps: np.ndarray  # seconds, one per frame handed to on_frame
     loudness: LoudnessTrack | None
+
+
+@dataclass(frozen=True)
+class Window:
+    """A part of the media, in seconds from its start: frames with start <= t < end, after the frames
+    of the `preroll` seconds before `start`, which prime per-frame history (they are decoded twice).
+
+    Windows that share their bounds split the frames exactly: ffmpeg keeps the original timestamps
+    (-copyts) and a trim filter selects by them."""
+
+    start: float
+    end: float | None = None
+    preroll: float = 0.0
 
 
 def analysis_size(source: SourceInfo, long_side: int = ANALYSIS_LONG_SIDE) -> tuple[int, int]:
@@ -68,24 +83,41 @@ def decode(
     on_frame: Callable[[np.ndarray], None],
     *,
     with_audio: bool,
+    window: Window | None = None,
+    start_time: float = 0.0,
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
 ) -> Decoded:
     """Decode `media` (a file or a URL) once, calling `on_frame` with each (h, w, 3) uint8 BGR frame in display order.
 
-    The array passed to `on_frame` is only valid during the call; copy what you keep.
+    The array passed to `on_frame` is only valid during the call; copy what you keep. With a
+    `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
+    reported from the media's start either way.
     """
     width, height = size
+    seek, vtrim, atrim, shift = [], "", "", 0.0
+    if window is not None:
+        end = start_time + window.end if window.end is not None else None
+        first = max(0.0, window.start - window.preroll)
+        # On the whole-file 100 ms block grid, so parts report loudness at the same times a single pass does.
+        audio_first = max(0.0, math.floor((window.start - max(window.preroll, AUDIO_PREROLL)) / LOUDNESS_BLOCK)
+                          * LOUDNESS_BLOCK)
+        # Seek a little early, then select exactly by (unshifted) timestamp.
+        seek = ["-ss", f"{max(0.0, min(first, audio_first) - 1.0):.6f}", "-noaccurate_seek", "-copyts"]
+        vtrim = f"trim={_bounds(start_time + first, end)},"
+        atrim = f"atrim={_bounds(start_time + audio_first, end)},"
+        shift = start_time
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(media.resolve()) if isinstance(media, Path) else media,
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek,
+            "-i", str(media.resolve()) if isinstance(media, Path) else media,
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
-            "-vf", f"scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
+            "-vf", f"{vtrim}scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
             "-pix_fmt", "yuv420p", "-f", "rawvideo",
             "-stats_enc_pre", _FRAME_TIMES, "-stats_enc_pre_fmt", "{pts} {tb}", "pipe:1",
         ]
         if with_audio:
-            cmd += ["-map", "0:a:0", "-af", f"ebur128=metadata=1,ametadata=mode=print:file={_LOUDNESS}",
+            cmd += ["-map", "0:a:0", "-af", f"{atrim}ebur128=metadata=1,ametadata=mode=print:file={_LOUDNESS}",
                     "-f", "null", "-"]
         with open(Path(tmp) / "stderr.txt", "w+b") as err:
             proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=err)
@@ -109,9 +141,16 @@ def decode(
                 err.seek(0)
                 tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
                 raise MediaError(f"scene decode failed: {' | '.join(tail) or f'exit code {returncode}'}")
-        timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count)
-        loudness = _read_loudness(Path(tmp) / _LOUDNESS) if with_audio else None
+        timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count) - shift
+        loudness = _read_loudness(Path(tmp) / _LOUDNESS, shift) if with_audio else None
+    if loudness is not None and window is not None:
+        keep = loudness.times >= window.start
+        loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
+
+
+def _bounds(start: float, end: float | None) -> str:
+    return f"start={start:.6f}" + (f":end={end:.6f}" if end is not None else "")
 
 
 def _widen_pipe(fd: int) -> None:
@@ -153,7 +192,7 @@ def _fill_missing_times(t: np.ndarray) -> np.ndarray:
     return filled
 
 
-def _read_loudness(path: Path) -> LoudnessTrack | None:
+def _read_loudness(path: Path, shift: float = 0.0) -> LoudnessTrack | None:
     if not path.exists():
         return None
     times: list[float] = []
@@ -161,7 +200,7 @@ def _read_loudness(path: Path) -> LoudnessTrack | None:
     t = None
     for line in path.read_text().splitlines():
         if line.startswith("frame:"):
-            t = float(line.rsplit("pts_time:", 1)[1])
+            t = float(line.rsplit("pts_time:", 1)[1]) - shift
         elif line.startswith("lavfi.r128.M=") and t is not None:
             times.append(t + LOUDNESS_BLOCK - 0.2)  # the 400 ms window ends with this block
             values.append(float(line.split("=", 1)[1]))

@@ -36,6 +36,13 @@ class KeyframeSampler:
         self.candidates: list[Candidate] = []
         self._seen = 0
 
+    @classmethod
+    def of(cls, candidates: list[Candidate]) -> KeyframeSampler:
+        """A sampler holding candidates taken earlier (e.g. joined from the parts of long footage)."""
+        sampler = cls(stride=1)
+        sampler.candidates = list(candidates)
+        return sampler
+
     def push(self, frame_bgr: np.ndarray) -> None:
         index = self._seen
         self._seen += 1

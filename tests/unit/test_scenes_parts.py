@@ -1,0 +1,71 @@
+"""Long footage is analysed in parts (one Lambda each); joined, the parts must equal one pass over the file."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from functions.core.ffmpeg import run_ffmpeg
+from functions.core.models import SourceInfo
+from functions.core.probe import probe_media
+from functions.core.scenes.analyse import measure_frames, scenes_from_frames
+from functions.core.scenes.parts import from_bytes, join_parts, part_windows, to_bytes
+from tests.fixtures.scenes import scene_clips
+
+PER_FRAME = ("brightness", "contrast", "colourfulness", "motion", "palette", "layout_distance", "hist_distance",
+             "flash_distance")
+
+
+def whole_and_joined(path, starts):
+    source = probe_media(str(path))
+    whole = measure_frames(path, source)
+    parts = [from_bytes(to_bytes(measure_frames(path, source, window=w))) for w in part_windows(starts, source)]
+    return source, whole, join_parts(parts)
+
+
+def assert_same_frames(whole, joined):
+    np.testing.assert_allclose(joined.timestamps, whole.timestamps, atol=1e-6)
+    for name in PER_FRAME:
+        np.testing.assert_allclose(getattr(joined.series, name), getattr(whole.series, name), atol=1e-6,
+                                   equal_nan=True, err_msg=name)
+    for k, values in whole.series.wide_hist_distance.items():
+        np.testing.assert_allclose(joined.series.wide_hist_distance[k], values, atol=1e-6, equal_nan=True)
+
+
+def test_parts_joined_equal_one_pass_and_find_the_same_scenes(tmp_path):
+    clip = scene_clips.build_clip(scene_clips.MIXED, tmp_path / "mixed.mp4")
+    # Joins inside a dissolve (2.4-3.4 s... see MIXED), inside a shot, and one frame before a cut.
+    cut = clip.transitions[3].frame / clip.fps
+    source, whole, joined = whole_and_joined(clip.path, [0.0, 4.0, cut - 1 / clip.fps, 17.3])
+    assert_same_frames(whole, joined)
+
+    assert joined.loudness is not None and whole.loudness is not None
+    # The same 100 ms blocks, but for a block or two at each join; silence reads as -inf or nan
+    # depending on what came before, and scenes floor both at -70 LUFS.
+    _, j, w = np.intersect1d(joined.loudness.times.round(3), whole.loudness.times.round(3), return_indices=True)
+    assert len(j) >= len(whole.loudness.times) - 2 * 4
+    np.testing.assert_allclose(np.fmax(joined.loudness.momentary[j], -70), np.fmax(whole.loudness.momentary[w], -70),
+                               atol=0.5)
+
+    one = scenes_from_frames(whole, source, tmp_path / "one", media_name="mixed.mp4")
+    parts = scenes_from_frames(joined, source, tmp_path / "parts", media_name="mixed.mp4")
+    assert [s.start_frame for s in parts.scenes] == [s.start_frame for s in one.scenes]
+    assert [s.tags for s in parts.scenes] == [s.tags for s in one.scenes]
+    assert all(0 <= c.frame < len(joined) for c in joined.candidates)
+
+
+def test_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
+    clip = tmp_path / "vfr.mkv"
+    run_ffmpeg(["-itsoffset", "0.5", "-f", "lavfi", "-i",
+                "testsrc2=s=320x180:r=25:d=3[a];mandelbrot=s=320x180:r=10,trim=duration=3,setpts=PTS-STARTPTS[b];"
+                "[a][b]concat=n=2:v=1:a=0",
+                "-f", "lavfi", "-i", "sine=f=440:d=6.5", "-fps_mode", "passthrough", "-c:v", "libx264",
+                "-preset", "ultrafast", "-g", "12", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], what="fixture")
+    _, whole, joined = whole_and_joined(clip, [0.0, 2.0, 4.4])
+    assert_same_frames(whole, joined)
+
+
+@pytest.mark.parametrize("starts", [[0.0], [0.0, 1.0]])
+def test_windows_end_where_the_next_begins(starts):
+    windows = part_windows(starts, SourceInfo(duration=10, container="mp4", has_video=True, has_audio=False, fps=25))
+    assert windows[0].preroll == 0 and all(w.preroll > 2 for w in windows[1:])
+    assert [w.end for w in windows] == [*starts[1:], None]
