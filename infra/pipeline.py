@@ -31,6 +31,7 @@ class Pipeline(Construct):
         transcode_package: lambda_.IFunction,
         captions: lambda_.IFunction,
         transcribe_start: lambda_.IFunction,
+        scene_part: lambda_.IFunction,
         scenes: lambda_.IFunction,
         scene_speech: lambda_.IFunction,
         trailer: lambda_.IFunction,
@@ -56,7 +57,7 @@ class Pipeline(Construct):
         # Branch order is the order of results in $.stages.
         stages.branch(self._if_requested("transcode", self._transcode_branch(transcode_chunk, transcode_package)))
         stages.branch(self._if_requested("captions", self._captions_branch(captions, transcribe_start)))
-        stages.branch(self._if_requested("scenes", self._single_task_branch("scenes", "Scenes", scenes)))
+        stages.branch(self._if_requested("scenes", self._scenes_branch(scene_part, scenes)))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         # Steps that need two branches' results run after the Parallel state: speech per scene needs
@@ -130,10 +131,35 @@ class Pipeline(Construct):
             .otherwise(start)
         )
 
-    def _single_task_branch(self, stage: str, name: str, fn: lambda_.IFunction) -> sfn.IChainable:
-        task = self._invoke(name, fn)
-        task.add_catch(self._stage_failed(stage), errors=["States.ALL"], result_path="$.error")
-        return task
+    def _chunk_map(self, name: str, task_name: str, fn: lambda_.IFunction, result_path: str) -> sfn.Map:
+        """`fn` once per chunk of the probe's plan, side by side, each with the job and its chunk."""
+        chunks = sfn.Map(
+            self,
+            name,
+            items_path="$.probe.plan.chunks",
+            item_selector={
+                "job_id.$": "$.job_id",
+                "asset_id.$": "$.asset_id",
+                "source.$": "$.source",
+                "options.$": "$.options",
+                "probe.$": "$.probe",
+                "chunk.$": "$$.Map.Item.Value",
+            },
+            max_concurrency=CHUNK_CONCURRENCY,
+            result_path=result_path,
+        )
+        chunks.item_processor(self._invoke(task_name, fn))
+        return chunks
+
+    def _scenes_branch(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction) -> sfn.IChainable:
+        """Each part of the footage is measured in its own invocation (long footage never meets Lambda's
+        limit); Scenes joins the parts and does everything else."""
+        failed = self._stage_failed("scenes")
+        parts = self._chunk_map("MeasureSceneParts", "MeasureScenePart", part_fn, result_path="$.scene_parts")
+        parts.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        scenes = self._invoke("Scenes", scenes_fn)
+        scenes.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        return parts.next(scenes)
 
     def _captions_branch(self, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction) -> sfn.IChainable:
         """Local engines run inside the Captions function. Amazon Transcribe runs on its own while the
@@ -181,22 +207,7 @@ class Pipeline(Construct):
         failed = self._stage_failed("transcode")
         # Long footage is cut into chunks of whole HLS segments, so no single Lambda
         # invocation gets near the 15-minute limit.
-        encode = sfn.Map(
-            self,
-            "EncodeChunks",
-            items_path="$.probe.plan.chunks",
-            item_selector={
-                "job_id.$": "$.job_id",
-                "asset_id.$": "$.asset_id",
-                "source.$": "$.source",
-                "options.$": "$.options",
-                "probe.$": "$.probe",
-                "chunk.$": "$$.Map.Item.Value",
-            },
-            max_concurrency=CHUNK_CONCURRENCY,
-            result_path="$.chunks",
-        )
-        encode.item_processor(self._invoke("EncodeChunk", chunk_fn))
+        encode = self._chunk_map("EncodeChunks", "EncodeChunk", chunk_fn, result_path="$.chunks")
         encode.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         package = self._invoke("PackageHls", package_fn)
         package.add_catch(failed, errors=["States.ALL"], result_path="$.error")

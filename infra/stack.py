@@ -63,11 +63,16 @@ class ReelflowStack(Stack):
                          memory_mb=1024, timeout_s=MINUTES_15, ephemeral_mb=4096,
                          description="Extract audio and start an Amazon Transcribe job")
         )
-        scenes = functions.add(
+        scene_part = functions.add(
             # Decoding every frame is most of the cost; ffmpeg's frame threads use the 6 vCPUs 10 GB brings.
-            FunctionSpec("Scenes", "functions.scenes.handler.handler",
+            FunctionSpec("ScenePart", "functions.scene_part.handler.handler",
                          memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=1024,
-                         description="Shots, per-scene features and tags, thumbnails and editor exports",
+                         description="Decode one part of the footage and measure every frame for scene detection")
+        )
+        scenes = functions.add(
+            FunctionSpec("Scenes", "functions.scenes.handler.handler",
+                         memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
+                         description="Join the parts; shots, per-scene features and tags, thumbnails, exports",
                          environment={"DEFAULT_LABEL_ENGINE": label_engine})
         )
         scene_speech = functions.add(
@@ -92,6 +97,7 @@ class ReelflowStack(Stack):
             transcode_package=package,
             captions=captions,
             transcribe_start=transcribe_start,
+            scene_part=scene_part,
             scenes=scenes,
             scene_speech=scene_speech,
             trailer=trailer,
@@ -140,9 +146,9 @@ class ReelflowStack(Stack):
         )
 
         # Sources are read, never written or deleted, by any function.
-        for fn in (probe, chunk, package, captions, transcribe_start, scenes, trailer, ingest):
+        for fn in (probe, chunk, package, captions, transcribe_start, scene_part, trailer, ingest):
             storage.ingest.grant_read(fn)
-        for fn in (chunk, package, captions, transcribe_start, scenes, scene_speech, trailer, finalize):
+        for fn in (chunk, package, captions, transcribe_start, scene_part, scenes, scene_speech, trailer, finalize):
             storage.output.grant_read_write(fn)
         for fn in (ingest, probe, captions, scenes, scene_speech, finalize):
             storage.table.grant_read_write_data(fn)
@@ -178,6 +184,6 @@ class ReelflowStack(Stack):
             self,
             buckets=[storage.ingest, storage.output],
             tables=[storage.table],
-            invoked_functions=[probe, chunk, package, captions, transcribe_start, scenes, scene_speech, trailer,
-                               finalize],
+            invoked_functions=[probe, chunk, package, captions, transcribe_start, scene_part, scenes, scene_speech,
+                               trailer, finalize],
         )

@@ -71,11 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         description="Runs FUNCTION's handler (as named by the template) with its template environment, against "
         "a fresh local stack that holds the built-in sample at s3://reelflow-storageingest/samples/sample.mp4 "
         "(the object the events in events/ refer to). Steps that read earlier stages' outputs "
-        "(TranscodePackage: the chunks; SceneSpeech and Trailer: scenes.json and transcript.json) fail alone "
+        "(TranscodePackage: the chunks; Scenes: the ScenePart measurements; SceneSpeech and Trailer: scenes.json "
+        "and transcript.json) fail alone "
         "with a missing-object error: `reelflow run` runs the whole chain.",
     )
     invoke.add_argument("function", help="function name as in the template: Ingest, Probe, TranscodeChunk, "
-                        "TranscodePackage, Captions, TranscribeStart, Scenes, SceneSpeech, Trailer, Finalize, Api")
+                        "TranscodePackage, Captions, TranscribeStart, ScenePart, Scenes, SceneSpeech, Trailer, Finalize, Api")
     invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
     invoke.set_defaults(command=_invoke)
 

@@ -168,6 +168,19 @@ class PackageInput(StageInput):
     chunks: list[ChunkResult]
 
 
+class ScenePartResult(Model):
+    """What one ScenePart returns: where its measurements are (none for footage without video)."""
+
+    index: int
+    seconds: float = 0.0
+    key: str | None = None
+    frames: int = 0
+
+
+class ScenesInput(StageInput):
+    scene_parts: list[ScenePartResult] = Field(default_factory=list)
+
+
 class StageError(Model):
     """The shape Step Functions' Catch puts at `ResultPath` (Error/Cause)."""
 

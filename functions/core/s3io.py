@@ -71,3 +71,11 @@ def put_json(bucket: str, key: str, document: Any) -> None:
 
 def get_json(bucket: str, key: str) -> Any:
     return json.loads(s3().get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def put_bytes(bucket: str, key: str, data: bytes) -> None:
+    s3().put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type(Path(key)))
+
+
+def get_bytes(bucket: str, key: str) -> bytes:
+    return s3().get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -100,6 +100,10 @@ def test_state_machine_shape(template):
     for branch, stage in zip(branches, ("transcode", "captions", "scenes")):
         choice = branch["States"][branch["StartAt"]]
         assert choice["Choices"][0]["Variable"] == f"$.probe.run.{stage}"
+    scenes = branches[2]["States"]
+    assert scenes["ScenesRequested"]["Default"] == "MeasureSceneParts"
+    assert scenes["MeasureSceneParts"]["ItemsPath"] == "$.probe.plan.chunks"
+    assert scenes["MeasureSceneParts"]["Next"] == "Scenes"
     transcribe = branches[1]["States"]
     assert transcribe["PollTranscribe"]["Resource"].endswith(":transcribe:getTranscriptionJob")
     assert transcribe["TranscribeDone"]["Default"] == "WaitForTranscribe"
@@ -118,7 +122,7 @@ def test_every_sample_event_fits_its_handler(template):
     events = REPO / "events"
     schema = {
         "probe": models.JobInput, "transcode_chunk": models.ChunkInput, "transcode_package": models.PackageInput,
-        "captions": models.CaptionsInput, "transcribe_start": models.StageInput, "scenes": models.StageInput,
+        "captions": models.CaptionsInput, "transcribe_start": models.StageInput, "scenes": models.ScenesInput, "scene_part": models.ChunkInput,
         "trailer": models.AfterStagesInput, "scene_speech": models.AfterStagesInput, "finalize": models.FinalizeInput, "finalize_probe_failed": models.FinalizeInput,
         "ingest": SqsModel,
     }

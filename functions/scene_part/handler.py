@@ -1,0 +1,32 @@
+"""ScenePart: one part of the footage (a transcode chunk's time range) decoded and measured frame by frame.
+
+Parts run in a Map, so long footage never meets Lambda's 15-minute limit; Scenes joins them."""
+import time
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.models import ChunkInput, ScenePartResult
+from functions.core.observability import logger, tracer
+from functions.core.s3io import put_bytes, source_url
+from functions.core.scenes.analyse import measure_frames
+from functions.core.scenes.parts import part_windows, to_bytes
+from functions.core.settings import Settings, asset_prefix
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict, context: LambdaContext) -> dict:
+    started = time.monotonic()
+    job = ChunkInput.model_validate(event)
+    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id, chunk=job.chunk.index)
+    source = job.probe.source
+    if not source.has_video:
+        return ScenePartResult(index=job.chunk.index, seconds=round(time.monotonic() - started, 3)).model_dump()
+    chunks = job.probe.plan.chunks
+    window = part_windows([c.start for c in chunks], source)[[c.index for c in chunks].index(job.chunk.index)]
+    frames = measure_frames(source_url(job.source), source, window=window,
+                            on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
+    key = f"{asset_prefix(job.asset_id)}/work/{job.job_id}/scenes/part-{job.chunk.index:04d}.npz"
+    put_bytes(Settings.from_env().output_bucket, key, to_bytes(frames))
+    return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll,
+                           seconds=round(time.monotonic() - started, 3)).model_dump()
