@@ -39,6 +39,9 @@ def rung_stats(segments: list[Segment]) -> RungStats:
     )
 
 
+CHUNK_TS_OFFSET = 1.0  # seconds added to every chunk's timestamps when there are several
+
+
 def chunk_prefix(chunk: Chunk) -> str:
     return f"c{chunk.index:04d}"
 
@@ -92,9 +95,14 @@ def encode_chunk_args(
         hls_flags="independent_segments",
         hls_segment_filename=str(hls_dir / "%v" / f"{chunk_prefix(chunk)}-%05d.ts"),
         var_stream_map=" ".join(var_map),
-        output_ts_offset=0 if single else chunk.start,
+        # Chunks must share one timeline. The extra second keeps every chunk's first timestamps
+        # (B-frame delay, AAC priming) positive, so the muxer shifts none of them alone.
+        output_ts_offset=0 if single else chunk.start + CHUNK_TS_OFFSET,
         **_video_args(fps, gop, plan.segment_seconds) if info.has_video else {},
         **_audio_args() if info.has_audio else {},
+        # A later chunk's first AAC packet is encoder priming that duplicates the previous
+        # chunk's last packet; dropping it leaves one continuous audio timeline.
+        **({"bsf:a": "noise=drop=eq(n\\,0)"} if chunk.index > 0 and info.has_audio else {}),
         **codec_args,
     )
     proxy_streams = []

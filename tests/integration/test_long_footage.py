@@ -56,9 +56,6 @@ def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
     assert [s["tags"] for s in scenes] == [s.tags for s in one_pass.scenes]
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: each chunk's AAC audio starts ~80 ms (encoder priming and "
-                   "seek pre-roll) before its chunk, so audio timestamps step back at every chunk join; "
-                   "the fix is one audio encode for the whole file (an HLS audio group)")
 def test_three_transcode_chunks_join_into_one_ladder(long_take):
     clip, outcome, out = long_take
     assert outcome.job["stages"]["transcode"]["status"] == "SUCCEEDED"
