@@ -154,12 +154,24 @@ class Pipeline(Construct):
     def _scenes_branch(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction) -> sfn.IChainable:
         """Each part of the footage is measured in its own invocation (long footage never meets Lambda's
         limit); Scenes joins the parts and does everything else."""
-        failed = self._stage_failed("scenes")
-        parts = self._chunk_map("MeasureSceneParts", "MeasureScenePart", part_fn, result_path="$.scene_parts")
-        parts.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        scenes = self._invoke("Scenes", scenes_fn)
-        scenes.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        return parts.next(scenes)
+        return self._chunks_then_join("scenes", ("MeasureSceneParts", "MeasureScenePart", part_fn), "$.scene_parts",
+                                      ("Scenes", scenes_fn))
+
+    def _chunks_then_join(
+        self,
+        stage: str,
+        per_chunk: tuple[str, str, lambda_.IFunction],
+        result_path: str,
+        join: tuple[str, lambda_.IFunction],
+    ) -> sfn.IChainable:
+        """A Map of (map name, task name, function) over the chunks, its results at `result_path`,
+        then the (task name, function) that joins them; a failure of either fails only `stage`."""
+        failed = self._stage_failed(stage)
+        chunks = self._chunk_map(*per_chunk, result_path=result_path)
+        chunks.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        joined = self._invoke(*join)
+        joined.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        return chunks.next(joined)
 
     def _captions_branch(self, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction) -> sfn.IChainable:
         """Local engines run inside the Captions function. Amazon Transcribe runs on its own while the
@@ -204,11 +216,7 @@ class Pipeline(Construct):
     def _transcode_branch(
         self, chunk_fn: lambda_.IFunction, package_fn: lambda_.IFunction
     ) -> sfn.IChainable:
-        failed = self._stage_failed("transcode")
         # Long footage is cut into chunks of whole HLS segments, so no single Lambda
         # invocation gets near the 15-minute limit.
-        encode = self._chunk_map("EncodeChunks", "EncodeChunk", chunk_fn, result_path="$.chunks")
-        encode.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        package = self._invoke("PackageHls", package_fn)
-        package.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        return encode.next(package)
+        return self._chunks_then_join("transcode", ("EncodeChunks", "EncodeChunk", chunk_fn), "$.chunks",
+                                      ("PackageHls", package_fn))
