@@ -3,7 +3,8 @@
 Entry point: `analyse_scenes(media, source, out_dir, words=..., labeller=..., on_progress=...)`.
 
 Modules, in the order data flows through them:
-- decode: the single ffmpeg pass (small frames, frame times, momentary loudness)
+- decode: the single ffmpeg pass (small frames, frame times, momentary loudness), of a file or a window
+- parts: long footage in windows, one Lambda each, joined into what one pass would give
 - features, colours, keyframes: per-frame measurements and keyframe candidates, streamed
 - boundaries: hard cuts and gradual transitions from the per-frame series
 - records, faces, audio, tags: Scene records with features and tags

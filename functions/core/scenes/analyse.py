@@ -1,4 +1,8 @@
-"""`analyse_scenes`: one decode pass, shot detection, scene records, then every output file."""
+"""`analyse_scenes`: one decode pass, shot detection, scene records, then every output file.
+
+The two halves also stand alone: `measure_frames` is the decode pass (over the whole file or one
+window of it), `scenes_from_frames` everything after it, for a pass or for parts joined by parts.py.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,8 +18,8 @@ from functions.core.scenes.decode import Window, analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import Candidate, KeyframeSampler, candidate_stride
 from functions.core.scenes.labels import LabelEngine, label_scenes
-from functions.core.scenes.parts import FramePass
 from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcome, TimedWord, VideoSummary
+from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
