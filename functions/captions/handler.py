@@ -3,13 +3,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.aws import client
 from functions.core.captions import Transcript, caption_media, parse_transcribe_result, write_captions
 from functions.core.catalog import Catalog
 from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.s3io import get_json, source_url, upload_tree
 from functions.core.settings import Settings, asset_prefix
 
@@ -31,12 +29,9 @@ def transcribe_result(job: TranscribeJob, status: str, bucket: str, language: st
     return parse_transcribe_result(document, language=language)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(CaptionsInput)
+def handler(job: CaptionsInput) -> dict:
     started = time.monotonic()
-    job = CaptionsInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     settings = Settings.from_env()
     has_audio = job.probe.source.has_audio
     with tempfile.TemporaryDirectory(prefix="captions-") as tmp:

@@ -1,6 +1,38 @@
-"""The Powertools Logger, Tracer and Metrics every handler shares."""
+"""The Powertools Logger, Tracer and Metrics every handler shares, and the decorator stage handlers wear."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.core.models import JobInput
+
+J = TypeVar("J", bound=JobInput)
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def job_handler(model: type[J]) -> Callable[[Callable[[J], dict]], Callable[[dict, LambdaContext], dict]]:
+    """Turns `def handler(job: Model) -> dict` into a Lambda handler: the event parsed into `model`
+    (a payload that drifts from the contract fails at the edge), and Powertools logging with the
+    job, asset and chunk ids on every line, and tracing."""
+
+    def decorate(fn: Callable[[J], dict]) -> Callable[[dict, LambdaContext], dict]:
+        @logger.inject_lambda_context
+        @tracer.capture_lambda_handler
+        @functools.wraps(fn)
+        def handler(event: dict, context: LambdaContext) -> dict:
+            job = model.model_validate(event)
+            chunk = getattr(job, "chunk", None)
+            logger.append_keys(job_id=job.job_id, asset_id=job.asset_id,
+                               **({"chunk": chunk.index} if chunk is not None else {}))
+            return fn(job)
+
+        return handler
+
+    return decorate

@@ -2,23 +2,18 @@
 import json
 import time
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.aws import client
 from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import put_json
 from functions.core.settings import Settings, asset_prefix
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(FinalizeInput)
+def handler(run: FinalizeInput) -> dict:
     started = time.monotonic()
-    run = FinalizeInput.model_validate(event)
-    logger.append_keys(job_id=run.job_id, asset_id=run.asset_id)
     settings = Settings.from_env()
     repo = Repository(settings.table_name)
     job = repo.get_job(run.job_id) or {}

@@ -1,24 +1,19 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
 import time
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.probe import probe_media
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import source_url
 from functions.core.settings import Settings
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(JobInput)
+def handler(job: JobInput) -> dict:
     started = time.monotonic()
-    job = JobInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     settings = Settings.from_env()
     repo = Repository(settings.table_name)
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())

@@ -3,22 +3,17 @@
 Parts run in a Map, so long footage never meets Lambda's 15-minute limit; Scenes joins them."""
 import time
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.models import ChunkInput, ScenePartResult
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
 from functions.core.scenes.analyse import measure_frames
 from functions.core.scenes.parts import part_windows, to_bytes
 from functions.core.settings import Settings, asset_prefix
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(ChunkInput)
+def handler(job: ChunkInput) -> dict:
     started = time.monotonic()
-    job = ChunkInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id, chunk=job.chunk.index)
     source = job.probe.source
     if not source.has_video:
         return ScenePartResult(index=job.chunk.index, seconds=round(time.monotonic() - started, 3)).model_dump()

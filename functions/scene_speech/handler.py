@@ -3,12 +3,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.captions import Transcript
 from functions.core.catalog import Catalog
 from functions.core.models import AfterStagesInput, StageResult, StageStatus
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler
 from functions.core.s3io import get_json, upload_tree
 from functions.core.scenes import ScenesDocument
 from functions.core.scenes.analyse import write_documents
@@ -18,12 +16,9 @@ from functions.core.settings import Settings, asset_prefix
 STAGE = "scene_speech"
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(AfterStagesInput)
+def handler(job: AfterStagesInput) -> dict:
     started = time.monotonic()
-    job = AfterStagesInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     results = {r.stage: r for r in job.stages}
 
     def result(status: StageStatus, note: str) -> dict:

@@ -4,11 +4,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.catalog import Catalog
 from functions.core.models import ScenesInput, StageResult, StageStatus
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler
 from functions.core.s3io import get_bytes, upload_tree
 from functions.core.scenes import get_label_engine
 from functions.core.scenes.analyse import NO_VIDEO, scenes_from_frames
@@ -16,12 +14,9 @@ from functions.core.scenes.parts import from_bytes, join_parts
 from functions.core.settings import Settings, asset_prefix
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(ScenesInput)
+def handler(job: ScenesInput) -> dict:
     started = time.monotonic()
-    job = ScenesInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     settings = Settings.from_env()
     source = job.probe.source
     # The parts ran side by side before this: the stage took the slowest of them plus the join.

@@ -3,11 +3,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.captions import Transcript
 from functions.core.models import StageResult, StageStatus, AfterStagesInput
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.s3io import download, s3, source_url, upload_tree
 from functions.core.scenes import ScenesDocument
 from functions.core.settings import Settings, asset_prefix
@@ -20,12 +18,9 @@ def skipped(reason: str, started: float) -> dict:
     ).model_dump()
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(AfterStagesInput)
+def handler(job: AfterStagesInput) -> dict:
     started = time.monotonic()
-    job = AfterStagesInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     results = {r.stage: r for r in job.stages}
     scenes_result = results.get("scenes")
     if scenes_result is None or scenes_result.status != StageStatus.SUCCEEDED:

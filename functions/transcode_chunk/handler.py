@@ -3,21 +3,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.models import ChunkInput, ChunkResult
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler, logger
 from functions.core.s3io import source_url, upload_tree
 from functions.core.settings import Settings, asset_prefix
 from functions.core.transcode import encode_chunk, rung_stats
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(ChunkInput)
+def handler(job: ChunkInput) -> dict:
     started = time.monotonic()
-    job = ChunkInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id, chunk=job.chunk.index)
     settings = Settings.from_env()
     prefix = asset_prefix(job.asset_id)
     with tempfile.TemporaryDirectory(prefix="chunk-") as tmp:

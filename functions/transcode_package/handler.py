@@ -3,11 +3,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import PackageInput, StageResult, StageStatus
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler
 from functions.core.s3io import download, s3, upload_file
 from functions.core.settings import Settings, asset_prefix
 from functions.core.transcode import (
@@ -21,12 +19,9 @@ from functions.core.transcode import (
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
+@job_handler(PackageInput)
+def handler(job: PackageInput) -> dict:
     started = time.monotonic()
-    job = PackageInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
     bucket = Settings.from_env().output_bucket
     prefix = asset_prefix(job.asset_id)
     info, plan = job.probe.source, job.probe.plan

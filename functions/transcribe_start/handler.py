@@ -6,22 +6,17 @@ sleeps while Transcribe works; the Captions function turns the result into capti
 import tempfile
 from pathlib import Path
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from functions.core.aws import client
 from functions.core.captions import build_transcribe_request
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import StageInput, TranscribeJob
-from functions.core.observability import logger, tracer
+from functions.core.observability import job_handler
 from functions.core.s3io import source_url, upload_file
 from functions.core.settings import Settings, asset_prefix
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def handler(event: dict, context: LambdaContext) -> dict:
-    job = StageInput.model_validate(event)
-    logger.append_keys(job_id=job.job_id, asset_id=job.asset_id)
+@job_handler(StageInput)
+def handler(job: StageInput) -> dict:
     bucket = Settings.from_env().output_bucket
     work_prefix = f"{asset_prefix(job.asset_id)}/work/{job.job_id}"
     with tempfile.TemporaryDirectory(prefix="transcribe-") as tmp:
