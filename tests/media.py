@@ -164,6 +164,19 @@ def make_silent_clip(path: str | os.PathLike, seconds: float = 2.0) -> Path:
     return make_clip(_target(path, "silent.mp4"), seconds=seconds, tone=False)
 
 
+def make_late_vfr_cut(path: str | os.PathLike, seconds: float = 2.0, *, gop: int | None = None) -> Path:
+    """`seconds` at 25 fps, a cut, then `seconds` at 10 fps (a variable frame rate), with the video
+    starting 0.5 s after the audio: frame times that only real timestamps get right."""
+    out = _target(path, "late-vfr.mkv")
+    run_ffmpeg(["-itsoffset", "0.5", "-f", "lavfi", "-i",
+                f"testsrc2=s=320x180:r=25:d={seconds}[a];"
+                f"mandelbrot=s=320x180:r=10,trim=duration={seconds},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1:a=0",
+                "-f", "lavfi", "-i", f"sine=f=440:d={2 * seconds + 0.5}", "-fps_mode", "passthrough",
+                "-c:v", "libx264", "-preset", "ultrafast", *(["-g", str(gop)] if gop else []),
+                "-pix_fmt", "yuv420p", "-c:a", "aac", str(out)], what="fixture")
+    return out
+
+
 def make_non_media(path: str | os.PathLike) -> Path:
     """A plain text file with a media name."""
     out = _target(path, "not_media.mp4")

@@ -13,6 +13,7 @@ from functions.core.ffmpeg import MediaError, run_ffmpeg
 from functions.core.models import SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes import OUTPUT_FILES, analyse_scenes
+from tests import media
 
 
 def analyse(path: Path, out: Path, source: SourceInfo | None = None):
@@ -104,12 +105,7 @@ def test_anamorphic_video_keeps_its_display_aspect(clips, tmp_path):
 
 def test_variable_frame_rate_and_a_late_video_start_use_real_frame_times(tmp_path):
     # 50 frames at 25 fps, a cut, then 20 frames at 10 fps; the video starts 0.5 s after the audio.
-    clip = tmp_path / "vfr.mkv"
-    run_ffmpeg(["-itsoffset", "0.5", "-f", "lavfi", "-i",
-                "testsrc2=s=320x180:r=25:d=2[a];mandelbrot=s=320x180:r=10,trim=duration=2,setpts=PTS-STARTPTS[b];"
-                "[a][b]concat=n=2:v=1:a=0",
-                "-f", "lavfi", "-i", "sine=f=440:d=4.5", "-fps_mode", "passthrough", "-c:v", "libx264",
-                "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], what="fixture")
+    clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=2)
     source = probe_media(str(clip))
     outcome = analyse(clip, tmp_path / "out", source)
     first, second = outcome.scenes
@@ -147,7 +143,7 @@ def test_the_same_movement_scores_the_same_motion_at_25_and_50_fps(tmp_path):
     motion = {}
     for fps in (25, 50):
         path = lavfi_clip(tmp_path / f"pan{fps}.mp4", f"testsrc2=s=960x180:r={fps}:d=3",
-                          extra=["-vf", f"crop=320:180:x='t*50':y=0,setsar=1"])
+                          extra=["-vf", "crop=320:180:x='t*50':y=0,setsar=1"])
         motion[fps] = analyse(path, tmp_path / f"out{fps}").scenes[0].features.motion
     assert motion[25] > 0.01
     assert motion[50] == pytest.approx(motion[25], rel=0.25)

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames
 from functions.core.scenes.parts import from_bytes, join_parts, part_windows, to_bytes
+from tests import media
 from tests.fixtures.scenes import scene_clips
 
 PER_FRAME = ("brightness", "contrast", "colourfulness", "motion", "palette", "layout_distance", "hist_distance",
@@ -54,12 +54,7 @@ def test_parts_joined_equal_one_pass_and_find_the_same_scenes(tmp_path):
 
 
 def test_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
-    clip = tmp_path / "vfr.mkv"
-    run_ffmpeg(["-itsoffset", "0.5", "-f", "lavfi", "-i",
-                "testsrc2=s=320x180:r=25:d=3[a];mandelbrot=s=320x180:r=10,trim=duration=3,setpts=PTS-STARTPTS[b];"
-                "[a][b]concat=n=2:v=1:a=0",
-                "-f", "lavfi", "-i", "sine=f=440:d=6.5", "-fps_mode", "passthrough", "-c:v", "libx264",
-                "-preset", "ultrafast", "-g", "12", "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], what="fixture")
+    clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=3, gop=12)
     _, whole, joined = whole_and_joined(clip, [0.0, 2.0, 4.4])
     assert_same_frames(whole, joined)
 
