@@ -43,6 +43,11 @@ def run_ffmpeg(
                 on_progress(min(1.0, int(m.group(1)) / 1e6 / duration))
     _, err = proc.communicate()
     if proc.returncode != 0:
-        tail = err.decode(errors="replace").strip().splitlines()[-3:]
-        raise MediaError(f"{what} failed: {' | '.join(tail) or f'exit code {proc.returncode}'}")
+        raise ffmpeg_failure(what, err, proc.returncode)
+
+
+def ffmpeg_failure(what: str, stderr: bytes, returncode: int) -> MediaError:
+    """The MediaError for a failed ffmpeg run: its last three error lines, or the exit code."""
+    tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+    return MediaError(f"{what} failed: {' | '.join(tail) or f'exit code {returncode}'}")
 

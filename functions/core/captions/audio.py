@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..ffmpeg import MediaError, ProgressCallback, ffmpeg_exe
+from ..ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure
 
 SAMPLE_RATE = 16000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
@@ -58,8 +58,7 @@ def pcm_blocks(
             code = proc.wait()
         if code != 0:
             err.seek(0)
-            tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-            raise MediaError(f"audio extraction failed: {' | '.join(tail) or f'exit code {code}'}")
+            raise ffmpeg_failure("audio extraction", err.read(), code)
 
 def media_duration(media: Path | str) -> float | None:
     """Container duration in seconds, or None if unknown (used only for progress)."""

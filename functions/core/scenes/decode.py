@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from functions.core.ffmpeg import MediaError, ProgressCallback, ffmpeg_exe
+from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure
 from functions.core.models import SourceInfo
 
 ANALYSIS_LONG_SIDE = 320
@@ -139,8 +139,7 @@ def decode(
                 returncode = proc.wait()
             if returncode != 0:
                 err.seek(0)
-                tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
-                raise MediaError(f"scene decode failed: {' | '.join(tail) or f'exit code {returncode}'}")
+                raise ffmpeg_failure("scene decode", err.read(), returncode)
         timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count) - shift
         loudness = _read_loudness(Path(tmp) / _LOUDNESS, shift) if with_audio else None
     if loudness is not None and window is not None:
