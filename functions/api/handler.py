@@ -33,6 +33,10 @@ from functions.api.service import ApiConfig, StudioService
 from functions.core.models import JobStatus
 from functions.core.observability import logger, tracer
 
+# Route parameters several routes share (Powertools validates them and documents them in OpenAPI).
+IdParam = Annotated[str, Path(min_length=1, max_length=64)]
+NextTokenParam = Annotated[str | None, Query(min_length=1, max_length=2048)]
+
 # API Gateway refuses bodies over 10 MB; every body this API takes is a small JSON document.
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
 THROTTLING_CODES = {
@@ -148,20 +152,20 @@ def create_job(request: m.JobRequest) -> Response[m.JobAccepted]:
 def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Only jobs with this status")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    next_token: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    next_token: NextTokenParam = None,
 ) -> m.JobPage:
     return service().jobs(status, limit, next_token)
 
 
 @app.get("/jobs/<job_id>", tags=["jobs"], summary="A job: status, per-stage results and timings, errors",
          responses=_ok(200, m.Job, "The job") | _errors(404, 422, 429))
-def get_job(job_id: Annotated[str, Path(min_length=1, max_length=64)]) -> m.Job:
+def get_job(job_id: IdParam) -> m.Job:
     return service().job(job_id)
 
 
 @app.post("/jobs/<job_id>/cancel", tags=["jobs"], summary="Cancel a queued or running job",
           responses=_ok(200, m.Job, "Cancelled") | _errors(404, 409, 422, 429))
-def cancel_job(job_id: Annotated[str, Path(min_length=1, max_length=64)]) -> m.Job:
+def cancel_job(job_id: IdParam) -> m.Job:
     return service().cancel(job_id)
 
 
@@ -170,21 +174,21 @@ def cancel_job(job_id: Annotated[str, Path(min_length=1, max_length=64)]) -> m.J
          responses=_ok(200, m.AssetPage, "A page of assets") | _errors(400, 422, 429))
 def list_assets(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
-    next_token: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    next_token: NextTokenParam = None,
 ) -> m.AssetPage:
     return service().assets(limit, next_token)
 
 
 @app.get("/assets/<asset_id>", tags=["assets"], summary="An asset, its latest job and links to its outputs",
          responses=_ok(200, m.Asset, "The asset") | _errors(404, 422, 429))
-def get_asset(asset_id: Annotated[str, Path(min_length=1, max_length=64)]) -> m.Asset:
+def get_asset(asset_id: IdParam) -> m.Asset:
     return service().asset(asset_id)
 
 
 @app.delete("/assets/<asset_id>", tags=["assets"], summary="Delete an asset's outputs and records",
             responses=_ok(200, m.AssetDeleted, "Deleted") | _errors(404, 409, 422, 429))
 def delete_asset(
-    asset_id: Annotated[str, Path(min_length=1, max_length=64)],
+    asset_id: IdParam,
     purge_source: Annotated[bool, Query(description="Also delete every version of the uploaded source")] = False,
 ) -> m.AssetDeleted:
     return service().delete_asset(asset_id, purge_source)
@@ -194,10 +198,10 @@ def delete_asset(
 @app.get("/assets/<asset_id>/scenes", tags=["scenes"], summary="An asset's scenes, optionally only those with a tag",
          responses=_ok(200, m.ScenePage, "A page of scenes") | _errors(400, 404, 422, 429))
 def asset_scenes(
-    asset_id: Annotated[str, Path(min_length=1, max_length=64)],
-    tag: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")] = None,
+    asset_id: IdParam,
+    tag: Annotated[str | None, Query(min_length=1, max_length=64, pattern=m.TAG_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    next_token: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    next_token: NextTokenParam = None,
 ) -> m.ScenePage:
     return service().asset_scenes(asset_id, tag, limit, next_token)
 
@@ -205,9 +209,9 @@ def asset_scenes(
 @app.get("/scenes", tags=["scenes"], summary="Search scenes of every asset by tag",
          responses=_ok(200, m.ScenePage, "A page of scenes") | _errors(400, 422, 429))
 def search_scenes(
-    tag: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")],
+    tag: Annotated[str, Query(min_length=1, max_length=64, pattern=m.TAG_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    next_token: Annotated[str | None, Query(min_length=1, max_length=2048)] = None,
+    next_token: NextTokenParam = None,
 ) -> m.ScenePage:
     return service().scenes(tag, limit, next_token)
 

@@ -18,7 +18,8 @@ CAPTION_ENGINES = ("pocketsphinx", "transcribe", "whisper")
 _BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 Id = Annotated[str, Field(min_length=1, max_length=64, description="An asset or job id")]
-Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$",
+TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=TAG_PATTERN,
                            description="A scene tag, e.g. `faces`, `dark`, `high-motion` (case-insensitive)")]
 NextToken = Annotated[str, Field(min_length=1, max_length=2048, description="From the previous page's next_token")]
 
