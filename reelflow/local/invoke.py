@@ -53,9 +53,9 @@ def error_document(exc: BaseException) -> dict:
     }
 
 
-def run_invocation(handler_path: str, event_file: Path, result_file: Path) -> None:
-    """Call the handler on the event; write {"ok": true, "result": ...} or {"ok": false, "error": ...}."""
-    event = json.loads(event_file.read_text())
+def invoke(handler, handler_path: str, event: object) -> dict:
+    """Call `handler` as Lambda would, with a context from the function's environment:
+    {"ok": true, "result": ...} or {"ok": false, "error": <Lambda's error document>}."""
     context = LocalContext(
         function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", handler_path),
         memory_limit_in_mb=int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")),
@@ -63,10 +63,15 @@ def run_invocation(handler_path: str, event_file: Path, result_file: Path) -> No
         invoked_function_arn=os.environ.get("REELFLOW_FUNCTION_ARN", ""),
     )
     try:
-        result = load_handler(handler_path)(event, context)
-        result_file.write_text(json.dumps({"ok": True, "result": result}, default=str))
+        return {"ok": True, "result": handler(event, context)}
     except Exception as exc:  # noqa: BLE001 - every failure is reported like Lambda does
-        result_file.write_text(json.dumps({"ok": False, "error": error_document(exc)}))
+        return {"ok": False, "error": error_document(exc)}
+
+
+def run_invocation(handler_path: str, event_file: Path, result_file: Path) -> None:
+    """Call the handler on the event file and write its outcome (see `invoke`) to `result_file`."""
+    outcome = invoke(load_handler(handler_path), handler_path, json.loads(event_file.read_text()))
+    result_file.write_text(json.dumps(outcome, default=str))
 
 
 if __name__ == "__main__":

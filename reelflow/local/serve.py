@@ -407,21 +407,11 @@ def _worker(handler_path: str) -> int:
     channel = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # what the handler prints (Powertools' logs) goes to the log file, not the channel
     sys.stdout = sys.stderr
-    from reelflow.local.invoke import LocalContext, error_document, load_handler
+    from reelflow.local.invoke import invoke, load_handler
 
     handler = load_handler(handler_path)
     for line in sys.stdin:
-        event = json.loads(line)
-        context = LocalContext(
-            function_name=os.environ.get("AWS_LAMBDA_FUNCTION_NAME", handler_path),
-            memory_limit_in_mb=int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")),
-            timeout_s=int(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")),
-            invoked_function_arn=os.environ.get("REELFLOW_FUNCTION_ARN", ""),
-        )
-        try:
-            outcome = {"ok": True, "result": handler(event, context)}
-        except Exception as exc:  # noqa: BLE001 - reported like Lambda reports it
-            outcome = {"ok": False, "error": error_document(exc)}
+        outcome = invoke(handler, handler_path, json.loads(line))
         channel.write(json.dumps(outcome, default=str) + "\n")
         channel.flush()
     return 0
