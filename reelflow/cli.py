@@ -10,7 +10,9 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import get_args
 
+from functions.core.models import LabelEngineName
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
@@ -54,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--caption-engine", choices=["pocketsphinx", "whisper", "transcribe"],
                      help="speech recognition engine (default: the stack's, pocketsphinx; whisper needs the "
                      "`whisper` extra and REELFLOW_WHISPER_MODEL; transcribe needs AWS)")
-    run.add_argument("--label-engine", choices=["none", "rekognition"],
+    run.add_argument("--label-engine", choices=get_args(LabelEngineName),
                      help="scene keyframe labels, which also become tags (default: the stack's, none; "
                      "rekognition is Amazon Rekognition DetectLabels, emulated by moto locally)")
     run.add_argument("--language", help="spoken language, e.g. en-US (default: en-US)")
@@ -72,8 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         "a fresh local stack that holds the built-in sample at s3://reelflow-storageingest/samples/sample.mp4 "
         "(the object the events in events/ refer to). Steps that read earlier stages' outputs "
         "(TranscodePackage: the chunks; Scenes: the ScenePart measurements; SceneSpeech and Trailer: scenes.json "
-        "and transcript.json) fail alone "
-        "with a missing-object error: `reelflow run` runs the whole chain.",
+        "and transcript.json) fail alone with a missing-object error: `reelflow run` runs the whole chain.",
     )
     invoke.add_argument("function", help="function name as in the template: Ingest, Probe, TranscodeChunk, "
                         "TranscodePackage, Captions, TranscribeStart, ScenePart, Scenes, SceneSpeech, Trailer, Finalize, Api")

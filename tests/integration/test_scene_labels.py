@@ -83,3 +83,12 @@ def sample_scenes():
                                            ("Person", "person"), ("Café  Table", "cafe-table")])
 def test_label_tags_are_lowercase_and_hyphenated(name, tag):
     assert label_tag(name) == tag
+
+
+def test_every_job_option_label_engine_has_an_engine():
+    from typing import get_args
+
+    from functions.core.models import LabelEngineName
+    from functions.core.scenes import LABEL_ENGINES
+
+    assert set(get_args(LabelEngineName)) == set(LABEL_ENGINES)
