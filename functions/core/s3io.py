@@ -70,7 +70,7 @@ def put_json(bucket: str, key: str, document: Any) -> None:
 
 
 def get_json(bucket: str, key: str) -> Any:
-    return json.loads(s3().get_object(Bucket=bucket, Key=key)["Body"].read())
+    return json.loads(get_bytes(bucket, key))
 
 
 def put_bytes(bucket: str, key: str, data: bytes) -> None:

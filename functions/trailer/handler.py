@@ -6,7 +6,7 @@ from pathlib import Path
 from functions.core.captions import Transcript
 from functions.core.models import StageResult, StageStatus, AfterStagesInput
 from functions.core.observability import job_handler, logger
-from functions.core.s3io import download, s3, source_url, upload_tree
+from functions.core.s3io import download, get_bytes, source_url, upload_tree
 from functions.core.scenes import ScenesDocument
 from functions.core.settings import Settings, asset_prefix
 from functions.core.trailer import make_trailer
@@ -32,14 +32,14 @@ def handler(job: AfterStagesInput) -> dict:
     with tempfile.TemporaryDirectory(prefix="trailer-") as tmp:
         work = Path(tmp)
         scenes_doc = ScenesDocument.model_validate_json(
-            s3().get_object(Bucket=bucket, Key=f"{prefix}/{scenes_result.outputs['scenes']}")["Body"].read()
+            get_bytes(bucket, f"{prefix}/{scenes_result.outputs['scenes']}")
         )
         words = None
         captions = results.get("captions")
         captions_file = None
         if captions is not None and captions.status == StageStatus.SUCCEEDED:
             transcript = Transcript.model_validate_json(
-                s3().get_object(Bucket=bucket, Key=f"{prefix}/{captions.outputs['transcript']}")["Body"].read()
+                get_bytes(bucket, f"{prefix}/{captions.outputs['transcript']}")
             )
             words = transcript.words
             if job.options.burn_captions and "captions_srt" in captions.outputs:

@@ -6,7 +6,7 @@ from pathlib import Path
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import PackageInput, StageResult, StageStatus
 from functions.core.observability import job_handler
-from functions.core.s3io import download, s3, upload_file
+from functions.core.s3io import download, get_bytes, put_bytes, s3, upload_file
 from functions.core.settings import Settings, asset_prefix
 from functions.core.transcode import (
     chunk_prefix,
@@ -32,21 +32,11 @@ def handler(job: PackageInput) -> dict:
         segments = []
         for chunk in plan.chunks:
             key = f"{prefix}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8"
-            segments += parse_media_playlist(s3().get_object(Bucket=bucket, Key=key)["Body"].read().decode())
+            segments += parse_media_playlist(get_bytes(bucket, key).decode())
             s3().delete_object(Bucket=bucket, Key=key)
-        s3().put_object(
-            Bucket=bucket,
-            Key=f"{prefix}/hls/{rung.name}/index.m3u8",
-            Body=media_playlist(segments).encode(),
-            ContentType="application/vnd.apple.mpegurl",
-        )
+        put_bytes(bucket, f"{prefix}/hls/{rung.name}/index.m3u8", media_playlist(segments).encode())
         ladder.append((rung, join_rung_stats([c.rungs[rung.name] for c in chunks])))
-    s3().put_object(
-        Bucket=bucket,
-        Key=f"{prefix}/hls/master.m3u8",
-        Body=master_playlist(info, ladder).encode(),
-        ContentType="application/vnd.apple.mpegurl",
-    )
+    put_bytes(bucket, f"{prefix}/hls/master.m3u8", master_playlist(info, ladder).encode())
 
     with tempfile.TemporaryDirectory(prefix="package-") as tmp:
         work = Path(tmp)
