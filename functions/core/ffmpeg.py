@@ -1,12 +1,16 @@
-"""Running the bundled ffmpeg: one place that finds the binary, runs it and turns failures into MediaError."""
+"""Running the bundled ffmpeg: one place that finds the binary, runs it and turns failures into MediaError,
+and the one place that says what ffmpeg and PyAV may open when they read a source."""
 from __future__ import annotations
 
 import re
 import subprocess
 from collections.abc import Callable, Sequence
 from functools import cache
+from urllib.parse import urlsplit
 
 import imageio_ffmpeg
+
+from functions.core.redaction import redact
 
 ProgressCallback = Callable[[float], None]
 _TIME = re.compile(rb"out_time_us=(\d+)")
@@ -14,6 +18,49 @@ _TIME = re.compile(rb"out_time_us=(\d+)")
 
 class MediaError(Exception):
     """The input cannot be processed; the message is shown to users as the reason."""
+
+
+class IndirectSource(MediaError):
+    """Raised at Probe when ffmpeg recognises the upload as a playlist or another format that names other
+    files or URLs (HLS, DASH, concat lists, image sequences, SDP, ...). Reading one would fetch whatever
+    the uploader chose, so it is refused before its header is parsed."""
+
+
+class UnsupportedFormat(MediaError):
+    """Raised at Probe when ffmpeg recognises the upload as a format outside SOURCE_FORMATS (an image,
+    subtitles, a raw elementary stream, a text file): not a media container an editor uploads."""
+
+
+# Demuxers a source may be read with: the containers cameras, editors and audio tools write. ffmpeg
+# matches each name against any of a demuxer's names, so "mov" covers "mov,mp4,m4a,3gp,3g2,mj2" and
+# "matroska" covers "matroska,webm".
+SOURCE_FORMATS = (
+    "mov", "matroska", "mpegts", "mpeg", "avi", "mxf", "gxf", "flv", "asf", "dv",
+    "wav", "w64", "aiff", "caf", "mp3", "flac", "ogg", "aac", "ac3", "eac3",
+)
+# Demuxers that open further inputs named inside the file: refused with their own reason.
+INDIRECT_FORMATS = frozenset({
+    "hls", "dash", "webm_dash_manifest", "concat", "image2", "sdp", "rtsp", "rtp", "sap", "imf",
+})
+_NETWORK_PROTOCOLS = {"https": "https,tls,tcp", "http": "http,tcp"}
+
+
+def source_options(location: str) -> dict[str, str]:
+    """ffmpeg's input options that confine an open to `location` itself: the protocols that reach it (the
+    local file, or HTTP(S) for a presigned URL; nothing a file could name, such as file: or data: URLs
+    from a remote source) and SOURCE_FORMATS. For PyAV (`av.open(location, options=...)`) and
+    ffmpeg-python (`ffmpeg.input(location, **...)`); `source_input` gives the command-line form."""
+    scheme = urlsplit(location).scheme.lower()
+    return {
+        "protocol_whitelist": _NETWORK_PROTOCOLS.get(scheme, "file"),
+        "format_whitelist": ",".join(SOURCE_FORMATS),
+    }
+
+
+def source_input(location: str) -> list[str]:
+    """`-i location` for the ffmpeg command line, preceded by `source_options`."""
+    args = [arg for name, value in source_options(location).items() for arg in (f"-{name}", value)]
+    return [*args, "-i", location]
 
 
 @cache
@@ -47,7 +94,8 @@ def run_ffmpeg(
 
 
 def ffmpeg_failure(what: str, stderr: bytes, returncode: int) -> MediaError:
-    """The MediaError for a failed ffmpeg run: its last three error lines, or the exit code."""
+    """The MediaError for a failed ffmpeg run: its last three error lines (URLs without their query
+    strings: ffmpeg quotes its input, presigned credentials included), or the exit code."""
     tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
-    return MediaError(f"{what} failed: {' | '.join(tail) or f'exit code {returncode}'}")
+    return MediaError(redact(f"{what} failed: {' | '.join(tail) or f'exit code {returncode}'}"))
 

@@ -18,16 +18,18 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
         stages["probe"] = ManifestStage(status=StageStatus.SUCCEEDED, seconds=run.probe.seconds)
     else:
         reason = run.error.reason if run.error else "The probe stage did not run."
-        stages["probe"] = ManifestStage(status=StageStatus.FAILED, error=reason)
+        stages["probe"] = ManifestStage(status=StageStatus.FAILED, error=reason,
+                                        error_code=run.error.Error if run.error else None)
     for result in [*run.stages, *(r for r in (run.scene_speech, run.trailer) if r is not None)]:
         stages[result.stage] = ManifestStage(
-            status=result.status, seconds=result.seconds, error=result.error_reason, note=result.note
+            status=result.status, seconds=result.seconds, error=result.error_reason, note=result.note,
+            error_code=result.failure.Error if result.failure else None,
         )
         if result.status == StageStatus.SUCCEEDED:
             outputs |= result.outputs
     if run.probe is not None and run.error is not None and not run.stages:
         # The Parallel state itself failed: no branch result survived to report.
-        stages["stages"] = ManifestStage(status=StageStatus.FAILED, error=run.error.reason)
+        stages["stages"] = ManifestStage(status=StageStatus.FAILED, error=run.error.reason, error_code=run.error.Error)
     stages["finalize"] = ManifestStage(status=StageStatus.SUCCEEDED, seconds=round(finalize_seconds, 3))
 
     source = None

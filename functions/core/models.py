@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from functions.core.redaction import redact_optional
 
 OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
 OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
@@ -242,11 +244,16 @@ class ManifestSource(Model):
     has_video: bool
 
 
+# Stage texts as recorded: a second line of defence behind the handlers, which raise clean messages.
+RedactedText = Annotated[str | None, AfterValidator(redact_optional)]
+
+
 class ManifestStage(Model):
     status: StageStatus
     seconds: float = 0.0
-    error: str | None = None
-    note: str | None = None
+    error: RedactedText = None
+    error_code: str | None = Field(default=None, description="The failure's type, as Step Functions caught it")
+    note: RedactedText = None
 
 
 class Manifest(Model):

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.core.models import JobInput
+from functions.core.redaction import redact
 
 J = TypeVar("J", bound=JobInput)
 
@@ -17,10 +18,18 @@ tracer = Tracer()
 metrics = Metrics()
 
 
+class RedactedFailure(Exception):
+    """Raised by a stage handler in place of an exception whose message quoted a URL with its query
+    string (a presigned URL's credentials): Lambda turns the message into the Step Functions error
+    cause, which reaches the job record, the manifest and the event. The message is the original's,
+    redacted, after its type."""
+
+
 def job_handler(model: type[J]) -> Callable[[Callable[[J], dict]], Callable[[dict, LambdaContext], dict]]:
     """Turns `def handler(job: Model) -> dict` into a Lambda handler: the event parsed into `model`
     (a payload that drifts from the contract fails at the edge), and Powertools logging with the
-    job, asset and chunk ids on every line, and tracing."""
+    job, asset and chunk ids on every line, and tracing. An exception whose message carries credentials
+    leaves as a RedactedFailure, before the tracer or Lambda records it."""
 
     def decorate(fn: Callable[[J], dict]) -> Callable[[dict, LambdaContext], dict]:
         @logger.inject_lambda_context
@@ -31,7 +40,13 @@ def job_handler(model: type[J]) -> Callable[[Callable[[J], dict]], Callable[[dic
             chunk = getattr(job, "chunk", None)
             logger.append_keys(job_id=job.job_id, asset_id=job.asset_id,
                                **({"chunk": chunk.index} if chunk is not None else {}))
-            return fn(job)
+            try:
+                return fn(job)
+            except Exception as exc:
+                clean = redact(str(exc))
+                if clean == str(exc):
+                    raise
+                raise RedactedFailure(f"{type(exc).__name__}: {clean}") from None
 
         return handler
 

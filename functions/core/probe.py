@@ -5,9 +5,11 @@ from fractions import Fraction
 from statistics import median
 
 import av
+import av.logging
 
-from functions.core.ffmpeg import MediaError
+from functions.core.ffmpeg import INDIRECT_FORMATS, IndirectSource, MediaError, UnsupportedFormat, source_options
 from functions.core.models import SourceInfo
+from functions.core.redaction import redact
 
 VFR_SAMPLE_PACKETS = 240
 VFR_TOLERANCE = 0.15
@@ -16,17 +18,11 @@ SPOT_CHECK_FRAMES = 8
 
 
 def probe_media(location: str, size: int | None = None) -> SourceInfo:
-    """Read what a source is. Raises MediaError with a plain reason for anything unusable."""
+    """Read what a source is. Raises MediaError with a plain reason for anything unusable: IndirectSource
+    for playlists and the like, UnsupportedFormat for other formats outside SOURCE_FORMATS."""
     if size == 0:
         raise MediaError("The file is empty (0 bytes).")
-    try:
-        container = av.open(location, timeout=30)
-    except av.error.InvalidDataError:
-        raise MediaError(
-            "This is not a media file ffmpeg can read: an unknown format, or a truncated file whose index is missing."
-        ) from None
-    except (av.error.FFmpegError, OSError) as exc:
-        raise MediaError(f"The file could not be opened as media: {_plain(exc)}") from None
+    container = _open(location)
     with container:
         video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
         audio = next(iter(container.streams.audio), None)
@@ -57,6 +53,45 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             # PyAV exposes the display matrix on frames only; ffmpeg's sign is counter-clockwise.
             info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
     return SourceInfo(**info)
+
+
+def _open(location: str) -> av.container.InputContainer:
+    """Open with `source_options`. ffmpeg checks the format whitelist after detecting the format and
+    before the demuxer reads anything, so a playlist is refused before any URL in it is fetched; the
+    refusal is logged in the format's name, which is how it is told from other errors."""
+    previous = av.logging.get_level()
+    av.logging.set_level(av.logging.ERROR)
+    try:
+        with av.logging.Capture(local=True):
+            return av.open(location, options=source_options(location), timeout=30)
+    except av.error.InvalidDataError:
+        raise MediaError(
+            "This is not a media file ffmpeg can read: an unknown format, or a truncated file whose index is missing."
+        ) from None
+    except av.error.ArgumentError as exc:
+        refused = _refused_format(exc)
+        if refused in INDIRECT_FORMATS:
+            raise IndirectSource(
+                f"Playlists and indirection formats are not accepted (this file is {refused}): "
+                "upload the media file itself."
+            ) from None
+        if refused:
+            raise UnsupportedFormat(
+                f"This is not a media file Reelflow accepts: ffmpeg reads it as {refused}, "
+                "not as a video or audio container."
+            ) from None
+        raise MediaError(f"The file could not be opened as media: {_plain(exc)}") from None
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"The file could not be opened as media: {_plain(exc)}") from None
+    finally:
+        av.logging.set_level(previous)
+
+
+def _refused_format(exc: av.error.FFmpegError) -> str | None:
+    """The demuxer ffmpeg detected, when it refused to open it because of the format whitelist."""
+    if exc.log and exc.log[2].startswith("Format not on whitelist"):
+        return exc.log[1]
+    return None
 
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
@@ -144,5 +179,6 @@ def _even(value) -> int:
 
 
 def _plain(exc: Exception) -> str:
+    """ffmpeg's reason without the quoted location (which, for a presigned URL, carries credentials)."""
     text = getattr(exc, "strerror", None) or str(exc)
-    return text.split(": '")[0].strip()
+    return redact(text.split(": '")[0].strip())

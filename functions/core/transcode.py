@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ffmpeg
 
-from functions.core.ffmpeg import ProgressCallback, run_ffmpeg
+from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options
 from functions.core.models import Chunk, Rendition, RungStats, SourceInfo, TranscodePlan
 
 H264_CODEC = "avc1.64002a"  # High profile, level 4.2 (set explicitly below)
@@ -56,7 +56,7 @@ def encode_chunk_args(
     """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part."""
     single = len(plan.chunks) == 1
     seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
-    src = ffmpeg.input(source, **seek)
+    src = ffmpeg.input(source, **seek, **source_options(source))
     hls_dir = out_dir / "hls"
     streams: list = []
     var_map: list[str] = []
@@ -199,8 +199,11 @@ def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]])
 
 
 def concat_args(parts: list[Path], list_file: Path, output: Path) -> list[str]:
-    list_file.write_text("".join(f"file '{p.as_posix()}'\n" for p in parts))
-    return ["-f", "concat", "-safe", "0", "-i", str(list_file), "-c", "copy", "-movflags", "+faststart", str(output)]
+    """Join our own proxy parts (in the list file's folder) without re-encoding. The list names them
+    relative to itself, so concat's safe mode holds, and the whitelists keep the join to those files."""
+    list_file.write_text("".join(f"file '{p.relative_to(list_file.parent).as_posix()}'\n" for p in parts))
+    return ["-protocol_whitelist", "file", "-format_whitelist", "concat,mov", "-f", "concat",
+            "-i", str(list_file), "-c", "copy", "-movflags", "+faststart", str(output)]
 
 
 def poster_args(proxy: Path, info: SourceInfo, output: Path) -> list[str]:
@@ -208,9 +211,9 @@ def poster_args(proxy: Path, info: SourceInfo, output: Path) -> list[str]:
     or, for audio, the waveform."""
     if info.has_video:
         at = min(info.duration * 0.1, max(0.0, info.duration - 2.0))
-        return ["-ss", f"{at:.3f}", "-i", str(proxy), "-vf", "thumbnail=50", "-frames:v", "1", "-q:v", "3", str(output)]
+        return ["-ss", f"{at:.3f}", *source_input(str(proxy)), "-vf", "thumbnail=50", "-frames:v", "1", "-q:v", "3", str(output)]
     return [
-        "-i", str(proxy),
+        *source_input(str(proxy)),
         "-filter_complex", "aformat=channel_layouts=mono,showwavespic=s=1280x360:colors=0x4fc3f7",
         "-frames:v", "1", "-q:v", "3", str(output),
     ]

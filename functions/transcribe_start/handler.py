@@ -8,7 +8,7 @@ from pathlib import Path
 
 from functions.core.aws import client
 from functions.core.captions import build_transcribe_request
-from functions.core.ffmpeg import run_ffmpeg
+from functions.core.ffmpeg import run_ffmpeg, source_input
 from functions.core.models import StageInput, TranscribeJob
 from functions.core.observability import job_handler
 from functions.core.s3io import source_url, upload_file
@@ -23,7 +23,7 @@ def handler(job: StageInput) -> dict:
         audio = Path(tmp) / "audio.flac"
         # Transcribe reads few containers (no .mov/.mkv): hand it 16 kHz mono FLAC.
         run_ffmpeg(
-            ["-i", source_url(job.source), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "flac", str(audio)],
+            [*source_input(source_url(job.source)), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "flac", str(audio)],
             duration=job.probe.source.duration,
             what="Extracting audio for Transcribe",
         )

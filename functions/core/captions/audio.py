@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure
+from ..ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input, source_options
 
 SAMPLE_RATE = 16000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
@@ -34,7 +34,7 @@ def pcm_blocks(
 
     Raises MediaError if ffmpeg fails. Closing the generator early stops ffmpeg.
     """
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(media),
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *source_input(str(media)),
             "-map", "0:a:0", "-vn", "-sn", "-dn"]
     if filters:
         args += ["-af", filters]
@@ -65,7 +65,7 @@ def media_duration(media: Path | str) -> float | None:
     import av
 
     try:
-        with av.open(str(media)) as container:
+        with av.open(str(media), options=source_options(str(media))) as container:
             return container.duration / 1_000_000 if container.duration else None
     except (av.error.FFmpegError, OSError):
         return None
@@ -76,7 +76,7 @@ def has_audio_stream(media: Path | str) -> bool | None:
     import av
 
     try:
-        with av.open(str(media)) as container:
+        with av.open(str(media), options=source_options(str(media))) as container:
             return bool(container.streams.audio)
     except (av.error.FFmpegError, OSError):
         return None

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure
+from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input
 from functions.core.models import SourceInfo
 
 ANALYSIS_LONG_SIDE = 320
@@ -110,7 +110,7 @@ def decode(
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek,
-            "-i", str(media.resolve()) if isinstance(media, Path) else media,
+            *source_input(str(media.resolve()) if isinstance(media, Path) else media),
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
             "-vf", f"{vtrim}scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
             "-pix_fmt", "yuv420p", "-f", "rawvideo",

@@ -14,7 +14,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from functions.core.ffmpeg import MediaError
+from functions.core.ffmpeg import MediaError, source_options
+from functions.core.redaction import redact
 from functions.core.scenes.faces import (
     MIN_FACE_FRACTION,
     SKIP_BELOW_BRIGHTNESS,
@@ -44,7 +45,7 @@ def frame_segments(media: Path | str, segments: Sequence[TrailerSegment], crop_f
     """
     out = []
     try:
-        with av.open(str(media)) as container:
+        with av.open(str(media), options=source_options(str(media))) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             stream.codec_context.skip_frame = "NONREF"  # samples are 0.2 s apart: skipping B-frames loses nothing
@@ -53,7 +54,7 @@ def frame_segments(media: Path | str, segments: Sequence[TrailerSegment], crop_f
                 look = faces_seen is None or (i < len(faces_seen) and faces_seen[i])
                 out.append(crop_centre(frames, crop_fraction, look_for_faces=look))
     except (av.error.FFmpegError, IndexError) as exc:
-        raise MediaError(f"could not read frames for the vertical crop: {exc}") from None
+        raise MediaError(redact(f"could not read frames for the vertical crop: {exc}")) from None
     return out
 
 

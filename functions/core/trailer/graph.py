@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ffmpeg
 
+from functions.core.ffmpeg import source_options
 from functions.core.trailer.layout import Layout
 from functions.core.trailer.loudness import Measurement, meter_options, normalising_filter
 from functions.core.trailer.models import TrailerPlan
@@ -105,7 +106,7 @@ def _segment_inputs(media: Path | str, plan: TrailerPlan, fps: Fraction) -> tupl
     """One seeking input per segment (a little longer than needed; trims make it exact), the segment lengths
     and the fade, in frames."""
     frames = segment_frames(plan, fps)
-    inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, fps))
+    inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, fps), **source_options(str(media)))
               for s, n in zip(plan.segments, frames)]
     return inputs, frames, round(plan.fade_seconds * fps)
 

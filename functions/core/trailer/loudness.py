@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from functions.core.ffmpeg import MediaError, run_ffmpeg
+from functions.core.ffmpeg import MediaError, run_ffmpeg, source_input
 
 TARGET_LUFS = -16.0
 TRUE_PEAK = -1.0  # dBTP ceiling; loudnorm stays linear while measured peak + gain fits under it
@@ -88,7 +88,7 @@ def measure_file(media: Path) -> Measurement:
     """EBU R128 figures of a file's first audio stream."""
     with tempfile.TemporaryDirectory(prefix="reelflow-r128-") as tmp:
         log = Path(tmp) / "r128.txt"
-        run_ffmpeg(["-i", str(media), "-map", "0:a:0", "-af",
+        run_ffmpeg([*source_input(str(media)), "-map", "0:a:0", "-af",
                     f"ebur128=metadata=1:peak=true,ametadata=mode=print:file={log}", "-f", "null", "-"],
                    what="loudness meter")
         return read_meter(log)
