@@ -211,7 +211,8 @@ def poster_args(proxy: Path, info: SourceInfo, output: Path) -> list[str]:
     or, for audio, the waveform."""
     if info.has_video:
         at = min(info.duration * 0.1, max(0.0, info.duration - 2.0))
-        return ["-ss", f"{at:.3f}", *source_input(str(proxy)), "-vf", "thumbnail=50", "-frames:v", "1", "-q:v", "3", str(output)]
+        return ["-ss", f"{at:.3f}", *source_input(str(proxy)), "-vf", "thumbnail=50", "-frames:v", "1", "-q:v", "3",
+                str(output)]
     return [
         *source_input(str(proxy)),
         "-filter_complex", "aformat=channel_layouts=mono,showwavespic=s=1280x360:colors=0x4fc3f7",
