@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.core.models import DEFAULT_CAPTION_ENGINE
 from infra.api import StudioApi
 from infra.functions import FunctionSpec, MediaFunctions
 from infra.nag import acknowledge_findings
@@ -23,7 +24,7 @@ class ReelflowStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         storage = Storage(self, "Storage")
         # `cdk synth -c caption_engine=transcribe` makes Amazon Transcribe the stack's default.
-        caption_engine = str(self.node.try_get_context("caption_engine") or "pocketsphinx")
+        caption_engine = str(self.node.try_get_context("caption_engine") or DEFAULT_CAPTION_ENGINE)
         # `-c label_engine=rekognition` labels every job's scene keyframes unless the job says otherwise.
         label_engine = str(self.node.try_get_context("label_engine") or "none")
 

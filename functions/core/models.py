@@ -34,10 +34,14 @@ class ObjectRef(Model):
 
 
 LabelEngineName = Literal["none", "rekognition"]
+# The caption engines' names; the registry in functions.core.captions.engines is kept equal to it by a test.
+CaptionEngineName = Literal["whisper", "pocketsphinx", "transcribe"]
+DEFAULT_CAPTION_ENGINE: CaptionEngineName = "whisper"
 
 
 class JobOptions(Model):
-    caption_engine: str | None = None
+    caption_engine: CaptionEngineName | None = Field(
+        default=None, description=f"Speech recognition engine (default: the stack's, {DEFAULT_CAPTION_ENGINE})")
     label_engine: LabelEngineName | None = Field(default=None, description="Scene keyframe labels (default: none)")
     language: str = "en-US"
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
@@ -119,7 +123,7 @@ class ProbeResult(Model):
     source: SourceInfo
     plan: TranscodePlan
     seconds: float = 0.0
-    caption_engine: str = "pocketsphinx"
+    caption_engine: CaptionEngineName = DEFAULT_CAPTION_ENGINE
     run: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(OPTIONAL_STAGES, True))
 
 

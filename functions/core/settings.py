@@ -6,6 +6,7 @@ import os
 from pydantic import BaseModel
 
 from functions.core.ladder import DEFAULT_CHUNK_SECONDS
+from functions.core.models import DEFAULT_CAPTION_ENGINE
 
 
 class Settings(BaseModel):
@@ -14,7 +15,7 @@ class Settings(BaseModel):
     state_machine_arn: str | None = None
     idempotency_table: str | None = None
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS
-    default_caption_engine: str = "pocketsphinx"
+    default_caption_engine: str = DEFAULT_CAPTION_ENGINE
     default_label_engine: str = "none"
     max_source_bytes: int = 100 * 1024**3
     max_duration_seconds: float = 12 * 3600
@@ -28,7 +29,7 @@ class Settings(BaseModel):
             state_machine_arn=env.get("STATE_MACHINE_ARN"),
             idempotency_table=env.get("IDEMPOTENCY_TABLE"),
             chunk_seconds=float(env.get("CHUNK_SECONDS", DEFAULT_CHUNK_SECONDS)),
-            default_caption_engine=env.get("DEFAULT_CAPTION_ENGINE", "pocketsphinx"),
+            default_caption_engine=env.get("DEFAULT_CAPTION_ENGINE", DEFAULT_CAPTION_ENGINE),
             default_label_engine=env.get("DEFAULT_LABEL_ENGINE", "none"),
             max_source_bytes=int(env.get("MAX_SOURCE_BYTES", cls.model_fields["max_source_bytes"].default)),
             max_duration_seconds=float(

@@ -28,13 +28,20 @@ def pcm_blocks(
     filters: str | None = SPEECH_FILTERS,
     block_bytes: int = BLOCK_BYTES,
     duration: float | None = None,
+    window: tuple[float, float | None] | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Iterator[bytes]:
     """Yield the first audio stream of `media` as 16 kHz mono s16le, `block_bytes` at a time.
 
+    `window` = (start, end) seconds reads only that stretch (end None: to the end); the stream then starts at
+    `start`. ffmpeg seeks the input first (range requests on a URL), then trims to the exact sample.
     Raises MediaError if ffmpeg fails. Closing the generator early stops ffmpeg.
     """
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *source_input(str(media)),
+    seek: list[str] = []
+    if window is not None:
+        start, end = window
+        seek = ["-ss", f"{start:.3f}"] + (["-t", f"{end - start:.3f}"] if end is not None else [])
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *source_input(str(media)),
             "-map", "0:a:0", "-vn", "-sn", "-dn"]
     if filters:
         args += ["-af", filters]

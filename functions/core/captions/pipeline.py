@@ -6,7 +6,7 @@ from pathlib import Path
 from ..ffmpeg import ProgressCallback
 from .audio import has_audio_stream
 from .cues import build_cues
-from .engines import SpeechEngine, check_engine_name, get_engine
+from .engines import DEFAULT_ENGINE, SpeechEngine, check_engine_name, get_engine
 from .keywords import top_keywords
 from .models import OUTPUT_SRT, OUTPUT_TRANSCRIPT, OUTPUT_VTT, CaptionOutcome, CaptionSummary, Transcript
 from .writers import to_srt, to_webvtt
@@ -19,7 +19,7 @@ def caption_media(
     media: Path | str,
     out_dir: Path,
     *,
-    engine: str | SpeechEngine = "pocketsphinx",
+    engine: str | SpeechEngine = DEFAULT_ENGINE,
     language: str = "en-US",
     has_audio: bool = True,
     on_progress: ProgressCallback | None = None,
@@ -30,7 +30,24 @@ def caption_media(
     Media without audio or without speech is not an error: it gets valid empty caption files and a note.
     Raises UnknownEngine / EngineUnavailable for engine problems and MediaError for unreadable media.
     """
-    out_dir = Path(out_dir)
+    transcript = transcribe_media(media, engine=engine, language=language, has_audio=has_audio,
+                                  on_progress=on_progress)
+    if on_progress:
+        on_progress(1.0)
+    return write_captions(transcript, Path(out_dir))
+
+
+def transcribe_media(
+    media: Path | str,
+    *,
+    engine: str | SpeechEngine = DEFAULT_ENGINE,
+    language: str = "en-US",
+    has_audio: bool = True,
+    window: tuple[float, float | None] | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Transcript:
+    """The transcript of `media` (or of its `window` = (start, end) seconds, on the media's timeline).
+    Without audio it is an empty transcript with the NO_AUDIO note."""
     if has_audio and has_audio_stream(media) is False:
         has_audio = False  # the probe and the file disagree: trust the file
     if isinstance(engine, str):
@@ -39,12 +56,8 @@ def caption_media(
     else:
         name, chosen = engine.name, engine
     if chosen is None:
-        transcript = Transcript(language=language, engine=name, note=NO_AUDIO)
-    else:
-        transcript = chosen.transcribe(media, language=language, on_progress=on_progress)
-    if on_progress:
-        on_progress(1.0)
-    return write_captions(transcript, out_dir)
+        return Transcript(language=language, engine=name, note=NO_AUDIO)
+    return chosen.transcribe(media, language=language, window=window, on_progress=on_progress)
 
 
 def write_captions(transcript: Transcript, out_dir: Path) -> CaptionOutcome:

@@ -22,8 +22,15 @@ class SpeechEngine(Protocol):
     name: str
 
     def transcribe(
-        self, media: Path | str, *, language: str, on_progress: ProgressCallback | None = None
-    ) -> Transcript: ...
+        self,
+        media: Path | str,
+        *,
+        language: str,
+        window: tuple[float, float | None] | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        """The words of `media` (only `window` = (start, end) seconds of it, when given) on the media's timeline."""
+        ...
 
 
 class SegmentDecoder(Protocol):
@@ -49,21 +56,33 @@ class StreamingEngine:
         self._vad = vad
 
     def transcribe(
-        self, media: Path | str, *, language: str, on_progress: ProgressCallback | None = None
+        self,
+        media: Path | str,
+        *,
+        language: str,
+        window: tuple[float, float | None] | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> Transcript:
         decoder = self._make_decoder(language)
-        stream = _Counted(pcm_blocks(media, filters=self._filters, duration=media_duration(media), on_progress=on_progress))
+        offset = window[0] if window else 0.0
+        length = (window[1] - offset if window[1] is not None else None) if window else media_duration(media)
+        stream = _Counted(pcm_blocks(media, filters=self._filters, duration=length, window=window,
+                                     on_progress=on_progress))
         segments: list[TranscriptSegment] = []
         words: list[Word] = []
         for chunk in speech_segments(stream, self._vad):
-            found = [w.shifted(chunk.start) for w in decoder.decode(chunk.pcm)]
+            found = [w.shifted(offset + chunk.start) for w in decoder.decode(chunk.pcm)]
             if found:
                 words += found
                 segments.append(
                     TranscriptSegment(start=found[0].start, end=found[-1].end, text=" ".join(w.text for w in found))
                 )
         return Transcript(
-            language=language, engine=self.name, duration=stream.bytes / BYTES_PER_SECOND, segments=segments, words=words
+            language=getattr(decoder, "language", None) or language,
+            engine=self.name,
+            duration=offset + stream.bytes / BYTES_PER_SECOND,
+            segments=segments,
+            words=words,
         )
 
 

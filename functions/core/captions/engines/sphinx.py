@@ -27,7 +27,9 @@ class SphinxDecoder:
     """Decodes each chunk as one utterance with a decoder loaded once (about 0.25 s)."""
 
     def __init__(self, language: str, **options: object) -> None:
-        if not language.lower().startswith("en"):
+        # The model is English: "auto" can only mean English here, and the transcript says so.
+        self.language = "en" if language.strip().lower() == "auto" else language
+        if not self.language.lower().startswith("en"):
             raise EngineUnavailable(
                 f"pocketsphinx has only an English model; language {language!r} needs the 'transcribe' "
                 "or 'whisper' engine"
