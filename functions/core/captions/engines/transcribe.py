@@ -11,6 +11,7 @@ from .base import EngineUnavailable, SpeechEngine
 _JOB_NAME = re.compile(r"[^0-9A-Za-z._-]+")
 _LANGUAGE = re.compile(TRANSCRIBE_LANGUAGE_PATTERN)
 _SENTENCE_END = (".", "?", "!")
+_OPENING = frozenset("¿¡([{“‘«")  # punctuation that belongs to the word after it
 # Transcribe needs a ceiling on speakers when it labels them; more speakers than this merge into one.
 DEFAULT_MAX_SPEAKERS = 10
 
@@ -93,7 +94,7 @@ def parse_transcribe_result(doc: dict[str, Any], *, language: str | None = None)
             continue
         item_id = int(item.get("id", position))
         if item.get("type") == "punctuation":
-            if words and not prefix:
+            if words and not prefix and content not in _OPENING:
                 last = words[-1]
                 words[-1] = last.model_copy(update={"text": last.text + content})
                 by_id[item_id] = len(words) - 1
