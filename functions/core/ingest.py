@@ -30,7 +30,7 @@ LIST_OPTIONS = tuple(
 )
 # One field at a time, so a bad value drops only itself; the cross-field rules run on the whole set.
 _FIELD_ADAPTERS = {name: TypeAdapter(Annotated[info.annotation, info]) for name, info in JobOptions.model_fields.items()}
-_TRANSCRIBE_OPTIONS = ("transcribe_vocabulary", "language_options")
+_TRANSCRIBE_OPTIONS = ("language_options", "transcribe_vocabulary")  # dropped in this order
 
 
 def metadata_for(options: JobOptions) -> dict[str, str]:
@@ -64,15 +64,14 @@ def options_from_metadata(metadata: dict[str, str]) -> tuple[JobOptions, list[st
             problems.append(f"{header}={metadata[header]!r} ignored: {exc.errors()[0]['msg']}")
             continue
         options[field] = value
-    try:
-        return JobOptions.model_validate(options), problems
-    except ValidationError as exc:
-        # Each value was valid alone; only the Transcribe options have rules across fields.
-        reason = exc.errors()[0]["msg"]
-        for field in _TRANSCRIBE_OPTIONS:
+    # Each value is valid alone; the Transcribe options also have rules across fields: drop them one by one.
+    for field in _TRANSCRIBE_OPTIONS:
+        try:
+            return JobOptions.model_validate(options), problems
+        except ValidationError as exc:
             if options.pop(field, None) is not None:
-                problems.append(f"{field.replace('_', '-')} ignored: {reason}")
-        return JobOptions.model_validate(options), problems
+                problems.append(f"{field.replace('_', '-')} ignored: {exc.errors()[0]['msg']}")
+    return JobOptions.model_validate(options), problems
 
 
 def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
