@@ -26,8 +26,8 @@ def acknowledge_findings(
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
             "The AWS-managed minimum for Lambda: it grants only CloudWatch Logs writes.",
         "AwsSolutions-IAM5[Resource::*]":
-            "X-Ray PutTraceSegments/PutTelemetryRecords, Logs delivery and rekognition:DetectLabels on image "
-            "bytes accept no resource ARN.",
+            "X-Ray PutTraceSegments/PutTelemetryRecords, Logs delivery, rekognition:DetectLabels on image "
+            "bytes and transcribe:StartTranscriptionJob accept no resource ARN.",
         "AwsSolutions-IAM5[Action::s3:GetObject*]":
             "CDK's grantRead: object reads (incl. versions and tags) scoped to one bucket.",
         "AwsSolutions-IAM5[Action::s3:GetBucket*]": "CDK's grantRead: bucket metadata of one bucket.",
@@ -36,7 +36,9 @@ def acknowledge_findings(
             "Output bucket only: re-runs replace an asset's outputs. The ingest bucket is never writable.",
         "AwsSolutions-IAM5[Action::s3:Abort*]": "Output bucket only: abort failed multipart uploads.",
         "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job/*]":
-            "Transcription job names are derived from job ids at run time; the actions are start and get only.",
+            "Transcription job names are derived from job ids at run time; the action is get only.",
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:vocabulary/*]":
+            "The custom vocabulary is a job option chosen at run time; the action is GetVocabulary only.",
     }
     for bucket in buckets:
         reasons[f"AwsSolutions-IAM5[Resource::{_arn(stack, bucket)}/*]"] = (

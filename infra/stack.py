@@ -156,9 +156,15 @@ class ReelflowStack(Stack):
         storage.idempotency.grant_read_write_data(ingest)
         state_machine.grant_start_execution(ingest)
         # Transcribe reads the extracted audio and writes its result as the caller (no service role).
+        # StartTranscriptionJob has no resource type in IAM (a job-ARN grant never matches, and the vocabulary it
+        # names is not authorised separately), so it is granted on "*"; GetVocabulary tells TranscribeStart a
+        # vocabulary's language for automatic language identification.
         transcription_jobs = self.format_arn(service="transcribe", resource="transcription-job", resource_name="*")
         transcribe_start.add_to_role_policy(iam.PolicyStatement(
-            actions=["transcribe:StartTranscriptionJob"], resources=[transcription_jobs]))
+            actions=["transcribe:StartTranscriptionJob"], resources=["*"]))
+        transcribe_start.add_to_role_policy(iam.PolicyStatement(
+            actions=["transcribe:GetVocabulary"],
+            resources=[self.format_arn(service="transcribe", resource="vocabulary", resource_name="*")]))
         captions.add_to_role_policy(iam.PolicyStatement(
             actions=["transcribe:GetTranscriptionJob"], resources=[transcription_jobs]))
         # DetectLabels on image bytes names no resource, so it can only be granted on "*".

@@ -59,7 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--label-engine", choices=get_args(LabelEngineName),
                      help="scene keyframe labels, which also become tags (default: the stack's, none; "
                      "rekognition is Amazon Rekognition DetectLabels, emulated by moto locally)")
-    run.add_argument("--language", help="spoken language, e.g. en-US (default: en-US)")
+    run.add_argument("--language", help="spoken language, e.g. en-US, or auto to identify it (default: en-US)")
+    transcribe = run.add_argument_group("Amazon Transcribe (--caption-engine transcribe)")
+    transcribe.add_argument("--transcribe-vocabulary", metavar="NAME", help="custom vocabulary to apply")
+    transcribe.add_argument("--language-options", metavar="CODES", type=lambda v: [c for c in v.split(",") if c],
+                            help="with --language auto: the languages it may be, e.g. en-US,es-US "
+                            "(needed with a vocabulary)")
+    transcribe.add_argument("--speaker-labels", action="store_true",
+                            help="tell speakers apart: each word keeps its speaker, each cue one speaker")
+    transcribe.add_argument("--max-speakers", type=int, metavar="N", help="most speakers to tell apart, 2-30 "
+                            "(implies --speaker-labels; default 10)")
     run.add_argument("--trailer-seconds", type=float,
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
     run.add_argument("--trailer-title", help="title card text for the trailer")
@@ -115,12 +124,13 @@ def _run(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"error: {source} is not a file", file=sys.stderr)
         return 2
+    options = _job_options(args)  # a bad option fails before the stack starts
     workdir = Path(tempfile.mkdtemp(prefix="reelflow-run-"))
     started = time.monotonic()
     cloud = _start_cloud(workdir)
     cloud.listeners.append(_progress_printer(started))
     try:
-        ref = upload_source(cloud, source, args.key, _job_options(args))
+        ref = upload_source(cloud, source, args.key, options)
         job_id, asset_id = expected_job(ref)
         print(f"Uploaded s3://{ref.bucket}/{ref.key} ({ref.size:,} bytes) -> job {job_id}", flush=True)
         outcome = wait_for_job(cloud, job_id, asset_id, timeout=args.timeout)
@@ -143,6 +153,10 @@ def _job_options(args: argparse.Namespace):
         "trailer_seconds": args.trailer_seconds,
         "trailer_title": args.trailer_title,
         "burn_captions": args.burn_captions or None,
+        "transcribe_vocabulary": args.transcribe_vocabulary,
+        "language_options": args.language_options,
+        "speaker_labels": args.speaker_labels or None,
+        "max_speakers": args.max_speakers,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 

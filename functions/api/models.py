@@ -10,7 +10,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from functions.core.models import JobOptions, JobStatus, LabelEngineName, StageStatus
+from functions.core.models import (
+    AUTO_LANGUAGE,
+    TRANSCRIBE_VOCABULARY_PATTERN,
+    JobOptions,
+    JobStatus,
+    LabelEngineName,
+    StageStatus,
+    TranscribeLanguage,
+    check_transcribe_options,
+)
 
 ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
 CAPTION_ENGINES = ("pocketsphinx", "transcribe", "whisper")
@@ -37,8 +46,10 @@ class JobOptionsRequest(Request):
     caption_engine: Literal[CAPTION_ENGINES] | None = None  # type: ignore[valid-type]
     label_engine: LabelEngineName | None = Field(
         default=None, description="Scene keyframe labels: `none` (default) or `rekognition` (Amazon Rekognition)")
-    language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$",
-                          description="BCP 47 language tag of the speech, e.g. `en-US`")
+    language: str = Field(default="en-US",
+                          pattern=rf"^({AUTO_LANGUAGE}|[a-z]{{2,3}}(-[A-Z][a-z]{{3}})?(-([A-Z]{{2}}|[0-9]{{3}}))?)$",
+                          description=f"BCP 47 language tag of the speech, e.g. `en-US`, or `{AUTO_LANGUAGE}` to "
+                                      "identify it")
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
     stages: list[Literal[ANALYSIS_STAGES]] | None = Field(  # type: ignore[valid-type]
         default=None, min_length=1, max_length=len(ANALYSIS_STAGES), description="Stages to run (default: all)"
@@ -49,13 +60,29 @@ class JobOptionsRequest(Request):
     trailer_title: str | None = Field(default=None, min_length=1, max_length=80,
                                       description="Title card text for the trailer")
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
+    transcribe_vocabulary: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=TRANSCRIBE_VOCABULARY_PATTERN,
+        description="Amazon Transcribe custom vocabulary to apply (caption engine `transcribe`)")
+    language_options: list[TranscribeLanguage] | None = Field(
+        default=None, min_length=2, max_length=5,
+        description=f"Languages the speech may be in, with language `{AUTO_LANGUAGE}` (caption engine `transcribe`); "
+                    "required when a vocabulary is combined with `auto`")
+    speaker_labels: bool = Field(default=False, description="Label each word and cue with its speaker "
+                                                            "(caption engine `transcribe`)")
+    max_speakers: int | None = Field(default=None, ge=2, le=30,
+                                     description="Most speakers to tell apart; implies speaker_labels")
 
-    @field_validator("stages", "renditions")
+    @field_validator("stages", "renditions", "language_options")
     @classmethod
     def _unique(cls, value: list | None) -> list | None:
         if value is not None and len(set(value)) != len(value):
             raise ValueError("must not repeat a value")
         return value
+
+    @model_validator(mode="after")
+    def _transcribe_options_agree(self) -> JobOptionsRequest:
+        check_transcribe_options(self.language, self.language_options, self.transcribe_vocabulary)
+        return self
 
     def to_job_options(self) -> JobOptions:
         return JobOptions.model_validate(self.model_dump(exclude_none=True))

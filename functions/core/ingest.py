@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, get_args, get_origin
 
 from botocore.exceptions import ClientError
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from functions.core.aws import client
 from functions.core.ids import asset_id_for, job_id_for, key_candidates
@@ -20,18 +21,16 @@ class JobStarted:
 
 
 # Job options an editor can set on the upload itself, e.g.
-# `aws s3 cp clip.mov s3://ingest/ --metadata caption-engine=whisper,trailer-seconds=20,stages="transcode;scenes"`.
-METADATA_OPTIONS = {
-    "caption-engine": "caption_engine",
-    "label-engine": "label_engine",
-    "language": "language",
-    "trailer-seconds": "trailer_seconds",
-    "trailer-title": "trailer_title",
-    "burn-captions": "burn_captions",
-    "renditions": "renditions",
-    "stages": "stages",
-}
-LIST_OPTIONS = ("renditions", "stages")  # written `a;b;c` in metadata
+# `aws s3 cp clip.mov s3://ingest/ --metadata caption-engine=whisper,trailer-seconds=20,stages="transcode;scenes"`:
+# every JobOptions field, its name written with dashes. List values are written `a;b;c`.
+METADATA_OPTIONS = {name.replace("_", "-"): name for name in JobOptions.model_fields}
+LIST_OPTIONS = tuple(
+    name for name, info in JobOptions.model_fields.items()
+    if any(get_origin(arg) is list for arg in (info.annotation, *get_args(info.annotation)))
+)
+# One field at a time, so a bad value drops only itself; the cross-field rules run on the whole set.
+_FIELD_ADAPTERS = {name: TypeAdapter(Annotated[info.annotation, info]) for name, info in JobOptions.model_fields.items()}
+_TRANSCRIBE_OPTIONS = ("language_options", "transcribe_vocabulary")  # dropped in this order
 
 
 def metadata_for(options: JobOptions) -> dict[str, str]:
@@ -60,11 +59,18 @@ def options_from_metadata(metadata: dict[str, str]) -> tuple[JobOptions, list[st
         if field in LIST_OPTIONS:
             value = [part for part in str(value).replace(" ", "").split(";") if part]
         try:
-            JobOptions.model_validate({field: value})
+            _FIELD_ADAPTERS[field].validate_python(value)
         except ValidationError as exc:
             problems.append(f"{header}={metadata[header]!r} ignored: {exc.errors()[0]['msg']}")
             continue
         options[field] = value
+    # Each value is valid alone; the Transcribe options also have rules across fields: drop them one by one.
+    for field in _TRANSCRIBE_OPTIONS:
+        try:
+            return JobOptions.model_validate(options), problems
+        except ValidationError as exc:
+            if options.pop(field, None) is not None:
+                problems.append(f"{field.replace('_', '-')} ignored: {exc.errors()[0]['msg']}")
     return JobOptions.model_validate(options), problems
 
 

@@ -9,9 +9,13 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+<<<<<<< HEAD
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from functions.core.redaction import redact_optional
+=======
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+>>>>>>> wip-transcribe
 
 OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
 OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
@@ -34,9 +38,18 @@ class ObjectRef(Model):
 
 
 LabelEngineName = Literal["none", "rekognition"]
+<<<<<<< HEAD
 # The caption engines' names; the registry in functions.core.captions.engines is kept equal to it by a test.
 CaptionEngineName = Literal["whisper", "pocketsphinx", "transcribe"]
 DEFAULT_CAPTION_ENGINE: CaptionEngineName = "whisper"
+=======
+# Amazon Transcribe's own formats (its API model): a language code such as `en-US` or `ckb-IQ`, and the name of a
+# custom vocabulary. `AUTO_LANGUAGE` asks the engine to identify the language instead.
+TRANSCRIBE_LANGUAGE_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"
+TRANSCRIBE_VOCABULARY_PATTERN = r"^[0-9a-zA-Z._-]+$"
+AUTO_LANGUAGE = "auto"
+TranscribeLanguage = Annotated[str, Field(pattern=TRANSCRIBE_LANGUAGE_PATTERN)]
+>>>>>>> wip-transcribe
 
 
 class JobOptions(Model):
@@ -49,6 +62,32 @@ class JobOptions(Model):
     renditions: list[int] | None = Field(default=None, description="Rung heights, e.g. [720, 480]")
     trailer_title: str | None = Field(default=None, max_length=80, description="Title card text for the trailer")
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
+    transcribe_vocabulary: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=TRANSCRIBE_VOCABULARY_PATTERN,
+        description="Amazon Transcribe custom vocabulary to apply (transcribe engine)")
+    language_options: list[TranscribeLanguage] | None = Field(
+        default=None, min_length=2, max_length=5,
+        description="Languages the speech may be in, for language `auto` (transcribe engine), e.g. [en-US, es-US]")
+    speaker_labels: bool = Field(default=False, description="Label each word with its speaker (transcribe engine)")
+    max_speakers: int | None = Field(
+        default=None, ge=2, le=30, description="Most speakers to tell apart (transcribe engine); implies speaker_labels")
+
+    @model_validator(mode="after")
+    def _transcribe_options_agree(self) -> JobOptions:
+        check_transcribe_options(self.language, self.language_options, self.transcribe_vocabulary)
+        return self
+
+
+def check_transcribe_options(language: str, language_options: list[str] | None, vocabulary: str | None) -> None:
+    """Raise ValueError for Transcribe options that cannot go together. Language options narrow automatic
+    identification, so they need language `auto`; a vocabulary belongs to one language, so with `auto` Transcribe
+    can only apply it through LanguageIdSettings, which needs the candidate languages listed."""
+    if language_options and language != AUTO_LANGUAGE:
+        raise ValueError(f"language_options need language {AUTO_LANGUAGE!r}")
+    if language_options and len(set(language_options)) != len(language_options):
+        raise ValueError("language_options must not repeat a language")
+    if vocabulary and language == AUTO_LANGUAGE and not language_options:
+        raise ValueError(f"a transcribe_vocabulary with language {AUTO_LANGUAGE!r} needs language_options")
 
 
 class JobInput(Model):

@@ -5,18 +5,34 @@ from pathlib import Path
 
 import pytest
 import srt
+import webvtt
 
 from functions.core.ingest import job_for, start_job
 from functions.core.models import JobOptions
 from functions.core.repository import Repository
-from reelflow.local.jobs import download_outputs, upload_source, wait_for_job
+from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 
 pytestmark = pytest.mark.xdist_group("cloud")
 
 RESULT = Path(__file__).resolve().parents[1] / "fixtures" / "speech" / "transcribe_result.json"
+DIALOGUE = RESULT.with_name("transcribe_result_speakers.json")  # two speakers, Spanish, language identified
 
 
-def test_transcribe_engine_captions_from_result_document(cloud, clips, tmp_path):
+@pytest.fixture(scope="module")
+def dialogue_job(cloud, clips) -> tuple[str, str]:
+    """A job asking, on the upload itself, for a vocabulary, language identification and speaker labels.
+    Started before the first test's job, so the two jobs' 15 s Transcribe waits overlap."""
+    cloud.client("transcribe").create_vocabulary(VocabularyName="marcas", LanguageCode="es-US", Phrases=["Reelflow"])
+    options = JobOptions(caption_engine="transcribe", stages=["captions"], language="auto",
+                         language_options=["en-US", "es-US"], transcribe_vocabulary="marcas", max_speakers=2)
+    ref = upload_source(cloud, clips["plain"], key="transcribe/dialogue.mp4", options=options)
+    job_id, asset_id = expected_job(ref)
+    cloud.client("s3").put_object(  # long before the first poll: moto runs no recognition
+        Bucket=cloud.output_bucket, Key=f"assets/{asset_id}/work/{job_id}/transcribe.json", Body=DIALOGUE.read_bytes())
+    return job_id, asset_id
+
+
+def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_job, tmp_path):
     s3 = cloud.client("s3")
     ref = upload_source(cloud, clips["plain"], key="transcribe/interview.mp4")
     # The upload's own job (default engine) runs too; this is the re-run with Transcribe.
@@ -55,3 +71,28 @@ def test_missing_transcribe_result_fails_captions_only(cloud, clips):
     assert outcome.status == "PARTIAL"
     assert "result is missing" in outcome.job["stages"]["captions"]["error"]
     assert outcome.job["stages"]["transcode"]["status"] == "SUCCEEDED"
+
+
+def test_transcribe_options_from_upload_metadata_reach_transcribe_and_the_captions(cloud, dialogue_job, tmp_path):
+    job_id, asset_id = dialogue_job
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=240)
+
+    captions = outcome.job["stages"]["captions"]
+    assert captions["status"] == "SUCCEEDED", captions
+    # What moto kept of the request; it drops LanguageIdSettings (the vocabulary under es-US with `auto`),
+    # which tests/unit/test_captions_transcribe.py asserts on the built request.
+    started = cloud.client("transcribe").get_transcription_job(TranscriptionJobName=job_id)["TranscriptionJob"]
+    assert started["IdentifyLanguage"] is True and started["LanguageOptions"] == ["en-US", "es-US"]
+    assert started["Settings"] == {"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2}
+
+    out = download_outputs(cloud, asset_id, tmp_path)
+    words = json.loads((out / "transcript.json").read_text())["words"]
+    assert {w["speaker"] for w in words} == {"spk_0", "spk_1"}
+    cues = webvtt.read(out / "captions" / "es.vtt").captions
+    position = 0
+    for cue in cues:  # every cue's words come from one speaker, the one its voice span names
+        count = len(cue.text.split())
+        speakers = {w["speaker"] for w in words[position : position + count]}
+        assert speakers == {"spk_" + str(int(cue.voice.removeprefix("Speaker ")) - 1)}, cue.raw_text
+        position += count
+    assert position == len(words) and len({c.voice for c in cues}) == 2

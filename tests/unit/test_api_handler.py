@@ -10,7 +10,8 @@ from functions.api.errors import BadRequest
 from functions.api.models import JobRequest, UploadRequest
 from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import job_id_for
-from functions.core.models import ObjectRef
+from functions.core.ingest import METADATA_OPTIONS, metadata_for, options_from_metadata
+from functions.core.models import JobOptions, ObjectRef
 from reelflow.local.serve import proxy_event
 
 
@@ -82,6 +83,11 @@ def test_invalid_upload_bodies_are_422(call, body):
         {"asset_id": "a1", "options": {"renditions": [721]}},
         {"asset_id": "a1", "options": {"trailer_seconds": 0}},
         {"asset_id": "a1", "options": {"language": "english"}},
+        {"asset_id": "a1", "options": {"transcribe_vocabulary": "has spaces"}},
+        {"asset_id": "a1", "options": {"max_speakers": 31}},
+        {"asset_id": "a1", "options": {"language_options": ["en-US", "es-US"]}},  # needs language auto
+        {"asset_id": "a1", "options": {"language": "auto", "transcribe_vocabulary": "v1"}},  # needs language_options
+        {"asset_id": "a1", "options": {"language": "auto", "language_options": ["en-US", "english"]}},
     ],
 )
 def test_invalid_job_requests_are_422(call, body):
@@ -160,3 +166,21 @@ def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
     ref = ObjectRef(bucket="b", key="k", etag="e")
     assert job_id_for(ref, options) != job_id_for(ref, JobRequest(asset_id="a1").options.to_job_options())
     assert UploadRequest(filename="take 1 (final).mov").filename == "take 1 (final).mov"
+
+
+def test_transcribe_options_reach_the_job_and_the_upload_metadata_round_trips():
+    body = {"language": "auto", "language_options": ["en-US", "es-US"], "transcribe_vocabulary": "acme.v2",
+            "speaker_labels": True, "max_speakers": 4, "caption_engine": "transcribe"}
+    options = JobRequest.model_validate({"asset_id": "a1", "options": body}).options.to_job_options()
+    assert options.model_dump(include=set(body)) == body
+    metadata = metadata_for(options)
+    assert metadata["language-options"] == "en-US;es-US" and metadata["speaker-labels"] == "true"
+    assert options_from_metadata(metadata) == (options, [])
+    assert set(METADATA_OPTIONS.values()) == set(JobOptions.model_fields)
+
+
+def test_transcribe_metadata_that_cannot_go_together_is_dropped_with_a_problem_each():
+    options, problems = options_from_metadata({"language-options": "en-US;es-US", "max-speakers": "40",
+                                               "transcribe-vocabulary": "v1", "speaker-labels": "true"})
+    assert (options.language_options, options.max_speakers, options.transcribe_vocabulary) == (None, None, "v1")
+    assert options.speaker_labels is True and len(problems) == 2

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.core.captions import BROADCAST, Cue, Word, build_cues
+from functions.core.captions.cues import speaker_prefix
 
 EPS = 1e-9
 MIN, MAX, SYNC, PAUSE = BROADCAST.min_duration, BROADCAST.max_duration, BROADCAST.sync, BROADCAST.pause
@@ -45,6 +46,7 @@ def assert_broadcast_rules(words: list[Word], cues: list[Cue]) -> None:
         duration = cue.end - cue.start
 
         assert 1 <= len(cue.lines) <= 2 and all(len(line) <= 42 for line in cue.lines), cue.lines
+        assert len(speaker_prefix(cue.speaker) + cue.lines[0]) <= 42, "no room for the SRT speaker mark"
         assert " ".join(cue.lines) == " ".join(w.text for w in cue.words)
         assert cue.start < cue.end and duration <= MAX + EPS
         if next_start is not None:
@@ -67,6 +69,41 @@ def assert_broadcast_rules(words: list[Word], cues: list[Cue]) -> None:
 @given(word_streams())
 def test_every_rule_holds_on_random_speech(words: list[Word]) -> None:
     assert_broadcast_rules(words, build_cues(words))
+
+
+@st.composite
+def dialogues(draw) -> list[Word]:
+    """Word streams where the speaker sometimes changes, with gaps of any size between turns. Words stay short
+    enough to fit a line beside the longest speaker mark, so none is split."""
+    speakers = ["spk_0", "spk_1", "spk_11"]
+    words, turn = [], 0
+    for word in draw(word_streams()):
+        turn += draw(st.sampled_from([0, 0, 0, 1]))
+        words.append(word.model_copy(update={"text": word.text[-28:], "speaker": speakers[turn % 3]}))
+    return words
+
+
+@settings(max_examples=200, deadline=None)
+@given(dialogues())
+def test_every_rule_holds_on_dialogue_and_no_cue_mixes_speakers(words: list[Word]) -> None:
+    cues = build_cues(words)
+    assert_broadcast_rules(words, cues)
+    assert all(len({w.speaker for w in c.words}) == 1 and c.speaker == c.words[0].speaker for c in cues)
+
+
+def test_a_speaker_change_ends_a_cue_even_without_a_pause() -> None:
+    question = [w.model_copy(update={"speaker": "spk_0"}) for w in _say("Are you coming")]
+    answer = [w.model_copy(update={"speaker": "spk_1"}) for w in _say("yes I am", start=question[-1].end + 0.05)]
+    cues = build_cues(question + answer)
+    assert [(c.speaker, " ".join(c.lines)) for c in cues] == [("spk_0", "Are you coming"), ("spk_1", "yes I am")]
+
+
+def test_a_long_word_leaves_room_for_the_speaker_mark() -> None:
+    word = Word(text="x" * 40, start=0.0, end=1.5, speaker="spk_0")
+    cues = build_cues([word])
+    assert "".join(w.text for c in cues for w in c.words) == word.text
+    cue, = cues
+    assert cue.lines == ["x" * 30, "x" * 10]  # "[Speaker 1] " takes 12 of the first line's 42
 
 
 def test_no_words_no_cues() -> None:

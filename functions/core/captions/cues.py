@@ -4,7 +4,8 @@ The rules (see `CueStyle`) pull against each other, so they are ranked:
 
 1. Hard, always true: every word appears in exactly one cue, in order; at most 2 lines of at most
    42 characters; cues never overlap; no cue is longer than 7 s; a cue never spans a pause longer
-   than 0.7 s (nobody wants a caption sitting on screen through silence).
+   than 0.7 s (nobody wants a caption sitting on screen through silence) nor a change of speaker. A
+   cue with a speaker keeps room on its first line for the SRT speaker mark (`speaker_prefix`).
 2. A cue starts on its first word (never late), and ends on its last word.
 3. A cue lasts at least 1 s. When its words are shorter than that, its end is pushed later, up to the
    next cue's start; it may then end more than 0.3 s after its last word (reading time wins over the
@@ -14,7 +15,7 @@ The rules (see `CueStyle`) pull against each other, so they are ranked:
 
 Where to break is chosen by dynamic programming over break points: ending a cue at a sentence end or
 a long pause is free, at a comma cheap, at a short pause dearer and mid-phrase dearest (more so after
-"the", "of", ...); each cue and each too-short cue costs extra, so short sentences share a cue when
+"the", "of", ...), while a speaker change is as free as a sentence end; each cue and each too-short cue costs extra, so short sentences share a cue when
 they fit. Times are computed in whole milliseconds, so what the writers print is exactly what was
 checked.
 """
@@ -55,6 +56,19 @@ _COST_SENTENCE_INSIDE = 0.5
 _COST_BREAK = {"end": 0.0, "sentence": 0.0, "pause": 0.0, "clause": 1.0, "breath": 2.0, "phrase": 6.0}
 _COST_DANGLING = 3.0
 _BREATH = 0.25  # a gap this long is a natural, if weak, place to break
+_TRANSCRIBE_SPEAKER = re.compile(r"^spk_(\d+)$")
+
+
+def speaker_name(label: str) -> str:
+    """What a reader sees for a speaker label: Transcribe's `spk_0` is "Speaker 1"; other labels stay as given."""
+    match = _TRANSCRIBE_SPEAKER.match(label)
+    return f"Speaker {int(match.group(1)) + 1}" if match else label
+
+
+def speaker_prefix(speaker: str | None) -> str:
+    """The mark before a cue's first line in SRT ("[Speaker 1] "), which has no voice tag; "" without a speaker.
+    The cue builder keeps this much room on the first line, so the SRT line also fits the line length."""
+    return f"[{speaker_name(speaker)}] " if speaker else ""
 
 
 def build_cues(words: Sequence[Word], style: CueStyle = BROADCAST) -> list[Cue]:
@@ -67,21 +81,23 @@ def build_cues(words: Sequence[Word], style: CueStyle = BROADCAST) -> list[Cue]:
     groups = _plan_breaks(ordered, starts, ends, style)
     timings = _time_cues(groups, starts, ends, style)
     return [
-        Cue(start=s / 1000, end=e / 1000, lines=layout_lines(ordered[i:j], style), words=ordered[i:j])
+        Cue(start=s / 1000, end=e / 1000, words=ordered[i:j],
+            lines=layout_lines(ordered[i:j], style, reserve=len(speaker_prefix(ordered[i].speaker))))
         for (i, j), (s, e) in zip(groups, timings)
     ]
 
 
-def layout_lines(words: Sequence[Word], style: CueStyle = BROADCAST) -> list[str]:
-    """Split a cue's words into at most two lines, preferring a break after punctuation, then balance."""
+def layout_lines(words: Sequence[Word], style: CueStyle = BROADCAST, reserve: int = 0) -> list[str]:
+    """Split a cue's words into at most two lines, preferring a break after punctuation, then balance.
+    `reserve` characters of the first line are kept free (for a speaker mark)."""
     texts = [w.text for w in words]
     whole = " ".join(texts)
-    if len(whole) <= style.max_line_chars or len(texts) == 1:
+    if len(whole) + reserve <= style.max_line_chars or len(texts) == 1:
         return [whole]
     best: tuple[float, int] | None = None
     for m in range(1, len(texts)):
         top, bottom = " ".join(texts[:m]), " ".join(texts[m:])
-        if len(top) > style.max_line_chars or len(bottom) > style.max_line_chars:
+        if len(top) + reserve > style.max_line_chars or len(bottom) > style.max_line_chars:
             continue
         score = abs(len(top) - len(bottom)) + _break_penalty(texts[m - 1]) * 4
         if best is None or score < best[0]:
@@ -92,11 +108,12 @@ def layout_lines(words: Sequence[Word], style: CueStyle = BROADCAST) -> list[str
 
 
 def _fit_word(word: Word, style: CueStyle) -> list[Word]:
-    """A word longer than a line is cut into line-sized pieces sharing its time span."""
+    """A word longer than a line is cut into line-sized pieces sharing its time span (the first line's size:
+    what the speaker mark leaves)."""
     text = word.text.strip()
     if not text:
         return []
-    size = style.max_line_chars
+    size = style.max_line_chars - len(speaker_prefix(word.speaker))
     if len(text) <= size:
         return [word if text == word.text else word.model_copy(update={"text": text})]
     chunks = [text[k : k + size] for k in range(0, len(text), size)]
@@ -118,18 +135,20 @@ def _plan_breaks(words: list[Word], starts: list[int], ends: list[int], style: C
     for i in range(n):
         if best[i] == math.inf:
             continue
-        line, used, sentences_inside = 1, 0, 0
+        line, used, empty, sentences_inside = 1, len(speaker_prefix(words[i].speaker)), True, 0
         for j in range(i, n):
             if j > i:
                 if starts[j] - ends[j - 1] > pause or ends[j] - starts[i] > max_span:
                     break
+                if words[j].speaker != words[i].speaker:
+                    break
                 if _SENTENCE_END.search(words[j - 1].text):
                     sentences_inside += 1
             width = len(words[j].text)
-            if used and used + 1 + width <= style.max_line_chars:
+            if empty:
+                used, empty = used + width, False
+            elif used + 1 + width <= style.max_line_chars:
                 used += 1 + width
-            elif not used:
-                used = width
             elif line < style.max_lines:
                 line, used = line + 1, width
             else:
@@ -154,7 +173,7 @@ def _break_cost(words: list[Word], starts: list[int], ends: list[int], j: int, s
     if j == len(words) - 1:
         return _COST_BREAK["end"]
     gap = starts[j + 1] - ends[j]
-    if gap > _ms(style.pause):
+    if gap > _ms(style.pause) or words[j + 1].speaker != words[j].speaker:
         return _COST_BREAK["pause"]
     return _break_penalty(words[j].text, gap_ms=gap)
 

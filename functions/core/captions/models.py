@@ -13,12 +13,14 @@ class _Model(BaseModel):
 
 
 class Word(_Model):
-    """One spoken word on the media timeline, in seconds. `text` may carry attached punctuation ("Hello,")."""
+    """One spoken word on the media timeline, in seconds. `text` may carry attached punctuation ("Hello,").
+    `speaker` is the engine's label for who said it (Transcribe's `spk_0`, ...), when the engine tells speakers apart."""
 
     text: str = Field(min_length=1)
     start: float = Field(ge=0)
     end: float = Field(ge=0)
     confidence: float = Field(default=1.0, ge=0, le=1)
+    speaker: str | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Word:
@@ -71,6 +73,11 @@ class Cue(_Model):
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+    @property
+    def speaker(self) -> str | None:
+        """Who speaks the cue (the cue builder never mixes speakers in one cue); None when unknown."""
+        return self.words[0].speaker if self.words else None
 
 
 class CaptionSummary(_Model):

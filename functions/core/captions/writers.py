@@ -1,8 +1,12 @@
-"""WebVTT and SRT text from one cue list, so both files carry the same words at the same times."""
+"""WebVTT and SRT text from one cue list, so both files carry the same words at the same times.
+
+A cue's speaker is a voice span in WebVTT (`<v Speaker 1>`, which players can style or show) and, as SRT has no
+markup for it, a leading "[Speaker 1] " on the first line, the usual closed-caption speaker mark."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .cues import speaker_name, speaker_prefix
 from .models import Cue
 
 
@@ -11,6 +15,8 @@ def to_webvtt(cues: Sequence[Cue]) -> str:
     blocks = ["WEBVTT\n"]
     for n, cue in enumerate(cues, 1):
         text = "\n".join(_vtt_escape(line) for line in cue.lines)
+        if cue.speaker:
+            text = f"<v {_vtt_escape(speaker_name(cue.speaker))}>{text}"
         blocks.append(f"{n}\n{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -18,7 +24,8 @@ def to_webvtt(cues: Sequence[Cue]) -> str:
 def to_srt(cues: Sequence[Cue]) -> str:
     """An SubRip document; with no cues it is empty."""
     return "\n".join(
-        f"{n}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n" + "\n".join(cue.lines) + "\n"
+        f"{n}\n{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}\n{speaker_prefix(cue.speaker)}"
+        + "\n".join(cue.lines) + "\n"
         for n, cue in enumerate(cues, 1)
     )
 
