@@ -9,13 +9,9 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-<<<<<<< HEAD
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from functions.core.redaction import redact_optional
-=======
-from pydantic import BaseModel, ConfigDict, Field, model_validator
->>>>>>> wip-transcribe
 
 OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
 OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
@@ -38,18 +34,15 @@ class ObjectRef(Model):
 
 
 LabelEngineName = Literal["none", "rekognition"]
-<<<<<<< HEAD
 # The caption engines' names; the registry in functions.core.captions.engines is kept equal to it by a test.
 CaptionEngineName = Literal["whisper", "pocketsphinx", "transcribe"]
 DEFAULT_CAPTION_ENGINE: CaptionEngineName = "whisper"
-=======
 # Amazon Transcribe's own formats (its API model): a language code such as `en-US` or `ckb-IQ`, and the name of a
 # custom vocabulary. `AUTO_LANGUAGE` asks the engine to identify the language instead.
 TRANSCRIBE_LANGUAGE_PATTERN = r"^[a-z]{2,3}-[A-Z]{2}$"
 TRANSCRIBE_VOCABULARY_PATTERN = r"^[0-9a-zA-Z._-]+$"
 AUTO_LANGUAGE = "auto"
 TranscribeLanguage = Annotated[str, Field(pattern=TRANSCRIBE_LANGUAGE_PATTERN)]
->>>>>>> wip-transcribe
 
 
 class JobOptions(Model):
@@ -191,9 +184,20 @@ class TranscribePoll(Model):
     status: str
 
 
+class CaptionPartResult(Model):
+    """What one CaptionPart returns: where its transcript is, so a long job's Map output stays small."""
+
+    index: int
+    start: float
+    seconds: float = 0.0
+    key: str
+    words: int = 0
+
+
 class CaptionsInput(StageInput):
     transcribe: TranscribeJob | None = None
     transcribe_poll: TranscribePoll | None = None
+    caption_parts: list[CaptionPartResult] = Field(default_factory=list)
 
 
 class ChunkInput(StageInput):

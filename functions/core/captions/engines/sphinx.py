@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from functions.core.models import AUTO_LANGUAGE
+
 from ..models import Word
 from .base import EngineUnavailable
 
@@ -28,7 +30,7 @@ class SphinxDecoder:
 
     def __init__(self, language: str, **options: object) -> None:
         # The model is English: "auto" can only mean English here, and the transcript says so.
-        self.language = "en" if language.strip().lower() == "auto" else language
+        self.language = "en" if language.strip().lower() == AUTO_LANGUAGE else language
         if not self.language.lower().startswith("en"):
             raise EngineUnavailable(
                 f"pocketsphinx has only an English model; language {language!r} needs the 'transcribe' "

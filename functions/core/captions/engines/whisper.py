@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from functions.core.models import AUTO_LANGUAGE
+
 from ..audio import SAMPLE_RATE
 from ..models import Word
 from .base import EngineUnavailable
@@ -20,7 +22,6 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 MODEL_ENV = "REELFLOW_WHISPER_MODEL"
-AUTO = "auto"
 # Measured on ../shared/eval/speech with tiny.en: beam search 5 (faster-whisper's default) with word timestamps;
 # int8 weights run about twice as fast as float32 on this CPU for the same words.
 DECODE_OPTIONS: dict[str, object] = {
@@ -77,7 +78,7 @@ def load_model(folder: str) -> WhisperModel:
 def resolve_language(requested: str, multilingual: bool, model_name: str) -> str | None:
     """The language code Whisper is told ("en"), or None to detect it. Raises LanguageUnsupported."""
     code = requested.replace("_", "-").split("-")[0].lower()
-    if code == AUTO:
+    if code == AUTO_LANGUAGE:
         return None if multilingual else "en"
     if not multilingual and code != "en":
         raise LanguageUnsupported(
@@ -96,7 +97,7 @@ class WhisperDecoder:
         self._model = load_model(folder)
         self._language = resolve_language(language, self._model.model.is_multilingual, Path(folder).name)
         # What the transcript records: the code asked for, or for "auto" the one used or detected.
-        self.language: str | None = self._language if language.strip().lower() == AUTO else language
+        self.language: str | None = self._language if language.strip().lower() == AUTO_LANGUAGE else language
 
     def decode(self, pcm: bytes) -> list[Word]:
         import numpy as np
