@@ -29,6 +29,7 @@ class Pipeline(Construct):
         probe: lambda_.IFunction,
         transcode_chunk: lambda_.IFunction,
         transcode_package: lambda_.IFunction,
+        caption_part: lambda_.IFunction,
         captions: lambda_.IFunction,
         transcribe_start: lambda_.IFunction,
         scene_part: lambda_.IFunction,
@@ -56,7 +57,7 @@ class Pipeline(Construct):
         stages = sfn.Parallel(self, "Stages", result_path="$.stages")
         # Branch order is the order of results in $.stages.
         stages.branch(self._if_requested("transcode", self._transcode_branch(transcode_chunk, transcode_package)))
-        stages.branch(self._if_requested("captions", self._captions_branch(captions, transcribe_start)))
+        stages.branch(self._if_requested("captions", self._captions_branch(caption_part, captions, transcribe_start)))
         stages.branch(self._if_requested("scenes", self._scenes_branch(scene_part, scenes)))
         stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
@@ -163,21 +164,28 @@ class Pipeline(Construct):
         per_chunk: tuple[str, str, lambda_.IFunction],
         result_path: str,
         join: tuple[str, lambda_.IFunction],
+        failed: sfn.Pass | None = None,
     ) -> sfn.IChainable:
         """A Map of (map name, task name, function) over the chunks, its results at `result_path`,
-        then the (task name, function) that joins them; a failure of either fails only `stage`."""
-        failed = self._stage_failed(stage)
+        then the (task name, function) that joins them; a failure of either fails only `stage` (through
+        `failed`, when the branch has other tasks sharing it)."""
+        failed = failed or self._stage_failed(stage)
         chunks = self._chunk_map(*per_chunk, result_path=result_path)
         chunks.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         joined = self._invoke(*join)
         joined.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         return chunks.next(joined)
 
-    def _captions_branch(self, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction) -> sfn.IChainable:
-        """Local engines run inside the Captions function. Amazon Transcribe runs on its own while the
-        state machine waits and polls it, then the same Captions function writes the captions."""
+    def _captions_branch(
+        self, part_fn: lambda_.IFunction, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction
+    ) -> sfn.IChainable:
+        """Local engines transcribe the soundtrack in parts, one CaptionPart per chunk (long audio never meets
+        Lambda's limit), and Captions joins them. Amazon Transcribe runs on its own while the state machine
+        waits and polls it, then the same Captions function writes the captions."""
         failed = self._stage_failed("captions")
-        captions = self._invoke("Captions", captions_fn)
+        in_parts = self._chunks_then_join("captions", ("TranscribeParts", "TranscribePart", part_fn),
+                                          "$.caption_parts", ("Captions", captions_fn), failed=failed)
+        captions = self._invoke("CaptionsFromTranscribe", captions_fn)
         captions.add_catch(failed, errors=["States.ALL"], result_path="$.error")
 
         start = self._invoke("TranscribeStart", start_fn, result_path="$.transcribe")
@@ -210,7 +218,7 @@ class Pipeline(Construct):
                 ),
                 start,
             )
-            .otherwise(captions)
+            .otherwise(in_parts)
         )
 
     def _transcode_branch(

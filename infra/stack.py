@@ -54,10 +54,16 @@ class ReelflowStack(Stack):
                          memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=10240,
                          description="Join chunk playlists into the HLS ladder; proxy and poster")
         )
+        caption_part = functions.add(
+            # Whisper's int8 matrix work uses every vCPU it gets (cpu_threads = vCPUs); 4 GB brings about 2.3.
+            FunctionSpec("CaptionPart", "functions.caption_part.handler.handler",
+                         memory_mb=4096, timeout_s=MINUTES_15, ephemeral_mb=512,
+                         description="Speech recognition on one part of the soundtrack (a chunk plus overlaps)")
+        )
         captions = functions.add(
             FunctionSpec("Captions", "functions.captions.handler.handler",
                          memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
-                         description="Speech recognition; transcript, WebVTT and SRT")
+                         description="Join the caption parts (or read Transcribe's result); transcript, WebVTT, SRT")
         )
         transcribe_start = functions.add(
             FunctionSpec("TranscribeStart", "functions.transcribe_start.handler.handler",
@@ -96,6 +102,7 @@ class ReelflowStack(Stack):
             probe=probe,
             transcode_chunk=chunk,
             transcode_package=package,
+            caption_part=caption_part,
             captions=captions,
             transcribe_start=transcribe_start,
             scene_part=scene_part,
@@ -147,9 +154,10 @@ class ReelflowStack(Stack):
         )
 
         # Sources are read, never written or deleted, by any function.
-        for fn in (probe, chunk, package, captions, transcribe_start, scene_part, trailer, ingest):
+        for fn in (probe, chunk, package, caption_part, captions, transcribe_start, scene_part, trailer, ingest):
             storage.ingest.grant_read(fn)
-        for fn in (chunk, package, captions, transcribe_start, scene_part, scenes, scene_speech, trailer, finalize):
+        for fn in (chunk, package, caption_part, captions, transcribe_start, scene_part, scenes, scene_speech, trailer,
+                   finalize):
             storage.output.grant_read_write(fn)
         for fn in (ingest, probe, captions, scenes, scene_speech, finalize):
             storage.table.grant_read_write_data(fn)
@@ -191,6 +199,6 @@ class ReelflowStack(Stack):
             self,
             buckets=[storage.ingest, storage.output],
             tables=[storage.table],
-            invoked_functions=[probe, chunk, package, captions, transcribe_start, scene_part, scenes, scene_speech,
+            invoked_functions=[probe, chunk, package, caption_part, captions, transcribe_start, scene_part, scenes, scene_speech,
                                trailer, finalize],
         )

@@ -31,7 +31,20 @@ __all__ = [
     "make_corrupt",
     "top_level_boxes",
     "display_size",
+    "EVAL_SPEECH",
+    "eval_speech",
+    "make_speech_take",
 ]
+
+# Real recordings with exact reference transcripts (../shared/eval/speech, see its README); read-only.
+EVAL_SPEECH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "speech"
+
+
+def eval_speech() -> dict[str, dict]:
+    """The real-speech set's manifest records by file name."""
+    import json
+
+    return {r["file"]: r for r in json.loads((EVAL_SPEECH / "manifest.json").read_text())}
 
 AUDIO_RATE = 48000
 TONE_HZ = 440
@@ -246,3 +259,21 @@ def display_size(width: int, height: int, sar: str | Fraction | None = None, rot
     ratio = Fraction(sar.replace(":", "/")) if isinstance(sar, str) else (sar or Fraction(1))
     w, h = round(width * ratio), height
     return (h, w) if rotation is not None and rotation % 180 == 90 else (w, h)
+
+
+def make_speech_take(path: str | os.PathLike, placed: list[tuple[str, float]], seconds: float) -> Path:
+    """A still picture `seconds` long with real-speech clips (file names in EVAL_SPEECH) starting at the given
+    times, in H.264 + AAC: real speech as editors upload it, under video."""
+    out = _target(path, "speech take.mp4")
+    inputs, labels, graph = [], [], []
+    for k, (name, at) in enumerate(placed):
+        inputs += ["-i", str(EVAL_SPEECH / name)]
+        graph.append(f"[{k + 1}:a]aresample={AUDIO_RATE},adelay={round(at * 1000)}:all=1[s{k}]")
+        labels.append(f"[s{k}]")
+    graph.append(f"{''.join(labels)}amix=inputs={len(placed)}:normalize=0:duration=longest,apad,"
+                 f"atrim=0:{seconds}[a]")
+    run_ffmpeg(["-f", "lavfi", "-i", f"color=c=0x3050a0:s=320x180:r=25:d={seconds}", *inputs,
+                "-filter_complex", ";".join(graph), "-map", "0:v", "-map", "[a]",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k",
+                "-t", str(seconds), str(out)])
+    return out

@@ -73,7 +73,7 @@ def test_proxy_and_poster(run):
 def test_captions_match_the_spoken_script(run):
     import webvtt
 
-    from functions.core.captions import word_error_rate
+    from tests.wer import word_error_rate
 
     _, asset = run
     script = (REPO / "samples" / "sample_script.txt").read_text()

@@ -1,7 +1,7 @@
-"""Long footage through the state machine: chunks for the transcode Map and parts for the scene Map.
+"""Long footage through the state machine: chunks for the transcode Map and parts for the scene and caption Maps.
 
 The stack's chunk length is 120 s; this module's stack uses 8 s, so a 22 s clip runs as three
-chunks and three scene parts, joins included."""
+chunks and three scene parts, joins included, and 26 s of real speech as four caption parts."""
 import copy
 import json
 import logging
@@ -14,7 +14,10 @@ from functions.core.scenes import analyse_scenes
 from reelflow.local.cloud import LocalCloud
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 from tests.fixtures.scenes import scene_clips
+from functions.core.captions import transcribe_media
+from tests import media
 from tests.hls import decode, decode_errors, master_variants
+from tests.wer import word_error_rate
 
 CHUNK_SECONDS = "8"
 
@@ -63,3 +66,47 @@ def test_three_transcode_chunks_join_into_one_ladder(long_take):
     for playlist in master_variants(out / "hls" / "master.m3u8"):
         assert decode(playlist).duration == pytest.approx(duration, abs=0.2)
         assert decode_errors(playlist) == ""
+
+
+# Real speech placed so that three of the four parts' boundaries (8, 16, 24 s) fall inside a sentence, each with
+# a pause within the stretch two parts share.
+SPEECH_TAKE = [("librivox_sense_sensibility_0870.flac", 1.5), ("ljspeech_LJ050-0131.flac", 9.6),
+               ("ami_es2011a_headset0_40-46s.flac", 18.26)]
+
+
+@pytest.fixture(scope="module")
+def speech_take(short_chunk_cloud, tmp_path_factory):
+    root = tmp_path_factory.mktemp("speech-take")
+    path = media.make_speech_take(root / "three speakers.mp4", SPEECH_TAKE, seconds=26.0)
+    ref = upload_source(short_chunk_cloud, path, key="long/three speakers.mp4",
+                        options=JobOptions(stages=["captions"]))
+    job_id, asset_id = expected_job(ref)
+    outcome = wait_for_job(short_chunk_cloud, job_id, asset_id, timeout=600)
+    return path, outcome, download_outputs(short_chunk_cloud, asset_id, root / "out")
+
+
+def test_real_speech_in_four_parts_is_captioned_accurately(speech_take):
+    import srt
+    import webvtt
+
+    _, outcome, out = speech_take
+    captions = outcome.job["stages"]["captions"]
+    assert outcome.status == "COMPLETED" and captions["status"] == "SUCCEEDED", outcome.job
+    assert json.loads((out / "transcript.json").read_text())["engine"] == "whisper"
+    records = media.eval_speech()
+    reference = " ".join(records[name]["text"] for name, _ in SPEECH_TAKE)
+    vtt = list(webvtt.read(out / "captions" / "en.vtt"))
+    assert word_error_rate(reference, " ".join(c.text for c in vtt)) <= 0.15
+    subs = list(srt.parse((out / "captions" / "en.srt").read_text()))
+    stamp = srt.srt_timestamp_to_timedelta
+    assert [(stamp(c.start.replace(".", ",")), stamp(c.end.replace(".", ",")), c.text) for c in vtt] == [
+        (s.start, s.end, s.content) for s in subs]
+
+
+def test_caption_parts_give_the_words_of_one_pass(speech_take):
+    path, _, out = speech_take
+    joined = json.loads((out / "transcript.json").read_text())["words"]
+    one_pass = transcribe_media(path).words
+    assert [w["text"] for w in joined] == [w.text for w in one_pass]
+    for got, want in zip(joined, one_pass):
+        assert got["start"] == pytest.approx(want.start, abs=0.2) and got["end"] == pytest.approx(want.end, abs=0.2)

@@ -16,7 +16,6 @@ from functions.core.captions import (
     Word,
     caption_media,
     get_engine,
-    word_error_rate,
 )
 from functions.core.captions.audio import BYTES_PER_SECOND, pcm_blocks
 from functions.core.captions.engines import StreamingEngine

@@ -1,10 +1,11 @@
 """Keywords for the asset record: the most frequent content words of a transcript."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
-from .wer import normalise_words
+_NOT_WORD = re.compile(r"[^\w']+")
 
 # English function words and fillers; other languages get frequency alone.
 STOPWORDS = frozenset(
@@ -21,6 +22,11 @@ STOPWORDS = frozenset(
     who who's whom why why's will with won't would wouldn't yeah yes yet you you'd you'll you're you've your yours
     yourself yourselves uh um hmm mm""".split()
 )
+
+
+def normalise_words(text: str) -> list[str]:
+    """Lower-case words with punctuation removed ("Hello, world!" -> ["hello", "world"]); hyphens split words."""
+    return [w.strip("'") for w in _NOT_WORD.split(text.lower().replace("_", " ")) if w.strip("'")]
 
 
 def top_keywords(texts: Iterable[str], limit: int = 10) -> list[str]:

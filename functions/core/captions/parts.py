@@ -15,14 +15,22 @@ from collections.abc import Sequence
 
 from .models import Transcript, TranscriptSegment, Word
 
-PART_OVERLAP = 10.0  # seconds a part reads past each boundary with a neighbour
+PART_OVERLAP = 10.0  # seconds a part reads past each boundary with a neighbour (at most)
 EDGE_MARGIN = 2.0  # words this close to where a part's audio starts or stops are never where the cut is chosen
 
 Window = tuple[float, float | None]
 
 
+def part_overlap(starts: Sequence[float], overlap: float = PART_OVERLAP) -> float:
+    """The overlap for parts beginning at `starts`: at most half the shortest part, so the stretches two
+    neighbours share never reach a third part and the cuts stay in order."""
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    return min([overlap, *(g / 2 for g in gaps)])
+
+
 def part_windows(starts: Sequence[float], overlap: float = PART_OVERLAP) -> list[Window]:
     """The (start, end) each part reads, for parts that begin at `starts` (the last runs to the end: None)."""
+    overlap = part_overlap(starts, overlap)
     return [
         (max(0.0, start - overlap) if k else 0.0, starts[k + 1] + overlap if k + 1 < len(starts) else None)
         for k, start in enumerate(starts)
@@ -32,7 +40,8 @@ def part_windows(starts: Sequence[float], overlap: float = PART_OVERLAP) -> list
 def choose_cut(left: Sequence[Word], right: Sequence[Word], boundary: float, overlap: float = PART_OVERLAP) -> float:
     """Where to join two parts that share [boundary - overlap, boundary + overlap]: the middle of the widest
     stretch, away from both edges, in which neither part heard a word (the boundary itself if there is none)."""
-    lo, hi = boundary - overlap + EDGE_MARGIN, boundary + overlap - EDGE_MARGIN
+    margin = min(EDGE_MARGIN, overlap / 2)
+    lo, hi = boundary - overlap + margin, boundary + overlap - margin
     spans = sorted((w.start, w.end) for w in (*left, *right) if w.end > lo and w.start < hi)
     best, cursor = (0.0, boundary), lo
     for start, end in [*spans, (hi, hi)]:
@@ -48,6 +57,7 @@ def join_transcripts(parts: Sequence[Transcript], starts: Sequence[float], overl
     Each word (and segment) is kept from the part whose side of the cuts its middle falls on."""
     if len(parts) != len(starts) or not parts:
         raise ValueError(f"{len(parts)} transcripts for {len(starts)} part starts")
+    overlap = part_overlap(starts, overlap)
     cuts = [choose_cut(parts[k].words, parts[k + 1].words, starts[k + 1], overlap) for k in range(len(parts) - 1)]
     edges = [float("-inf"), *cuts, float("inf")]
     words: list[Word] = []
