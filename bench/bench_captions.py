@@ -1,21 +1,26 @@
-"""Accuracy and speed of Reelflow's caption path against plain pocketsphinx, on clean and noisy speech.
+"""Accuracy and speed of Reelflow's caption engines against plain pocketsphinx and plain faster-whisper.
 
-    python bench/bench_captions.py [--audio PATH --text PATH] [--snr 10 15 20] [--noise white pink]
+    python -m bench.bench_captions [--real-only | --flite-only] [--snr 10 15 20] [--noise white pink]
 
-Without --audio it uses the flite fixture in tests/fixtures/speech. Each input is also mixed with
-white and pink noise (ffmpeg's anoisesrc) at each SNR. "plain" is pocketsphinx's decoder with its
-defaults on the whole file as one utterance (no normalisation, no VAD); "reelflow" is `caption_media`
-end to end (filters, VAD chunks, decoding, cues, files). RTF = time / audio duration, both as wall
-time and as CPU time (this process plus its ffmpeg children), which is steadier on a shared machine.
+1. Real speech (../shared/eval/speech: 25 recordings of people with exact transcripts), clean and mixed with pink
+   noise at 10 dB: per clip and overall, WER and real-time factor of plain pocketsphinx (its decoder with its
+   defaults on the whole file), Reelflow's pocketsphinx engine, plain faster-whisper (the same tiny.en model,
+   `WhisperModel(folder)` and `transcribe(path)` with their defaults) and Reelflow's whisper engine (the default:
+   `caption_media` end to end: audio chain, VAD chunks, decoding, cues, files). Model loading is inside each
+   system's time. Text is normalised the same way for every system (tests/wer.py).
+2. The flite fixture with white and pink noise at each SNR (the original noisy-speech table).
+RTF = time / audio duration, as wall time and as CPU time (this process plus its ffmpeg children).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +28,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from functions.core.captions import caption_media, word_error_rate  # noqa: E402
+from functions.core.captions import caption_media  # noqa: E402
 from functions.core.captions.audio import BYTES_PER_SECOND  # noqa: E402
 from functions.core.captions.engines.sphinx import clean_token, is_filler  # noqa: E402
+from functions.core.captions.engines.whisper import check_available  # noqa: E402
 from functions.core.ffmpeg import ffmpeg_exe  # noqa: E402
+from tests.media import EVAL_SPEECH, eval_speech  # noqa: E402
+from tests.wer import corpus_error_rate, word_error_rate  # noqa: E402
 
 FIXTURE = ROOT / "tests" / "fixtures" / "speech"
 
@@ -90,50 +98,125 @@ def plain_pocketsphinx(media: Path) -> tuple[str, tuple[float, float]]:
     return text, clock.read()
 
 
-def reelflow(media: Path, work: Path) -> tuple[str, tuple[float, float]]:
-    import json
+def plain_whisper_model():
+    from faster_whisper import WhisperModel
 
+    return WhisperModel(check_available())  # faster-whisper's defaults: device and compute type chosen by it
+
+
+def plain_whisper(media: Path, model) -> str:
+    segments, _ = model.transcribe(str(media))
+    return " ".join(s.text.strip() for s in segments)
+
+
+def reelflow(media: Path, work: Path, engine: str = "whisper") -> tuple[str, tuple[float, float]]:
     clock = Clock()
-    caption_media(media, work, engine="pocketsphinx", language="en-US", has_audio=True)
+    caption_media(media, work, engine=engine, language="en-US", has_audio=True)
     elapsed = clock.read()
     words = json.loads((work / "transcript.json").read_text())["words"]
     return " ".join(w["text"] for w in words), elapsed
 
 
+SYSTEMS = ("plain pocketsphinx", "reelflow pocketsphinx", "plain faster-whisper", "reelflow whisper")
+
+
+def run_systems(clips: list[Path], work: Path) -> dict[str, tuple[list[str], float, float]]:
+    """Each system over every clip: (hypotheses, wall seconds, cpu seconds), its model loading included."""
+    results = {}
+    for system in SYSTEMS:
+        clock = Clock()
+        run: Callable[[Path, int], str]
+        if system == "plain pocketsphinx":
+            run = lambda m, k: plain_pocketsphinx(m)[0]  # noqa: E731
+        elif system == "plain faster-whisper":
+            model = plain_whisper_model()
+            run = lambda m, k: plain_whisper(m, model)  # noqa: E731
+        else:
+            engine = system.split()[-1]
+            run = lambda m, k: reelflow(m, work / f"{engine}-{k}", engine)[0]  # noqa: E731
+        hypotheses = [run(clip, k) for k, clip in enumerate(clips)]
+        results[system] = (hypotheses, *clock.read())
+    return results
+
+
+def real_speech(work: Path) -> None:
+    records = list(eval_speech().values())
+    clean = [EVAL_SPEECH / r["file"] for r in records]
+    noisy = [add_noise(c, work / f"pink10-{c.stem}.wav", snr_db=10, color="pink") for c in clean]
+    references = [r["text"] for r in records]
+    seconds = sum(r["seconds"] for r in records)
+    print(f"Real speech: {len(records)} recordings, {seconds:.1f} s, "
+          f"{sum(len(t.split()) for t in references)} reference words")
+    summary = []
+    for condition, clips in (("clean", clean), ("pink noise 10 dB", noisy)):
+        results = run_systems(clips, work / condition.replace(" ", "-"))
+        if condition == "clean":
+            print(f"\n{'clip':<38}" + "".join(f"{s:>23}" for s in SYSTEMS))
+            for k, record in enumerate(records):
+                row = "".join(f"{word_error_rate(references[k], results[s][0][k]):>23.1%}" for s in SYSTEMS)
+                print(f"{record['file'][:37]:<38}{row}")
+        for system in SYSTEMS:
+            hypotheses, wall, cpu = results[system]
+            mean = sum(word_error_rate(r, h) for r, h in zip(references, hypotheses)) / len(references)
+            summary.append((condition, system, corpus_error_rate(references, hypotheses), mean, wall / seconds,
+                            cpu / seconds))
+    print(f"\n{'condition':<18} {'system':<24} {'WER corpus':>10} {'WER mean':>9} {'RTF wall':>9} {'RTF cpu':>8}")
+    for condition, system, corpus, mean, rtf_wall, rtf_cpu in summary:
+        print(f"{condition:<18} {system:<24} {corpus:>10.1%} {mean:>9.1%} {rtf_wall:>9.3f} {rtf_cpu:>8.3f}")
+    ours = {c: r for c, s, *r in summary if s == "reelflow whisper"}
+    plain = {c: r for c, s, *r in summary if s == "plain faster-whisper"}
+    clean_ours, clean_plain = ours["clean"], plain["clean"]
+    print(f"\nTargets (clean real speech): default engine mean WER {clean_ours[1]:.1%} <= plain faster-whisper's "
+          f"{clean_plain[1]:.1%}: {'met' if clean_ours[1] <= clean_plain[1] else 'MISSED'}; <= 10%: "
+          f"{'met' if clean_ours[1] <= 0.10 else 'MISSED'}; RTF {clean_ours[2]:.3f} <= 0.25 (model loading included): "
+          f"{'met' if clean_ours[2] <= 0.25 else 'MISSED'}")
+
+
+def flite_noise(args: argparse.Namespace, work: Path) -> None:
+    text_path = args.text or (FIXTURE / "speech.txt" if args.audio == FIXTURE / "speech.wav" else None)
+    reference = text_path.read_text() if text_path else None
+    inputs = [("clean", args.audio)]
+    for color in args.noise:
+        for snr in args.snr:
+            name = f"{color} {snr:g} dB"
+            inputs.append((name, add_noise(args.audio, work / f"{color}_{snr:g}.wav", snr_db=snr, color=color)))
+
+    systems = (("plain", lambda m, k: plain_pocketsphinx(m)),
+               ("pocketsphinx", lambda m, k: reelflow(m, work / f"ps{k}", "pocketsphinx")),
+               ("whisper", lambda m, k: reelflow(m, work / f"wh{k}", "whisper")))
+    print(f"\nFlite speech ({args.audio.name}) with noise")
+    print(f"{'':<14} {'plain pocketsphinx':^26}   {'reelflow pocketsphinx':^26}   {'reelflow whisper':^26}")
+    print(f"{'input':<14}" + f" {'WER':>8} {'RTF wall':>8} {'RTF cpu':>8}  " * 3)
+    totals: dict[str, list[float]] = {label: [] for label, _ in systems}
+    for k, (name, media) in enumerate(inputs):
+        seconds = len(pcm_of(media)) / BYTES_PER_SECOND
+        row = []
+        for label, run in systems:
+            hypothesis, elapsed = run(media, k)
+            wer = word_error_rate(reference, hypothesis) if reference is not None else float("nan")
+            if name != "clean":
+                totals[label].append(wer)
+            row.append(f"{wer:>8.1%} {elapsed[0] / seconds:>8.2f} {elapsed[1] / seconds:>8.2f}")
+        print(f"{name:<14} " + "   ".join(row), flush=True)
+    if reference is not None and inputs[1:]:
+        print(f"{'noisy, mean':<14} " + "   ".join(f"{sum(v) / len(v):>8.1%}{'':>18}" for v in totals.values()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--audio", type=Path, default=FIXTURE / "speech.wav")
+    parser.add_argument("--audio", type=Path, default=FIXTURE / "speech.wav", help="speech for the noise table")
     parser.add_argument("--text", type=Path, help="reference transcript (default: the fixture's, if --audio is)")
     parser.add_argument("--snr", type=float, nargs="*", default=[10.0, 15.0, 20.0])
     parser.add_argument("--noise", nargs="*", default=["white", "pink"])
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--real-only", action="store_true", help="only the real-speech tables")
+    only.add_argument("--flite-only", action="store_true", help="only the flite noise table")
     args = parser.parse_args(argv)
-    text_path = args.text or (FIXTURE / "speech.txt" if args.audio == FIXTURE / "speech.wav" else None)
-    reference = text_path.read_text() if text_path else None
-
     with tempfile.TemporaryDirectory(prefix="bench-captions-") as tmp:
-        work = Path(tmp)
-        inputs = [("clean", args.audio)]
-        for color in args.noise:
-            for snr in args.snr:
-                name = f"{color} {snr:g} dB"
-                inputs.append((name, add_noise(args.audio, work / f"{color}_{snr:g}.wav", snr_db=snr, color=color)))
-
-        print(f"{'':<14} {'plain pocketsphinx':^26}   {'reelflow caption_media':^26}")
-        print(f"{'input':<14} {'WER':>8} {'RTF wall':>8} {'RTF cpu':>8}   {'WER':>8} {'RTF wall':>8} {'RTF cpu':>8}")
-        totals = {"plain": [], "reelflow": []}
-        for k, (name, media) in enumerate(inputs):
-            seconds = len(pcm_of(media)) / BYTES_PER_SECOND
-            row = []
-            for label, run in (("plain", plain_pocketsphinx), ("reelflow", lambda m: reelflow(m, work / f"out{k}"))):
-                hypothesis, elapsed = run(media)
-                wer = word_error_rate(reference, hypothesis) if reference is not None else float("nan")
-                if name != "clean":
-                    totals[label].append(wer)
-                row.append(f"{wer:>8.1%} {elapsed[0] / seconds:>8.2f} {elapsed[1] / seconds:>8.2f}")
-            print(f"{name:<14} {row[0]}   {row[1]}", flush=True)
-        if reference is not None and totals["plain"]:
-            mean = {label: sum(v) / len(v) for label, v in totals.items()}
-            print(f"{'noisy, mean':<14} {mean['plain']:>8.1%} {'':>17}   {mean['reelflow']:>8.1%}")
+        if not args.flite_only:
+            real_speech(Path(tmp))
+        if not args.real_only:
+            flite_noise(args, Path(tmp))
 
 
 if __name__ == "__main__":

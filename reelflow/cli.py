@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import get_args
 
-from functions.core.models import LabelEngineName
+from functions.core.models import DEFAULT_CAPTION_ENGINE, CaptionEngineName, LabelEngineName
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
@@ -53,9 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path, help="the media file to process")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where outputs are copied (default: {DEFAULT_OUT})")
     run.add_argument("--key", help="object key in the ingest bucket (default: the file name)")
-    run.add_argument("--caption-engine", choices=["pocketsphinx", "whisper", "transcribe"],
-                     help="speech recognition engine (default: the stack's, pocketsphinx; whisper needs the "
-                     "`whisper` extra and REELFLOW_WHISPER_MODEL; transcribe needs AWS)")
+    run.add_argument("--caption-engine", choices=get_args(CaptionEngineName),
+                     help=f"speech recognition engine (default: the stack's, {DEFAULT_CAPTION_ENGINE}, with its bundled "
+                     "tiny.en model or the model folder in REELFLOW_WHISPER_MODEL; pocketsphinx is lighter and "
+                     "less accurate; transcribe needs AWS)")
     run.add_argument("--label-engine", choices=get_args(LabelEngineName),
                      help="scene keyframe labels, which also become tags (default: the stack's, none; "
                      "rekognition is Amazon Rekognition DetectLabels, emulated by moto locally)")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from functions.core.models import (
     AUTO_LANGUAGE,
     TRANSCRIBE_VOCABULARY_PATTERN,
+    CaptionEngineName,
     JobOptions,
     JobStatus,
     LabelEngineName,
@@ -22,7 +23,6 @@ from functions.core.models import (
 )
 
 ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
-CAPTION_ENGINES = ("pocketsphinx", "transcribe", "whisper")
 # Not a path, not hidden, no control characters: the name becomes the last part of an S3 key.
 _BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
@@ -43,7 +43,7 @@ class Body(BaseModel):
 
 # ---- requests ----------------------------------------------------------------------------------
 class JobOptionsRequest(Request):
-    caption_engine: Literal[CAPTION_ENGINES] | None = None  # type: ignore[valid-type]
+    caption_engine: CaptionEngineName | None = None
     label_engine: LabelEngineName | None = Field(
         default=None, description="Scene keyframe labels: `none` (default) or `rekognition` (Amazon Rekognition)")
     language: str = Field(default="en-US",
