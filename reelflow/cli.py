@@ -84,10 +84,12 @@ def _parser() -> argparse.ArgumentParser:
         "a fresh local stack that holds the built-in sample at s3://reelflow-storageingest/samples/sample.mp4 "
         "(the object the events in events/ refer to). Steps that read earlier stages' outputs "
         "(TranscodePackage: the chunks; Scenes: the ScenePart measurements; SceneSpeech and Trailer: scenes.json "
-        "and transcript.json) fail alone with a missing-object error: `reelflow run` runs the whole chain.",
+        "and transcript.json) fail alone with a missing-object error: `reelflow run` runs the whole chain. Captions transcribes the whole source in one pass when its event "
+        "lists no caption_parts.",
     )
     invoke.add_argument("function", help="function name as in the template: Ingest, Probe, TranscodeChunk, "
-                        "TranscodePackage, Captions, TranscribeStart, ScenePart, Scenes, SceneSpeech, Trailer, Finalize, Api")
+                        "TranscodePackage, CaptionPart, Captions, TranscribeStart, ScenePart, Scenes, SceneSpeech, "
+                        "Trailer, Finalize, Api")
     invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
     invoke.set_defaults(command=_invoke)
 

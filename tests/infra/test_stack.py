@@ -105,6 +105,10 @@ def test_state_machine_shape(template):
     assert scenes["MeasureSceneParts"]["ItemsPath"] == "$.probe.plan.chunks"
     assert scenes["MeasureSceneParts"]["Next"] == "Scenes"
     transcribe = branches[1]["States"]
+    assert transcribe["CaptionEngine"]["Default"] == "TranscribeParts"
+    assert transcribe["TranscribeParts"]["ItemsPath"] == "$.probe.plan.chunks"
+    assert transcribe["TranscribeParts"]["Next"] == "Captions"
+    assert transcribe["TranscribeDone"]["Choices"][0]["Next"] == "CaptionsFromTranscribe"
     assert transcribe["PollTranscribe"]["Resource"].endswith(":transcribe:getTranscriptionJob")
     assert transcribe["TranscribeDone"]["Default"] == "WaitForTranscribe"
 
@@ -123,6 +127,7 @@ def test_every_sample_event_fits_its_handler(template):
     schema = {
         "probe": models.JobInput, "transcode_chunk": models.ChunkInput, "transcode_package": models.PackageInput,
         "captions": models.CaptionsInput, "transcribe_start": models.StageInput, "scenes": models.ScenesInput, "scene_part": models.ChunkInput,
+        "caption_part": models.ChunkInput,
         "trailer": models.AfterStagesInput, "scene_speech": models.AfterStagesInput, "finalize": models.FinalizeInput, "finalize_probe_failed": models.FinalizeInput,
         "ingest": SqsModel,
     }
