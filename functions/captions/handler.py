@@ -66,5 +66,5 @@ def handler(job: CaptionsInput) -> dict:
         seconds=round(slowest_part + time.monotonic() - started, 3),
         note="; ".join(n for n in (outcome.note, note) if n) or None,
         outputs=outcome.outputs,
-        details={**outcome.summary.model_dump(), "cues": outcome.cue_count},
+        details={**outcome.summary.model_dump(), "cues": outcome.cue_count, "parts": len(job.caption_parts)},
     ).model_dump()

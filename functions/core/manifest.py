@@ -23,7 +23,7 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
     for result in [*run.stages, *(r for r in (run.scene_speech, run.trailer) if r is not None)]:
         stages[result.stage] = ManifestStage(
             status=result.status, seconds=result.seconds, error=result.error_reason, note=result.note,
-            error_code=result.failure.Error if result.failure else None,
+            error_code=result.failure.Error if result.failure else None, details=result.details,
         )
         if result.status == StageStatus.SUCCEEDED:
             outputs |= result.outputs

@@ -301,6 +301,7 @@ class ManifestStage(Model):
     error: RedactedText = None
     error_code: str | None = Field(default=None, description="The failure's type, as Step Functions caught it")
     note: RedactedText = None
+    details: dict[str, Any] = Field(default_factory=dict, description="What the stage measured (counts, language)")
 
 
 class Manifest(Model):

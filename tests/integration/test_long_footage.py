@@ -92,6 +92,7 @@ def test_real_speech_in_four_parts_is_captioned_accurately(speech_take):
     _, outcome, out = speech_take
     captions = outcome.job["stages"]["captions"]
     assert outcome.status == "COMPLETED" and captions["status"] == "SUCCEEDED", outcome.job
+    assert captions["details"]["parts"] == 4
     assert json.loads((out / "transcript.json").read_text())["engine"] == "whisper"
     records = media.eval_speech()
     reference = " ".join(records[name]["text"] for name, _ in SPEECH_TAKE)
