@@ -12,13 +12,13 @@ from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import StageInput, TranscribeJob
 from functions.core.observability import job_handler
 from functions.core.s3io import source_url, upload_file
-from functions.core.settings import Settings, asset_prefix
+from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(StageInput)
 def handler(job: StageInput) -> dict:
     bucket = Settings.from_env().output_bucket
-    work_prefix = f"{asset_prefix(job.asset_id)}/work/{job.job_id}"
+    work = work_prefix(job.asset_id, job.job_id)
     with tempfile.TemporaryDirectory(prefix="transcribe-") as tmp:
         audio = Path(tmp) / "audio.flac"
         # Transcribe reads few containers (no .mov/.mkv): hand it 16 kHz mono FLAC.
@@ -27,10 +27,10 @@ def handler(job: StageInput) -> dict:
             duration=job.probe.source.duration,
             what="Extracting audio for Transcribe",
         )
-        upload_file(audio, bucket, f"{work_prefix}/audio.flac")
-    output_key = f"{work_prefix}/transcribe.json"
+        upload_file(audio, bucket, f"{work}/audio.flac")
+    output_key = f"{work}/transcribe.json"
     request = build_transcribe_request(
-        job.job_id, f"s3://{bucket}/{work_prefix}/audio.flac", job.options.language, bucket, output_key
+        job.job_id, f"s3://{bucket}/{work}/audio.flac", job.options.language, bucket, output_key
     )
     client("transcribe").start_transcription_job(**request)
     return TranscribeJob(job_name=request["TranscriptionJobName"], output_key=output_key).model_dump()

@@ -9,6 +9,7 @@ import srt
 from functions.core.ingest import job_for, start_job
 from functions.core.models import JobOptions
 from functions.core.repository import Repository
+from functions.core.settings import work_prefix
 from reelflow.local.jobs import download_outputs, upload_source, wait_for_job
 
 pytestmark = pytest.mark.xdist_group("cloud")
@@ -24,7 +25,7 @@ def test_transcribe_engine_captions_from_result_document(cloud, clips, tmp_path)
     # moto runs no speech recognition: put the result where Transcribe would write it.
     s3.put_object(
         Bucket=cloud.output_bucket,
-        Key=f"assets/{job.asset_id}/work/{job.job_id}/transcribe.json",
+        Key=f"{work_prefix(job.asset_id, job.job_id)}/transcribe.json",
         Body=RESULT.read_bytes(),
     )
     start_job(job, repo=Repository(cloud.table_name), state_machine_arn=cloud.state_machine_arn)
