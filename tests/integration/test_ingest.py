@@ -5,6 +5,7 @@ import time
 import pytest
 
 from functions.core.ids import asset_id_for
+from functions.core.settings import work_prefix
 from reelflow.local.jobs import expected_job, execution_arn, wait_for_job
 
 pytestmark = pytest.mark.xdist_group("cloud")
@@ -143,3 +144,10 @@ def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
         assert stages[skipped]["status"] == "SKIPPED"
         assert stages[skipped]["note"] == "not requested in the job's stages"
     assert outcome.job["options"]["trailer_seconds"] == 5
+    # The chunk's playlists and proxy part were work files: gone once the job completed, never in the outputs.
+    s3 = cloud.client("s3")
+    work = s3.list_objects_v2(Bucket=cloud.output_bucket, Prefix=f"{work_prefix(asset_id, job_id)}/")
+    assert work["KeyCount"] == 0
+    outputs = [o["Key"] for o in s3.list_objects_v2(Bucket=cloud.output_bucket, Prefix=f"assets/{asset_id}/")["Contents"]]
+    assert f"assets/{asset_id}/hls/master.m3u8" in outputs
+    assert not [k for k in outputs if "/work/" in k or k.rsplit("/", 1)[-1].startswith("c0000.")]
