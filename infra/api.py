@@ -226,7 +226,7 @@ class StudioApi(Construct):
         self.usage_plan.add_api_key(self.api_key)
         CfnOutput(self, "ApiKeyId", value=self.api_key.key_id,
                   description="aws apigateway get-api-key --include-value --api-key <id>")
-        self._acknowledge(stack, auth, storage, state_machine)
+        self._acknowledge(stack, auth, state_machine)
 
     def _grant(self, storage: Storage, state_machine: sfn.IStateMachine) -> None:
         fn = self.function
@@ -253,7 +253,7 @@ class StudioApi(Construct):
                 templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
             )
 
-    def _acknowledge(self, stack: Stack, auth: str, storage: Storage, state_machine: sfn.IStateMachine) -> None:
+    def _acknowledge(self, stack: Stack, auth: str, state_machine: sfn.IStateMachine) -> None:
         machine = stack.get_logical_id(state_machine.node.default_child)  # type: ignore[arg-type]
         executions = (
             "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"

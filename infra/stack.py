@@ -19,6 +19,8 @@ from infra.pipeline import Pipeline
 from infra.storage import Storage
 
 MINUTES_15 = 900
+# How cdk-nag writes the transcription-job/* ARN of the stack's own account and region.
+TRANSCRIPTION_JOBS = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job/*"
 
 
 class ReelflowStack(Stack):
@@ -170,7 +172,7 @@ class ReelflowStack(Stack):
         captions.add_to_role_policy(iam.PolicyStatement(
             actions=["transcribe:GetTranscriptionJob"], resources=[transcription_jobs]))
         for fn in (transcribe_start, captions):
-            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{transcription_jobs_finding()}]",
+            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{TRANSCRIPTION_JOBS}]",
                         "Transcription job names are derived from job ids at run time; the action is start or "
                         "get only.")
         # DetectLabels on image bytes names no resource, so it can only be granted on "*".
@@ -209,13 +211,8 @@ class ReelflowStack(Stack):
         acknowledge(machine_policy, "AwsSolutions-IAM5[Resource::*]",
                     "Step Functions' log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and "
                     "X-Ray tracing accept no resource ARN.")
-        acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{transcription_jobs_finding()}]",
+        acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{TRANSCRIPTION_JOBS}]",
                     "The Transcribe poll (getTranscriptionJob) names the job at run time.")
         for fn in invoked:
             acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{arn_token(fn)}:*]",
                         "The state machine invokes this function's versions and aliases.")
-
-
-def transcription_jobs_finding() -> str:
-    """How cdk-nag writes the transcription-job/* ARN of the stack's own account and region."""
-    return "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job/*"
