@@ -22,15 +22,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnOutput, Stack, Validations
+from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from functions.api.models import JobRequest, UploadRequest
 from infra.functions import FunctionSpec, MediaFunctions
+from infra.grants import INGEST, OUTPUT, grant_s3
+from infra.nag import acknowledge, arn_token, default_policy
 from infra.storage import Storage
 
 MAX_BODY_BYTES = 64 * 1024
@@ -40,7 +41,6 @@ THROTTLE_BURST = 100
 QUOTA_PER_DAY = 100_000
 UPLOAD_URL_SECONDS = 3600
 DOWNLOAD_URL_SECONDS = 3600
-PACK = "AwsSolutions::"
 
 
 @dataclass(frozen=True)
@@ -226,22 +226,15 @@ class StudioApi(Construct):
         self.usage_plan.add_api_key(self.api_key)
         CfnOutput(self, "ApiKeyId", value=self.api_key.key_id,
                   description="aws apigateway get-api-key --include-value --api-key <id>")
-        self._acknowledge(stack, auth, storage, state_machine)
+        self._acknowledge(stack, auth, state_machine)
 
     def _grant(self, storage: Storage, state_machine: sfn.IStateMachine) -> None:
         fn = self.function
         storage.table.grant_read_write_data(fn)
-        storage.ingest.grant_read(fn)  # HEAD sources, list versions for a purge
-        storage.output.grant_read(fn)  # manifests; presigned GETs are signed with this role
-        fn.add_to_role_policy(iam.PolicyStatement(
-            # Presigned PUTs, only into uploads/ (editors' own keys are never written by the API).
-            actions=["s3:PutObject"], resources=[storage.ingest.arn_for_objects("uploads/*")],
-        ))
-        fn.add_to_role_policy(iam.PolicyStatement(
-            # DELETE /assets/{id}: outputs always; the source (every version) only with purge_source=true.
-            actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
-            resources=[storage.output.arn_for_objects("*"), storage.ingest.arn_for_objects("*")],
-        ))
+        acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(storage.table)}/index/*]",
+                    "Queries on the job table's own GSIs (job status, collections, scene tags).")
+        # S3: its rows in infra/grants.py (presigned uploads and purges only under uploads/, outputs under assets/).
+        grant_s3(fn, "Api", {INGEST: storage.ingest, OUTPUT: storage.output})
         state_machine.grant_start_execution(fn)
         state_machine.grant_execution(fn, "states:DescribeExecution", "states:StopExecution")
 
@@ -260,30 +253,26 @@ class StudioApi(Construct):
                 templates={"application/json": f'{{"error": {{"code": "{code}", "message": {text}}}}}'},
             )
 
-    def _acknowledge(self, stack: Stack, auth: str, storage: Storage, state_machine: sfn.IStateMachine) -> None:
+    def _acknowledge(self, stack: Stack, auth: str, state_machine: sfn.IStateMachine) -> None:
         machine = stack.get_logical_id(state_machine.node.default_child)  # type: ignore[arg-type]
         executions = (
             "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
             f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{machine}"}}]}}]}}:*'
         )
-        reasons = {
-            f"AwsSolutions-IAM5[Resource::{executions}]":
-                "Describe and stop the executions of this one state machine (one per job, named by job id).",
-            "AwsSolutions-APIG3":
-                "Per-key usage-plan throttling and quotas, and stage throttling, bound abuse; a WAF web ACL "
-                "is an account-level choice to attach per deployment.",
-            "AwsSolutions-COG4":
-                "Studios are machine clients with API keys (or IAM with api_auth=iam); there is no user pool.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]":
-                "API Gateway's account-level role for access and execution logs: the AWS-managed minimum.",
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(storage.ingest.node.default_child)}.Arn>/uploads/*]":
-                "Presigned upload URLs: PutObject only, only under uploads/<uuid>/.",
-        }
-        if auth == "key":
-            reasons["AwsSolutions-APIG4"] = (
-                "Every method requires an API key bound to a usage plan; deploy with -c api_auth=iam "
-                "to require SigV4 as well."
-            )
-        for finding, reason in reasons.items():
-            Validations.of(stack).acknowledge(Acknowledgment(id=PACK + finding, reason=reason))
+        acknowledge(default_policy(self.function.role), f"AwsSolutions-IAM5[Resource::{executions}]",
+                    "Describe and stop the executions of this one state machine (one per job, named by job id).")
+        acknowledge(self.api.deployment_stage, "AwsSolutions-APIG3",
+                    "Per-key usage-plan throttling and quotas, and stage throttling, bound abuse; a WAF web ACL "
+                    "is an account-level choice to attach per deployment.")
+        cloud_watch_role = self.api.node.find_child("CloudWatchRole")
+        acknowledge(cloud_watch_role,
+                    "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                    "AmazonAPIGatewayPushToCloudWatchLogs]",
+                    "API Gateway's account-level role for access and execution logs: the AWS-managed minimum.")
+        for method in self.api.methods:
+            acknowledge(method, "AwsSolutions-COG4",
+                        "Studios are machine clients with API keys (or IAM with api_auth=iam); there is no user pool.")
+            if auth == "key":
+                acknowledge(method, "AwsSolutions-APIG4",
+                            "Every method requires an API key bound to a usage plan; deploy with -c api_auth=iam "
+                            "to require SigV4 as well.")

@@ -47,9 +47,17 @@ class FunctionSpec:
 class MediaFunctions(Construct):
     """Builds each FunctionSpec as a DockerImageFunction from the shared image."""
 
-    def __init__(self, scope: Construct, construct_id: str, environment: dict[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        environment: dict[str, str],
+        reserved_concurrency: dict[str, int] | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._environment = environment
+        # By function name (infra.config.RESERVED_CONCURRENCY); a name without an entry reserves nothing.
+        self.reserved_concurrency = reserved_concurrency or {}
         self.functions: dict[str, lambda_.Function] = {}
 
     def add(self, spec: FunctionSpec) -> lambda_.Function:
@@ -74,6 +82,7 @@ class MediaFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             environment={**self._environment, **spec.environment},
+            reserved_concurrent_executions=self.reserved_concurrency.get(spec.name),
         )
         self.functions[spec.name] = fn
         return fn

@@ -14,8 +14,10 @@ TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
 ]
+# A function at its reserved concurrency (infra/config.py) throttles: wait for a slot for up to about
+# 15 minutes, with jitter so the waiting branches of many jobs do not return at once.
+THROTTLED = ["Lambda.TooManyRequestsException"]
 CHUNK_CONCURRENCY = 10
 TRANSCRIBE_POLL = Duration.seconds(15)
 
@@ -93,6 +95,14 @@ class Pipeline(Construct):
             interval=Duration.seconds(2),
             max_attempts=3,
             backoff_rate=2,
+        )
+        task.add_retry(
+            errors=THROTTLED,
+            interval=Duration.seconds(5),
+            max_attempts=12,
+            backoff_rate=2,
+            max_delay=Duration.minutes(2),
+            jitter_strategy=sfn.JitterType.FULL,
         )
         return task
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
@@ -11,18 +12,31 @@ from constructs import Construct
 
 from functions.core.models import DEFAULT_CAPTION_ENGINE
 from infra.api import StudioApi
+from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions
-from infra.nag import acknowledge_findings
+from infra.grants import INGEST, OUTPUT, grant_s3
+from infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge, arn_token, default_policy
 from infra.pipeline import Pipeline
 from infra.storage import Storage
 
 MINUTES_15 = 900
+# How cdk-nag writes the transcription-job/* ARN of the stack's own account and region.
+TRANSCRIPTION_JOBS = "arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:transcription-job/*"
+
+
+# Actions a function's role holds on "*" beyond X-Ray's, because they name no resource.
+_NO_RESOURCE_ACTIONS = {
+    "Scenes": ", nor does rekognition:DetectLabels on image bytes.",
+    "TranscribeStart": ", nor does transcribe:StartTranscriptionJob (IAM defines no resource type for it).",
+}
 
 
 class ReelflowStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        storage = Storage(self, "Storage")
+        config = StackConfig.from_context(self)
+        storage = Storage(self, "Storage", cors_origins=config.cors_origins,
+                          source_retention_days=config.source_retention_days)
         # `cdk synth -c caption_engine=transcribe` makes Amazon Transcribe the stack's default.
         caption_engine = str(self.node.try_get_context("caption_engine") or DEFAULT_CAPTION_ENGINE)
         # `-c label_engine=rekognition` labels every job's scene keyframes unless the job says otherwise.
@@ -38,6 +52,7 @@ class ReelflowStack(Stack):
                 "POWERTOOLS_METRICS_NAMESPACE": "Reelflow",
                 "POWERTOOLS_LOG_LEVEL": "INFO",
             },
+            reserved_concurrency=config.reserved_concurrency,
         )
         probe = functions.add(
             FunctionSpec("Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120,
@@ -150,17 +165,19 @@ class ReelflowStack(Stack):
             targets=[targets.SqsQueue(queue)],
         )
         ingest.add_event_source(
-            sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+            sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True,
+                                   max_concurrency=config.reserved_concurrency.get("Ingest"))
         )
 
-        # Sources are read, never written or deleted, by any function.
-        for fn in (probe, chunk, package, caption_part, captions, transcribe_start, scene_part, trailer, ingest):
-            storage.ingest.grant_read(fn)
-        for fn in (chunk, package, caption_part, captions, transcribe_start, scene_part, scenes, scene_speech, trailer,
-                   finalize):
-            storage.output.grant_read_write(fn)
+        # S3: per function, the actions and key prefixes it uses (infra/grants.py, listed in the README).
+        # No stage writes or deletes a source; only the API deletes outputs or sources.
+        buckets = {INGEST: storage.ingest, OUTPUT: storage.output}
+        for name, fn in functions.functions.items():
+            grant_s3(fn, name, buckets)
         for fn in (ingest, probe, captions, scenes, scene_speech, finalize):
             storage.table.grant_read_write_data(fn)
+            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(storage.table)}/index/*]",
+                        "Queries on the job table's own GSIs (job status, collections, scene tags).")
         storage.idempotency.grant_read_write_data(ingest)
         state_machine.grant_start_execution(ingest)
         # Transcribe reads the extracted audio and writes its result as the caller (no service role).
@@ -175,13 +192,19 @@ class ReelflowStack(Stack):
             resources=[self.format_arn(service="transcribe", resource="vocabulary", resource_name="*")]))
         captions.add_to_role_policy(iam.PolicyStatement(
             actions=["transcribe:GetTranscriptionJob"], resources=[transcription_jobs]))
+        acknowledge(default_policy(transcribe_start.role),
+                    "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:transcribe:<AWS::Region>:<AWS::AccountId>:vocabulary/*]",
+                    "The custom vocabulary is a job option chosen at run time; the action is GetVocabulary only.")
+        for fn in (transcribe_start, captions):
+            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{TRANSCRIPTION_JOBS}]",
+                        "Transcription job names are derived from job ids at run time; the action is start or "
+                        "get only.")
         # DetectLabels on image bytes names no resource, so it can only be granted on "*".
         scenes.add_to_role_policy(iam.PolicyStatement(actions=["rekognition:DetectLabels"], resources=["*"]))
         events.EventBus.from_event_bus_name(self, "DefaultBus", "default").grant_put_events_to(finalize)
 
         # ---- Studio REST API (infra/api.py: function, grants, usage plan, its nag acknowledgements) ----
-        # (The one exception to the rule above: the API presigns PUTs under uploads/, and deletes a source
-        # when a studio asks for DELETE /assets/{id}?purge_source=true.)
+        # (Its S3 grants are its rows in infra/grants.py: uploads/ in the ingest bucket, assets/ in the output.)
         self.api = StudioApi(
             self,
             "Api",
@@ -195,10 +218,26 @@ class ReelflowStack(Stack):
         self.storage = storage
         self.state_machine = state_machine
         self.functions = functions.functions
-        acknowledge_findings(
-            self,
-            buckets=[storage.ingest, storage.output],
-            tables=[storage.table],
-            invoked_functions=[probe, chunk, package, caption_part, captions, transcribe_start, scene_part, scenes, scene_speech,
-                               trailer, finalize],
-        )
+        self._acknowledge_service_findings(
+            invoked=[probe, chunk, package, caption_part, captions, transcribe_start, scene_part, scenes, scene_speech, trailer,
+                     finalize])
+
+    def _acknowledge_service_findings(self, invoked: list[lambda_.Function]) -> None:
+        """What every function's role and the state machine's role get from CDK and AWS, on those roles only."""
+        for name, fn in self.functions.items():
+            assert fn.role is not None
+            acknowledge(fn.role, LAMBDA_BASIC_EXECUTION,
+                        "The AWS-managed minimum for Lambda: it grants only CloudWatch Logs writes.")
+            acknowledge(default_policy(fn.role), "AwsSolutions-IAM5[Resource::*]",
+                        "X-Ray PutTraceSegments/PutTelemetryRecords accept no resource ARN"
+                        + _NO_RESOURCE_ACTIONS.get(name, "."))
+        machine_policy = default_policy(self.state_machine.role)
+        acknowledge(machine_policy, "AwsSolutions-IAM5[Resource::*]",
+                    "Step Functions' log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and "
+                    "X-Ray tracing accept no resource ARN.")
+        acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{TRANSCRIPTION_JOBS}]",
+                    "The Transcribe poll (getTranscriptionJob) names the job at run time.")
+        for fn in invoked:
+            acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{arn_token(fn)}:*]",
+                        "The state machine invokes this function's versions and aliases.")
+

@@ -6,11 +6,27 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from functions.core.settings import WORK_ROOT
+from infra.config import INCOMPLETE_UPLOAD_DAYS, SOURCE_RETENTION_DAYS, WORK_RETENTION_DAYS
+
+# A multipart upload that never completed (a crashed client or stage) holds storage that no listing shows.
+ABORT_INCOMPLETE = s3.LifecycleRule(
+    id="AbortIncompleteMultipartUploads",
+    abort_incomplete_multipart_upload_after=Duration.days(INCOMPLETE_UPLOAD_DAYS),
+)
+
 
 class Storage(Construct):
     """Ingest, output and access-log buckets; the single job table; the idempotency table."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cors_origins: list[str] | None = None,
+        source_retention_days: int = SOURCE_RETENTION_DAYS,
+    ) -> None:
         super().__init__(scope, construct_id)
         secure = dict(
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
@@ -24,21 +40,34 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365))],
             **secure,
         )
-        # Versioned so a job is pinned to the exact upload it started from, and an
-        # overwrite by an editor never destroys the footage a running job reads.
+        # Versioned so a job is pinned to the exact upload it started from, and an overwrite or a delete
+        # never destroys footage at once: replaced and deleted versions stay for the retention period.
         self.ingest = s3.Bucket(
             self,
             "Ingest",
             versioned=True,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="ingest/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireNoncurrentSourceVersions",
+                    noncurrent_version_expiration=Duration.days(source_retention_days),
+                ),
+                # Once its older versions have expired, a deleted key's delete marker is all that is left.
+                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+                ABORT_INCOMPLETE,
+            ],
+            # Browser uploads with presigned URLs (PUT, multipart parts, or POST) from the configured origins
+            # only; the client reads each part's ETag to complete a multipart upload.
             cors=[
                 s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.PUT],
-                    allowed_origins=["*"],
+                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.POST],
+                    allowed_origins=cors_origins,
                     allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3600,
                 )
-            ],
+            ] if cors_origins else None,
             **secure,
         )
         # Set on the L1 bucket instead of `event_bridge_enabled=True`, which adds a
@@ -51,6 +80,13 @@ class Storage(Construct):
             "Output",
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="output/",
+            lifecycle_rules=[
+                # Finalize deletes a completed job's work files; failed and partial jobs keep theirs this long.
+                s3.LifecycleRule(
+                    id="ExpireWorkFiles", prefix=f"{WORK_ROOT}/", expiration=Duration.days(WORK_RETENTION_DAYS)
+                ),
+                ABORT_INCOMPLETE,
+            ],
             **secure,
         )
 

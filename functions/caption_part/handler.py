@@ -8,7 +8,7 @@ from functions.core.captions.pipeline import transcribe_media
 from functions.core.models import CaptionPartResult, ChunkInput
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
-from functions.core.settings import Settings, asset_prefix
+from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(ChunkInput)
@@ -24,7 +24,7 @@ def handler(job: ChunkInput) -> dict:
         window=window,
         on_progress=lambda done: logger.debug("Transcribing", extra={"progress": round(done, 3)}),
     )
-    key = f"{asset_prefix(job.asset_id)}/work/{job.job_id}/captions/part-{job.chunk.index:04d}.json"
+    key = f"{work_prefix(job.asset_id, job.job_id)}/captions/part-{job.chunk.index:04d}.json"
     put_bytes(Settings.from_env().output_bucket, key, transcript.to_json().encode())
     return CaptionPartResult(index=job.chunk.index, start=job.chunk.start, key=key, words=len(transcript.words),
                              seconds=round(time.monotonic() - started, 3)).model_dump()

@@ -79,3 +79,14 @@ def put_bytes(bucket: str, key: str, data: bytes) -> None:
 
 def get_bytes(bucket: str, key: str) -> bytes:
     return s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object under `prefix` (a thousand per request); returns how many were deleted."""
+    deleted = 0
+    for page in s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if objects:
+            s3().delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+            deleted += len(objects)
+    return deleted

@@ -40,3 +40,13 @@ class Settings(BaseModel):
 
 def asset_prefix(asset_id: str) -> str:
     return f"assets/{asset_id}"
+
+
+# Intermediate files (chunk playlists, proxy parts, scene parts, audio for Transcribe and its result) live
+# outside the asset folder, so one lifecycle rule can expire them and they never reach an asset's outputs.
+WORK_ROOT = "work"
+
+
+def work_prefix(asset_id: str, job_id: str) -> str:
+    """One job's intermediate files; Finalize deletes them when the job completes, a lifecycle rule otherwise."""
+    return f"{WORK_ROOT}/{asset_id}/{job_id}"

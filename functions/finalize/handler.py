@@ -2,13 +2,15 @@
 import json
 import time
 
+from botocore.exceptions import ClientError
+
 from functions.core.aws import client
 from functions.core.manifest import build_manifest, failure_reason
-from functions.core.models import FinalizeInput
+from functions.core.models import FinalizeInput, JobStatus
 from functions.core.observability import job_handler, logger
 from functions.core.repository import Repository, now_iso
-from functions.core.s3io import put_json
-from functions.core.settings import Settings, asset_prefix
+from functions.core.s3io import delete_prefix, put_json
+from functions.core.settings import Settings, asset_prefix, work_prefix
 
 
 @job_handler(FinalizeInput)
@@ -43,5 +45,18 @@ def handler(run: FinalizeInput) -> dict:
             }
         ]
     )
+    if manifest.status == JobStatus.COMPLETED:
+        _drop_work_files(settings.output_bucket, work_prefix(run.asset_id, run.job_id))
     logger.info("Finalized", extra={"status": manifest.status.value, "error": reason})
     return {"status": manifest.status.value, "reason": reason or "", "manifest_key": manifest_key}
+
+
+def _drop_work_files(bucket: str, prefix: str) -> None:
+    """A completed job needs none of its intermediate files. A failed or partial one keeps them for
+    diagnosis until the work/ lifecycle rule expires them, which also catches a delete that fails here."""
+    try:
+        count = delete_prefix(bucket, prefix + "/")
+    except ClientError as exc:
+        logger.warning("Work files left for the lifecycle rule", extra={"prefix": prefix, "error": str(exc)})
+        return
+    logger.info("Work files deleted", extra={"prefix": prefix, "objects": count})

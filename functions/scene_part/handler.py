@@ -8,7 +8,7 @@ from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
 from functions.core.scenes.analyse import measure_frames
 from functions.core.scenes.parts import part_windows, to_bytes
-from functions.core.settings import Settings, asset_prefix
+from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(ChunkInput)
@@ -21,7 +21,7 @@ def handler(job: ChunkInput) -> dict:
     window = part_windows([c.start for c in chunks], source)[[c.index for c in chunks].index(job.chunk.index)]
     frames = measure_frames(source_url(job.source), source, window=window,
                             on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
-    key = f"{asset_prefix(job.asset_id)}/work/{job.job_id}/scenes/part-{job.chunk.index:04d}.npz"
+    key = f"{work_prefix(job.asset_id, job.job_id)}/scenes/part-{job.chunk.index:04d}.npz"
     put_bytes(Settings.from_env().output_bucket, key, to_bytes(frames))
     return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll,
                            seconds=round(time.monotonic() - started, 3)).model_dump()

@@ -6,8 +6,8 @@ from pathlib import Path
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import PackageInput, StageResult, StageStatus
 from functions.core.observability import job_handler
-from functions.core.s3io import download, get_bytes, put_bytes, s3, upload_file
-from functions.core.settings import Settings, asset_prefix
+from functions.core.s3io import download, get_bytes, put_bytes, upload_file
+from functions.core.settings import Settings, asset_prefix, work_prefix
 from functions.core.transcode import (
     chunk_prefix,
     concat_args,
@@ -27,13 +27,13 @@ def handler(job: PackageInput) -> dict:
     info, plan = job.probe.source, job.probe.plan
     chunks = sorted(job.chunks, key=lambda c: c.index)
 
+    work = work_prefix(job.asset_id, job.job_id)
     ladder = []
     for rung in plan.renditions:
         segments = []
         for chunk in plan.chunks:
-            key = f"{prefix}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8"
+            key = f"{work}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8"
             segments += parse_media_playlist(get_bytes(bucket, key).decode())
-            s3().delete_object(Bucket=bucket, Key=key)
         put_bytes(bucket, f"{prefix}/hls/{rung.name}/index.m3u8", media_playlist(segments).encode())
         ladder.append((rung, join_rung_stats([c.rungs[rung.name] for c in chunks])))
     put_bytes(bucket, f"{prefix}/hls/master.m3u8", master_playlist(info, ladder).encode())
@@ -47,8 +47,6 @@ def handler(job: PackageInput) -> dict:
         run_ffmpeg(poster_args(proxy, info, poster), what="Grabbing the poster")
         upload_file(proxy, bucket, f"{prefix}/{proxy.name}")
         upload_file(poster, bucket, f"{prefix}/poster.jpg")
-    for chunk in chunks:
-        s3().delete_object(Bucket=bucket, Key=chunk.proxy_key)
 
     package_seconds = time.monotonic() - started
     return StageResult(

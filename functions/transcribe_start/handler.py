@@ -12,13 +12,13 @@ from functions.core.ffmpeg import run_ffmpeg, source_input
 from functions.core.models import AUTO_LANGUAGE, JobOptions, StageInput, TranscribeJob
 from functions.core.observability import job_handler
 from functions.core.s3io import source_url, upload_file
-from functions.core.settings import Settings, asset_prefix
+from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(StageInput)
 def handler(job: StageInput) -> dict:
     bucket = Settings.from_env().output_bucket
-    work_prefix = f"{asset_prefix(job.asset_id)}/work/{job.job_id}"
+    work = work_prefix(job.asset_id, job.job_id)
     vocabulary_language = _vocabulary_language(job.options)  # before the audio work: a missing vocabulary fails fast
     with tempfile.TemporaryDirectory(prefix="transcribe-") as tmp:
         audio = Path(tmp) / "audio.flac"
@@ -28,11 +28,11 @@ def handler(job: StageInput) -> dict:
             duration=job.probe.source.duration,
             what="Extracting audio for Transcribe",
         )
-        upload_file(audio, bucket, f"{work_prefix}/audio.flac")
-    output_key = f"{work_prefix}/transcribe.json"
+        upload_file(audio, bucket, f"{work}/audio.flac")
+    output_key = f"{work}/transcribe.json"
     options = job.options
     request = build_transcribe_request(
-        job.job_id, f"s3://{bucket}/{work_prefix}/audio.flac", options.language, bucket, output_key,
+        job.job_id, f"s3://{bucket}/{work}/audio.flac", options.language, bucket, output_key,
         vocabulary=options.transcribe_vocabulary,
         vocabulary_language=vocabulary_language,
         language_options=options.language_options,

@@ -9,7 +9,8 @@ What moto does not do, and this module does instead (the only bridges in the loc
 - Lambda's SQS poller: moto would deliver synchronously inside SendMessage and ignore partial
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
-  moto's Lambda checks that a function's role exists.
+  moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
+  in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from typing import Any
 
 import boto3
 
+from reelflow.local import s3_policy
 from reelflow.local.zygote import Zygote
 
 ACCOUNT = "123456789012"
@@ -206,7 +208,21 @@ class LocalCloud:
             "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
+            s3_policy.ENV: json.dumps(self._s3_statements(fn.logical_id)),
         }
+
+    def _s3_statements(self, function_lid: str) -> list[dict]:
+        """The S3 statements of the function's role, with the local bucket names (reelflow.local.s3_policy)."""
+        resources = self.template["Resources"]
+        role = resources[function_lid]["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            statement
+            for policy in resources.values()
+            if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if all(str(action).startswith("s3:") for action in s3_policy.as_list(statement["Action"]))
+        ]
+        return self._resolve(statements)
 
     def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
         """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored)."""
@@ -220,16 +236,7 @@ class LocalCloud:
         event_path = calls / f"{invocation.log_file.stem}.event.json"
         result_path = calls / f"{invocation.log_file.stem}.result.json"
         event_path.write_text(json.dumps(event))
-        env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
-        env |= CREDENTIALS | fn.environment | {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_LAMBDA_FUNCTION_NAME": fn.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_mb),
-            "AWS_LAMBDA_FUNCTION_TIMEOUT": str(fn.timeout_s),
-            "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        }
+        env = self.handler_environment(fn)
         assert self._zygote is not None, "LocalCloud.start() first"
         self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file)
         try:

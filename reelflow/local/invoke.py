@@ -17,6 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reelflow.local.s3_policy import enforce_from_environment
+
 
 @dataclass
 class LocalContext:
@@ -40,6 +42,8 @@ class LocalContext:
 
 
 def load_handler(path: str):
+    """Import the handler as Lambda would, with the function's S3 grants enforced on its calls from then on."""
+    enforce_from_environment()
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 

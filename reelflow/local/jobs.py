@@ -1,6 +1,7 @@
 """Driving a job on the local cloud: upload a source, wait for its execution, fetch its outputs."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from functions.core.models import JobOptions, ObjectRef
 from functions.core.repository import Repository
 from functions.core.settings import asset_prefix
 from reelflow.local.cloud import LocalCloud
+from reelflow.local.outputs import MANIFEST, output_files
 
 
 class JobTimeout(Exception):
@@ -85,13 +87,22 @@ def wait_for_job(cloud: LocalCloud, job_id: str, asset_id: str, timeout: float =
 
 
 def download_outputs(cloud: LocalCloud, asset_id: str, out_dir: Path) -> Path:
-    """Copy the asset's output folder to out_dir/<asset_id>/."""
+    """Copy the job's outputs, as its manifest names them (`reelflow.local.outputs`), to out_dir/<asset_id>/.
+    Without a manifest (the job never reached Finalize) the folder stays empty."""
     s3 = cloud.client("s3")
     prefix = asset_prefix(asset_id) + "/"
     target = out_dir / asset_id
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=cloud.output_bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            path = target / obj["Key"][len(prefix):]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            s3.download_file(cloud.output_bucket, obj["Key"], str(path))
+    target.mkdir(parents=True, exist_ok=True)
+
+    def read_text(relative: str) -> str:
+        return s3.get_object(Bucket=cloud.output_bucket, Key=prefix + relative)["Body"].read().decode()
+
+    try:
+        manifest = json.loads(read_text(MANIFEST))
+    except s3.exceptions.NoSuchKey:
+        return target
+    for relative in output_files(manifest, read_text):
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(cloud.output_bucket, prefix + relative, str(path))
     return target

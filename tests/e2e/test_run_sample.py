@@ -116,3 +116,14 @@ def test_trailer_has_the_planned_length_in_both_shapes(run):
         decoded = decode(path)
         assert decoded.duration == pytest.approx(plan["target_seconds"], abs=0.5)
         assert decoded.display_aspect == pytest.approx(aspect, abs=0.01)
+
+
+def test_the_folder_holds_exactly_the_outputs_the_manifest_names(run):
+    from reelflow.local.outputs import output_files
+
+    _, asset = run
+    manifest = json.loads((asset / "manifest.json").read_text())
+    copied = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
+    assert copied == set(output_files(manifest, lambda rel: (asset / rel).read_text()))
+    assert not [p for p in copied if p.startswith("work/") or p.endswith(".npz")]
+    assert any(p.startswith("thumbs/") for p in copied) and any(p.endswith(".ts") for p in copied)

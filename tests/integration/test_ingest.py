@@ -1,11 +1,18 @@
-"""The upload event path on moto: S3 -> EventBridge -> SQS -> ingest -> one execution per upload."""
+"""The upload event path on moto: S3 -> EventBridge -> SQS -> ingest -> one execution per upload; and the
+handlers' S3 grants, which the local runtime enforces (moto enforces no IAM)."""
 import json
+import subprocess
+import sys
 import time
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from functions.core.ids import asset_id_for
+from functions.core.settings import work_prefix
 from reelflow.local.jobs import expected_job, execution_arn, wait_for_job
+from reelflow.local.s3_policy import ENV, enforce
 
 pytestmark = pytest.mark.xdist_group("cloud")
 
@@ -143,3 +150,58 @@ def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
         assert stages[skipped]["status"] == "SKIPPED"
         assert stages[skipped]["note"] == "not requested in the job's stages"
     assert outcome.job["options"]["trailer_seconds"] == 5
+    # The chunk's playlists and proxy part were work files: gone once the job completed, never in the outputs.
+    s3 = cloud.client("s3")
+    work = s3.list_objects_v2(Bucket=cloud.output_bucket, Prefix=f"{work_prefix(asset_id, job_id)}/")
+    assert work["KeyCount"] == 0
+    outputs = [o["Key"] for o in s3.list_objects_v2(Bucket=cloud.output_bucket, Prefix=f"assets/{asset_id}/")["Contents"]]
+    assert f"assets/{asset_id}/hls/master.m3u8" in outputs
+    assert not [k for k in outputs if "/work/" in k or k.rsplit("/", 1)[-1].startswith("c0000.")]
+
+
+# ---- handlers run with their role's S3 grants enforced (moto enforces no IAM) ----------------------------
+# No such source: a permitted HEAD reaches S3 and answers 404; a refused call never leaves the process,
+# so no refused PUT can start a job.
+KEY = "editors/grants.mp4"
+
+
+def function(cloud, name):
+    return next(f for f in cloud.functions.values() if f.logical_id.startswith(f"Functions{name}"))
+
+
+def outcomes(cloud, name) -> list[str]:
+    """What the function's role may do: HEAD, PUT and DELETE a source; PUT a segment and a manifest."""
+    session = boto3.Session()
+    enforce(session, json.loads(cloud.handler_environment(function(cloud, name))[ENV]), name)
+    s3 = session.client("s3")
+    calls = [("head_object", cloud.ingest_bucket, KEY), ("put_object", cloud.ingest_bucket, KEY),
+             ("delete_object", cloud.ingest_bucket, KEY), ("put_object", cloud.output_bucket, "assets/a/hls/x.ts"),
+             ("put_object", cloud.output_bucket, "assets/a/manifest.json")]
+    found = []
+    for call, bucket, key in calls:
+        try:
+            getattr(s3, call)(Bucket=bucket, Key=key, **({"Body": b"x"} if call == "put_object" else {}))
+            found.append("ok")
+        except ClientError as exc:
+            found.append(exc.response["Error"]["Code"])
+    return found
+
+
+def test_each_function_gets_only_its_own_grants(cloud):
+    # A stage reads sources and writes its own outputs; it can neither change a source nor another stage's files.
+    assert outcomes(cloud, "TranscodeChunk") == ["404", "AccessDenied", "AccessDenied", "ok", "AccessDenied"]
+    assert outcomes(cloud, "Finalize") == ["AccessDenied", "AccessDenied", "AccessDenied", "AccessDenied", "ok"]
+    # The API deletes sources only under uploads/: never an editor's own upload.
+    assert outcomes(cloud, "Api")[:3] == ["404", "AccessDenied", "AccessDenied"]
+
+
+def test_a_handler_process_is_held_to_its_grants(cloud):
+    script = (
+        "import boto3\n"
+        "from reelflow.local.invoke import load_handler\n"
+        "load_handler('functions.finalize.handler.handler')\n"
+        f"boto3.client('s3').delete_object(Bucket={cloud.ingest_bucket!r}, Key={KEY!r})\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], env=cloud.handler_environment(function(cloud, "Finalize")),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "AccessDenied" in proc.stderr, proc.stderr

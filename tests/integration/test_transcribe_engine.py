@@ -10,6 +10,7 @@ import webvtt
 from functions.core.ingest import job_for, start_job
 from functions.core.models import JobOptions
 from functions.core.repository import Repository
+from functions.core.settings import work_prefix
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 
 pytestmark = pytest.mark.xdist_group("cloud")
@@ -40,7 +41,7 @@ def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_
     # moto runs no speech recognition: put the result where Transcribe would write it.
     s3.put_object(
         Bucket=cloud.output_bucket,
-        Key=f"assets/{job.asset_id}/work/{job.job_id}/transcribe.json",
+        Key=f"{work_prefix(job.asset_id, job.job_id)}/transcribe.json",
         Body=RESULT.read_bytes(),
     )
     start_job(job, repo=Repository(cloud.table_name), state_machine_arn=cloud.state_machine_arn)
