@@ -111,3 +111,14 @@ def test_caption_parts_give_the_words_of_one_pass(speech_take):
     assert [w["text"] for w in joined] == [w.text for w in one_pass]
     for got, want in zip(joined, one_pass):
         assert got["start"] == pytest.approx(want.start, abs=0.2) and got["end"] == pytest.approx(want.end, abs=0.2)
+
+
+def test_a_language_the_model_lacks_fails_captions_alone_with_its_code(short_chunk_cloud, tmp_path):
+    clip = media.make_clip(tmp_path / "german.mp4", seconds=2)
+    ref = upload_source(short_chunk_cloud, clip, key="long/german.mp4",
+                        options=JobOptions(stages=["transcode", "captions"], language="de-DE"))
+    outcome = wait_for_job(short_chunk_cloud, *expected_job(ref), timeout=300)
+    stages = outcome.job["stages"]
+    assert outcome.status == "PARTIAL"
+    assert stages["captions"]["status"] == "FAILED" and stages["captions"]["error_code"] == "LanguageUnsupported"
+    assert stages["transcode"]["status"] == "SUCCEEDED"
