@@ -156,7 +156,10 @@ def publish(run: FinalizeInput, vtt: str | None):
     if vtt is not None:
         s3.put_object(Bucket=BUCKET, Key=f"{PREFIX}/captions/en.vtt", Body=vtt.encode())
     manifest = publish_hls_subtitles(run, build_manifest(run, "now", 0.1), BUCKET, PREFIX)
-    read = lambda key: s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}")["Body"].read().decode()  # noqa: E731
+
+    def read(key: str) -> str:
+        return s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}")["Body"].read().decode()
+
     return manifest, read
 
 
