@@ -72,3 +72,17 @@ def decode(path: Path) -> Decoded:
 def master_variants(master: Path) -> list[Path]:
     lines = master.read_text().splitlines()
     return [master.parent / line for line in lines if line and not line.startswith("#")]
+
+
+def first_video_pts(playlist: Path) -> int:
+    """The PTS (90 kHz) of the first video frame in a media playlist's first MPEG-TS segment."""
+    first = next(line for line in playlist.read_text().splitlines() if line and not line.startswith("#"))
+    with av.open(str(playlist.parent / first)) as container:
+        return min(p.pts for p in container.demux(container.streams.video[0]) if p.pts is not None)
+
+
+def subtitle_segments(playlist: Path) -> list[tuple[float, str]]:
+    """(duration, WebVTT text) of every segment a subtitle media playlist lists."""
+    from functions.core.transcode import parse_media_playlist
+
+    return [(s.duration, (playlist.parent / s.uri).read_text()) for s in parse_media_playlist(playlist.read_text())]

@@ -304,6 +304,22 @@ class ManifestStage(Model):
     details: dict[str, Any] = Field(default_factory=dict, description="What the stage measured (counts, language)")
 
 
+class HlsSubtitlesStatus(StrEnum):
+    WRITTEN = "WRITTEN"  # a subtitle rendition with cues is in the ladder
+    EMPTY = "EMPTY"  # a valid rendition whose segments hold no cues (no speech)
+    NONE = "NONE"  # no rendition: the ladder or the captions are missing; the master is the transcoder's
+
+
+class HlsSubtitles(Model):
+    """Whether the captions made it into the HLS ladder as a subtitle rendition, and why not."""
+
+    status: HlsSubtitlesStatus
+    language: str | None = None
+    cues: int = 0
+    segments: int = 0
+    reason: RedactedText = None
+
+
 class Manifest(Model):
     asset_id: str
     job_id: str
@@ -312,4 +328,5 @@ class Manifest(Model):
     source: ManifestSource | None = None
     stages: dict[str, ManifestStage]
     outputs: dict[str, str] = Field(default_factory=dict)
+    hls_subtitles: HlsSubtitles | None = None
     created_at: str

@@ -39,7 +39,19 @@ def rung_stats(segments: list[Segment]) -> RungStats:
     )
 
 
-CHUNK_TS_OFFSET = 1.0  # seconds added to every chunk's timestamps when there are several
+# Seconds added to every chunk's timestamps, a single chunk's too. It keeps each chunk's first timestamps
+# (B-frame delay, AAC priming) positive, so the muxer never shifts one chunk alone, nor the ladder by an
+# amount that depends on the encoder: media time 0 is always at media_zero_pts.
+CHUNK_TS_OFFSET = 1.0
+MPEGTS_CLOCK = 90_000  # MPEG-TS timestamps count this many ticks a second
+# ffmpeg's HLS muxer (its mpegts muxer) starts timestamps this much later; measured on our segments.
+MPEGTS_START_DELAY = 1.4
+
+
+def media_zero_pts() -> int:
+    """The MPEG-TS PTS (90 kHz ticks) that media time 0 has in the ladder's segments: what a WebVTT
+    rendition's X-TIMESTAMP-MAP maps its LOCAL 0 to, so cues line up with the video."""
+    return round((CHUNK_TS_OFFSET + MPEGTS_START_DELAY) * MPEGTS_CLOCK)
 
 
 def chunk_prefix(chunk: Chunk) -> str:
@@ -95,9 +107,8 @@ def encode_chunk_args(
         hls_flags="independent_segments",
         hls_segment_filename=str(hls_dir / "%v" / f"{chunk_prefix(chunk)}-%05d.ts"),
         var_stream_map=" ".join(var_map),
-        # Chunks must share one timeline. The extra second keeps every chunk's first timestamps
-        # (B-frame delay, AAC priming) positive, so the muxer shifts none of them alone.
-        output_ts_offset=0 if single else chunk.start + CHUNK_TS_OFFSET,
+        # Chunks share one timeline, media time plus CHUNK_TS_OFFSET.
+        output_ts_offset=chunk.start + CHUNK_TS_OFFSET,
         **_video_args(fps, gop, plan.segment_seconds) if info.has_video else {},
         **_audio_args() if info.has_audio else {},
         # A later chunk's first AAC packet is encoder priming that duplicates the previous

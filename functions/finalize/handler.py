@@ -5,6 +5,7 @@ import time
 from botocore.exceptions import ClientError
 
 from functions.core.aws import client
+from functions.core.hls_subtitles import publish_hls_subtitles
 from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput, JobStatus
 from functions.core.observability import job_handler, logger
@@ -21,6 +22,7 @@ def handler(run: FinalizeInput) -> dict:
     job = repo.get_job(run.job_id) or {}
 
     manifest = build_manifest(run, job.get("created_at", now_iso()), time.monotonic() - started)
+    manifest = publish_hls_subtitles(run, manifest, settings.output_bucket, asset_prefix(run.asset_id))
     manifest_key = f"{asset_prefix(run.asset_id)}/manifest.json"
     put_json(settings.output_bucket, manifest_key, manifest.model_dump(mode="json"))
     reason = failure_reason(manifest)

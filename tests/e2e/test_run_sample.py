@@ -1,13 +1,17 @@
 """`reelflow run` on the built-in sample, as a user runs it: a playable ladder, proxy and poster."""
 import json
 import os
+import re
 import subprocess
 import sys
+
+import av
 
 import pytest
 
 from tests.conftest import REPO, SAMPLE, SAMPLE_TRUTH
-from tests.hls import decode, decode_errors, master_variants
+from functions.core.ffmpeg import ffmpeg_exe
+from tests.hls import decode, decode_errors, first_video_pts, master_variants, subtitle_segments
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +49,7 @@ def test_manifest_contract(run):
         assert manifest["stages"][stage]["status"] == "SUCCEEDED"
         assert manifest["stages"][stage]["seconds"] > 0
     for name in ("hls_master", "proxy", "poster", "transcript", "captions_vtt", "captions_srt", "scenes",
-                 "contact_sheet", "edl", "otio", "fcpxml", "trailer", "trailer_vertical", "trailer_plan"):
+                 "contact_sheet", "edl", "otio", "fcpxml", "trailer", "trailer_vertical", "trailer_plan", "hls_subtitles"):
         assert (asset / manifest["outputs"][name]).is_file()
 
 
@@ -59,6 +63,47 @@ def test_every_rendition_decodes_with_source_duration_and_aspect(run):
         assert decoded.has_audio and decoded.has_video
         assert decoded.duration == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.2)
         assert decoded.display_aspect == pytest.approx(640 / 360, abs=0.02)
+
+
+def test_captions_ride_in_the_ladder_as_a_subtitle_rendition(run):
+    import webvtt
+
+    _, asset = run
+    manifest = json.loads((asset / "manifest.json").read_text())
+    assert manifest["hls_subtitles"]["status"] == "WRITTEN"
+    master = (asset / "hls" / "master.m3u8").read_text().splitlines()
+    groups = [line for line in master if line.startswith("#EXT-X-MEDIA:TYPE=SUBTITLES")]
+    assert len(groups) == 1 and 'GROUP-ID="subs"' in groups[0] and 'LANGUAGE="en"' in groups[0]
+    assert 'URI="subs/en/index.m3u8"' in groups[0]
+    variants = [line for line in master if line.startswith("#EXT-X-STREAM-INF:")]
+    assert len(variants) == 2 and all('SUBTITLES="subs"' in v for v in variants)
+
+    segments = subtitle_segments(asset / manifest["outputs"]["hls_subtitles"])
+    assert len(segments) == manifest["hls_subtitles"]["segments"] == 5  # 20 s in 4 s segments
+    assert sum(d for d, _ in segments) == pytest.approx(SAMPLE_TRUTH["duration_s"], abs=0.1)
+    maps = {re.search(r"^X-TIMESTAMP-MAP=MPEGTS:(\d+),LOCAL:00:00:00.000$", text, re.M).group(1) for _, text in segments}
+    assert len(maps) == 1
+    mpegts = int(maps.pop())
+    shown = {(c.start, c.end, c.text) for _, text in segments for c in webvtt.from_string(text).captions}
+    whole = [(c.start, c.end, c.text) for c in webvtt.read(str(asset / "captions" / "en.vtt")).captions]
+    assert sorted(shown) == whole  # every cue, repeated ones once
+
+    # LOCAL 0 is media time 0: the PTS of the source's first frame in every rung's first segment.
+    with av.open(str(SAMPLE)) as source:
+        first_frame = next(source.decode(video=0)).time
+    for playlist in master_variants(asset / "hls" / "master.m3u8"):
+        video_zero = first_video_pts(playlist) - round(first_frame * 90000)
+        assert video_zero == mpegts
+        first_cue = webvtt.from_string(segments[0][1]).captions[0]
+        on_video = (mpegts + first_cue.start_time.in_milliseconds() * 90 - video_zero) / 90000
+        first_word = json.loads((asset / "transcript.json").read_text())["words"][0]
+        assert on_video == pytest.approx(first_word["start"], abs=0.1)
+
+    # ffmpeg's HLS demuxer offers the captions as a subtitle stream of the master.
+    proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(asset / "hls" / "master.m3u8"), "-map", "0:s",
+                           "-f", "webvtt", "-"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert whole[-1][2] in proc.stdout
 
 
 def test_proxy_and_poster(run):

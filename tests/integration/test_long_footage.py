@@ -62,6 +62,12 @@ def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
 def test_three_transcode_chunks_join_into_one_ladder(long_take):
     clip, outcome, out = long_take
     assert outcome.job["stages"]["transcode"]["status"] == "SUCCEEDED"
+    # Captions were not requested: no subtitle rendition, and the manifest says why.
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["hls_subtitles"] == {"status": "NONE", "language": None, "cues": 0, "segments": 0,
+                                         "reason": "captions SKIPPED"}
+    assert "hls_subtitles" not in manifest["outputs"]
+    assert "SUBTITLES" not in (out / "hls" / "master.m3u8").read_text()
     duration = clip.frames / clip.fps
     for playlist in master_variants(out / "hls" / "master.m3u8"):
         assert decode(playlist).duration == pytest.approx(duration, abs=0.2)

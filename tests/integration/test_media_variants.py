@@ -1,8 +1,11 @@
 """Odd footage through the whole pipeline on moto: each ends in a sensible, playable result."""
+import json
+
 import pytest
+import webvtt
 
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
-from tests.hls import decode, decode_errors, master_variants
+from tests.hls import decode, decode_errors, master_variants, subtitle_segments
 
 pytestmark = pytest.mark.xdist_group("cloud")
 
@@ -68,3 +71,29 @@ def test_audio_only_gets_audio_ladder_proxy_and_waveform(results):
 def test_variable_frame_rate_becomes_constant(results):
     _, asset = results["vfr"]
     assert "FRAME-RATE=25.000" in (asset / "hls" / "master.m3u8").read_text()
+
+
+def subtitle_rendition(asset):
+    """The manifest's account of the subtitle rendition, and the rendition's segments as WebVTT."""
+    manifest = json.loads((asset / "manifest.json").read_text())
+    master = (asset / "hls" / "master.m3u8").read_text().splitlines()
+    variants = [line for line in master if line.startswith("#EXT-X-STREAM-INF:")]
+    assert variants and all('SUBTITLES="subs"' in v for v in variants)
+    assert sum(line.startswith("#EXT-X-MEDIA:TYPE=SUBTITLES") for line in master) == 1
+    segments = subtitle_segments(asset / manifest["outputs"]["hls_subtitles"])
+    assert sum(d for d, _ in segments) == pytest.approx(2.0, abs=0.1)
+    return manifest["hls_subtitles"], [webvtt.from_string(text).captions for _, text in segments]
+
+
+def test_video_without_audio_has_a_valid_empty_subtitle_rendition(results):
+    _, asset = results["no_audio"]
+    subtitles, segments = subtitle_rendition(asset)
+    assert (subtitles["status"], subtitles["cues"], subtitles["segments"]) == ("EMPTY", 0, len(segments))
+    assert segments == [[]]
+
+
+def test_audio_only_ladder_offers_the_captions(results):
+    _, asset = results["audio_only"]
+    subtitles, segments = subtitle_rendition(asset)
+    assert subtitles["status"] in ("WRITTEN", "EMPTY")  # a tone: what an engine hears in it is its own business
+    assert len(segments) == subtitles["segments"] == 1
