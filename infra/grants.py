@@ -99,6 +99,10 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
         S3Access(OUTPUT, WRITE, ("assets/*/trailer/*", "assets/*/trailer.json"), "the trailers and their plan"),
     ),
     "Finalize": (
+        S3Access(OUTPUT, READ, ("assets/*/hls/master.m3u8", "assets/*/captions/*"),
+                 "the master playlist and the captions, to put the captions into the ladder"),
+        S3Access(OUTPUT, WRITE, ("assets/*/hls/master.m3u8", "assets/*/hls/subs/*"),
+                 "the subtitle rendition and the master playlist that offers it"),
         S3Access(OUTPUT, WRITE, ("assets/*/manifest.json",), "the manifest"),
         S3Access(OUTPUT, LIST, (WORK,), "list a completed job's work files"),
         S3Access(OUTPUT, ("s3:DeleteObject",), (WORK,), "delete a completed job's work files"),
