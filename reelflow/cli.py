@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
         "starts a job through the normal event path. Ctrl-C stops.",
     )
     serve.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000; 0 picks a free one)")
-    serve.add_argument("--api-key", help="the key clients must send (default: $REELFLOW_API_KEY, else generated)")
+    serve.add_argument("--api-key", help="the default tenant's key (default: $REELFLOW_API_KEY; $REELFLOW_API_KEYS=\"tenant-a:key-a,...\" adds tenants; else generated)")
     serve.add_argument("--open-docs", action="store_true", help="serve /swagger and /openapi.json without a key")
     serve.add_argument("--cold", action="store_true", help="a fresh handler process per request (slower)")
     serve.set_defaults(command=_serve)

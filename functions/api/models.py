@@ -5,7 +5,7 @@ responses are what the handlers build from the table and the buckets.
 """
 from __future__ import annotations
 
-import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,8 +14,14 @@ from functions.core.models import JobOptions, JobStatus, LabelEngineName, StageS
 
 ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
 CAPTION_ENGINES = ("pocketsphinx", "transcribe", "whisper")
-# Not a path, not hidden, no control characters: the name becomes the last part of an S3 key.
-_BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+# The name becomes the last part of an S3 key, shown to editors: after NFKC (which folds fullwidth and
+# compatibility forms), only letters, marks, numbers, punctuation, symbols and the plain space, and none of the
+# characters that draw a slash. No control or format characters (bidi overrides, zero-width) but the joiner
+# emoji sequences need.
+_SLASH_LIKE = frozenset("/\\\u2044\u2215\u2216\u29f8\u29f9\u2571\u2572\u27cb\u27cd\u2afb\u2afd\u3033\u1735")
+_ALLOWED_FORMAT = frozenset("\u200d")
+MAX_FILENAME_BYTES = 255  # as on common file systems; keeps `<tenant>/uploads/<uuid>/<name>` far below S3's 1,024
+MAX_KEY_BYTES = 1024
 
 Id = Annotated[str, Field(min_length=1, max_length=64, description="An asset or job id")]
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -77,18 +83,45 @@ class UploadRequest(Request):
     @field_validator("filename")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if _BAD_FILENAME.search(value) or value in (".", "..") or value.startswith("."):
-            raise ValueError("must be a plain file name: no slashes, control characters or leading dot")
-        return value
+        return plain_filename(value)
+
+
+def plain_filename(value: str) -> str:
+    """`value` NFKC-normalised, or ValueError if it is not a plain file name (see _SLASH_LIKE)."""
+    name = unicodedata.normalize("NFKC", value)
+    if name in (".", "..") or name.startswith(".") or not name.strip():
+        raise ValueError("must be a plain file name, not hidden")
+    for char in name:
+        category = unicodedata.category(char)
+        if char in _SLASH_LIKE or category in ("Zl", "Zp") or (category == "Zs" and char != " ") or (
+                category[0] == "C" and char not in _ALLOWED_FORMAT):
+            raise ValueError(f"must not contain U+{ord(char):04X} (a slash, control or format character)")
+    if len(name.encode()) > MAX_FILENAME_BYTES:
+        raise ValueError(f"must be at most {MAX_FILENAME_BYTES} bytes in UTF-8")
+    return name
 
 
 class JobRequest(Request):
     """Start (or re-run with new options) a job on an asset, or on any object already in the ingest bucket."""
 
     asset_id: Id | None = None
-    source_key: str | None = Field(default=None, min_length=1, max_length=1024,
-                                   description="Object key in the ingest bucket")
+    source_key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY_BYTES,
+                                   description="Object key in the ingest bucket, under your tenant's folder "
+                                               "(`<tenant>/...`), taken literally (no URL-decoding)")
     options: JobOptionsRequest = Field(default_factory=JobOptionsRequest)
+
+    @field_validator("source_key")
+    @classmethod
+    def _key_bytes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode (no lone surrogates)") from None
+        if size > MAX_KEY_BYTES:
+            raise ValueError(f"must be at most {MAX_KEY_BYTES} bytes in UTF-8")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequest:
@@ -230,4 +263,5 @@ class AssetDeleted(Body):
     asset_id: str
     deleted_objects: int
     deleted_records: int
-    source_purged: bool
+    source_purged: bool = Field(description="The source got a delete marker (or, with erase, lost every version)")
+    source_erased: bool = Field(default=False, description="Every version of the source was deleted")

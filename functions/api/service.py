@@ -16,13 +16,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.api import models as m
-from functions.api.errors import BadRequest, Conflict, NotFound
+from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable
+from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
 from functions.core.ingest import job_for, metadata_for, resolve_upload, start_job
 from functions.core.models import JobStatus, Manifest
-from functions.core.repository import Repository, now_iso
+from functions.core.repository import Listing, Repository, now_iso
 from functions.core.settings import asset_prefix
 
 UPLOAD_PREFIX = "uploads"
@@ -77,16 +78,27 @@ def _expiry(seconds: int) -> str:
 
 
 class StudioService:
-    def __init__(self, config: ApiConfig) -> None:
+    """One tenant's view: every read, listing and change goes through a repository scoped to `tenant`,
+    so another tenant's ids are unknown ids (404), not forbidden ones."""
+
+    def __init__(self, config: ApiConfig, tenant: str) -> None:
         self.config = config
-        self.repo = Repository(config.table_name)
+        self.tenant = tenant
+        self.repo = Repository(config.table_name, tenant)
+
+    @property
+    def upload_prefix(self) -> str:
+        """Where this tenant's API uploads go: the first folder names the tenant, as ingest expects."""
+        return f"{self.tenant}/{UPLOAD_PREFIX}/"
 
     # ---- uploads ---------------------------------------------------------------------------------
     def create_upload(self, request: m.UploadRequest) -> m.UploadCreated:
         """A presigned PUT to a fresh key; the upload then takes the normal event path to ingest."""
         bucket = self.config.ingest_bucket
-        key = f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}/{request.filename}"
-        asset_id = asset_id_for(bucket, key)  # what ingest will compute for this object
+        key = f"{self.upload_prefix}{uuid.uuid4().hex}/{request.filename}"
+        if len(key.encode()) > MAX_KEY_BYTES:
+            raise BadRequest(f"The file name makes an object key over {MAX_KEY_BYTES} bytes")
+        asset_id = asset_id_for(bucket, key, self.tenant)  # what ingest will compute for this object
         params = {"Bucket": bucket, "Key": key}
         headers = {}
         if request.content_type:
@@ -102,17 +114,18 @@ class StudioService:
 
     # ---- jobs ------------------------------------------------------------------------------------
     def start(self, request: m.JobRequest) -> m.JobAccepted:
+        """A job on one of the tenant's assets, or on a key under the tenant's folder (`<tenant>/...`); any
+        other key is answered like a missing one, so a tenant never makes an asset of what it does not own."""
         if request.asset_id is not None:
-            asset = self.repo.get_asset(request.asset_id)
-            if asset is None:
-                raise NotFound(f"No asset {request.asset_id}")
+            asset = self._asset_record(request.asset_id)
             bucket, key = asset["source_bucket"], asset["source_key"]
         else:
             bucket, key = self.config.ingest_bucket, request.source_key or ""
-        source = resolve_upload(bucket, key)
+        owned = key.startswith(f"{self.tenant}/")
+        source = resolve_upload(bucket, key, literal=True) if owned else None
         if source is None:
-            raise NotFound(f"The source s3://{bucket}/{key} does not exist (not uploaded yet, or deleted)")
-        job = job_for(source, request.options.to_job_options())
+            raise NotFound("The source does not exist (not uploaded yet, or deleted)")
+        job = job_for(source, request.options.to_job_options(), tenant=self.tenant)
         started = start_job(job, repo=self.repo, state_machine_arn=self.config.state_machine_arn)
         record = self.repo.get_job(started.job_id) or {}
         return m.JobAccepted(job_id=started.job_id, asset_id=started.asset_id,
@@ -139,13 +152,9 @@ class StudioService:
         return status
 
     def jobs(self, status: JobStatus | None, limit: int, next_token: str | None) -> m.JobPage:
-        index, partition = ("gsi2", f"JOBSTATUS#{status.value}") if status else ("gsi1", "JOBS")
-        items, last = self.repo.query_page(partition, index=index, limit=limit, newest_first=True,
-                                           start_key=decode_token(next_token, partition, index))
-        summaries = []
-        for item in items:
-            summaries.append(m.JobSummary.model_validate(item))
-        return m.JobPage(items=summaries, next_token=encode_token(partition, last))
+        listing = self.repo.jobs_listing(status)
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
+        return m.JobPage(items=[m.JobSummary.model_validate(i) for i in items], next_token=encode_token(listing, last))
 
     def cancel(self, job_id: str) -> m.Job:
         job = self.job(job_id)
@@ -175,45 +184,56 @@ class StudioService:
         )
 
     def assets(self, limit: int, next_token: str | None) -> m.AssetPage:
-        items, last = self.repo.query_page("ASSETS", index="gsi1", limit=limit, newest_first=True,
-                                           start_key=decode_token(next_token, "ASSETS", "gsi1"))
+        listing = self.repo.assets_listing()
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
         return m.AssetPage(items=[m.AssetSummary.model_validate(i) for i in items],
-                           next_token=encode_token("ASSETS", last))
+                           next_token=encode_token(listing, last))
 
-    def delete_asset(self, asset_id: str, purge_source: bool) -> m.AssetDeleted:
-        """Outputs and records go; the source stays unless purged. Refused while a job still runs."""
+    def delete_asset(self, asset_id: str, purge_source: bool, erase: bool = False) -> m.AssetDeleted:
+        """Outputs and records go; the source stays unless purged. Refused while a job still runs.
+
+        Only a source this tenant uploaded through the API can be purged: its key was minted for this asset
+        alone (`<tenant>/uploads/<uuid>/<name>`). A purge puts a delete marker on it, so the versioned
+        bucket keeps the bytes for its noncurrent-version retention (a purge can be undone); `erase`
+        deletes every version of that one key now. Editors' own uploads are never deleted here."""
         record = self._asset_record(asset_id)
+        purge = purge_source or erase
+        if purge and not self._purgeable(record):
+            raise SourceNotPurgeable(f"Asset {asset_id}'s source was not uploaded through this API; it is kept")
         jobs = self.repo.jobs_of_asset(asset_id)
         running = [j["job_id"] for j in jobs
                    if j.get("status") in ACTIVE and self._execution_status(j["job_id"]) == "RUNNING"]
         if running:
             raise Conflict(f"Asset {asset_id} has running jobs ({', '.join(running)}): cancel them first")
+        purged = erased = False
+        if purge:
+            bucket, key = record["source_bucket"], record["source_key"]
+            if erase:
+                purged = erased = self._delete_versions(bucket, key) > 0
+            else:
+                _s3().delete_object(Bucket=bucket, Key=key)
+                purged = True
         deleted_objects = self._delete_prefix(self.config.output_bucket, asset_prefix(asset_id) + "/")
-        keys = self.repo.asset_item_keys(asset_id) + [{"pk": f"JOB#{j['job_id']}", "sk": "JOB"} for j in jobs]
-        deleted_records = self.repo.delete_keys(keys)
-        purged = False
-        if purge_source and record.get("source_key"):
-            purged = self._delete_versions(record.get("source_bucket") or self.config.ingest_bucket,
-                                           record["source_key"]) > 0
+        deleted_records = self.repo.delete_asset_records(asset_id, [j["job_id"] for j in jobs])
         return m.AssetDeleted(asset_id=asset_id, deleted_objects=deleted_objects, deleted_records=deleted_records,
-                              source_purged=purged)
+                              source_purged=purged, source_erased=erased)
+
+    def _purgeable(self, record: dict) -> bool:
+        return (bool(record.get("uploaded_by_api"))
+                and record.get("source_bucket") == self.config.ingest_bucket
+                and str(record.get("source_key", "")).startswith(self.upload_prefix))
 
     # ---- scenes ----------------------------------------------------------------------------------
     def asset_scenes(self, asset_id: str, tag: str | None, limit: int, next_token: str | None) -> m.ScenePage:
         self._asset_record(asset_id)
-        partition = f"ASSET#{asset_id}"
-        prefix = f"SCENETAG#{tag.lower()}#" if tag else "SCENE#"
-        start = decode_token(next_token, partition, None)
-        if start and not start["sk"].startswith(prefix):
-            raise BadRequest("next_token does not belong to this listing")
-        items, last = self.repo.query_page(partition, sk_prefix=prefix, limit=limit, start_key=start)
-        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(partition, last))
+        return self._scene_page(self.repo.asset_scenes_listing(asset_id, tag), limit, next_token)
 
     def scenes(self, tag: str, limit: int, next_token: str | None) -> m.ScenePage:
-        partition = f"TAG#{tag.lower()}"
-        items, last = self.repo.query_page(partition, index="gsi1", limit=limit,
-                                           start_key=decode_token(next_token, partition, "gsi1"))
-        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(partition, last))
+        return self._scene_page(self.repo.tag_listing(tag), limit, next_token)
+
+    def _scene_page(self, listing: Listing, limit: int, next_token: str | None) -> m.ScenePage:
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
+        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(listing, last))
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _job_record(self, job_id: str) -> dict:
@@ -258,7 +278,7 @@ class StudioService:
                          expires_at=_expiry(self.config.download_url_seconds))
 
     def _scene(self, item: dict) -> m.Scene:
-        scene = m.Scene.model_validate({"asset_id": str(item.get("pk", "")).removeprefix("ASSET#"), **item})
+        scene = m.Scene.model_validate(item)
         if scene.thumbnail:
             # The scenes stage stores the object key; a bare path is relative to the asset folder.
             prefix = asset_prefix(scene.asset_id) + "/"

@@ -50,7 +50,7 @@ def handler(job: CaptionsInput) -> dict:
                 on_progress=lambda done: logger.debug("Transcribing", extra={"progress": round(done, 3)}),
             )
         upload_tree(work / "out", settings.output_bucket, asset_prefix(job.asset_id))
-    Catalog(settings.table_name).put_transcript_summary(job.asset_id, outcome.summary.model_dump())
+    Catalog(settings.table_name, job.tenant).put_transcript_summary(job.asset_id, outcome.summary.model_dump())
     return StageResult(
         stage="captions",
         status=StageStatus.SUCCEEDED,

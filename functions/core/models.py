@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,11 +45,18 @@ class JobOptions(Model):
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
 
 
+# A tenant id is also the first segment of its S3 keys (`<tenant>/uploads/...`) and part of its table keys.
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+DEFAULT_TENANT = "default"
+TenantId = Annotated[str, Field(pattern=TENANT_PATTERN, description="The studio the job belongs to")]
+
+
 class JobInput(Model):
     """Input of a state machine execution."""
 
     job_id: str
     asset_id: str
+    tenant: TenantId = DEFAULT_TENANT
     source: ObjectRef
     options: JobOptions = Field(default_factory=JobOptions)
 

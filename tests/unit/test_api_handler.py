@@ -10,7 +10,8 @@ from functions.api.errors import BadRequest
 from functions.api.models import JobRequest, UploadRequest
 from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import job_id_for
-from functions.core.models import ObjectRef
+from functions.core.models import JobStatus, ObjectRef
+from functions.core.repository import Repository
 from reelflow.local.serve import proxy_event
 
 
@@ -137,20 +138,28 @@ def test_openapi_document_lists_every_route_with_the_error_shape(call):
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}
 
 
-def test_page_tokens_round_trip_and_refuse_foreign_or_forged_ones():
-    key = {"pk": "JOB#j1", "sk": "JOB", "gsi1pk": "JOBS", "gsi1sk": "2026-01-01T00:00:00.000Z"}
-    token = encode_token("JOBS", key)
-    assert decode_token(token, "JOBS", "gsi1") == key
-    assert encode_token("JOBS", None) is None and decode_token(None, "JOBS", "gsi1") is None
-    for bad, partition, index in [
-        (token, "ASSETS", "gsi1"),  # another listing's token
-        (token, "JOBSTATUS#RUNNING", "gsi2"),
-        ("not-base64!!", "JOBS", "gsi1"),
-        (encode_token("JOBS", {"pk": "JOB#j1"}), "JOBS", "gsi1"),  # incomplete key
-        (encode_token("JOBS", key | {"evil": "x"}), "JOBS", "gsi1"),
+def test_page_tokens_round_trip_and_refuse_foreign_or_forged_ones(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # a Table handle; nothing here calls AWS
+    repo_a, repo_b = Repository("table", "tenant-a"), Repository("table", "tenant-b")
+    jobs = repo_a.jobs_listing()
+    key = {"pk": "T#tenant-a#JOB#j1", "sk": "JOB", "gsi1pk": jobs.partition, "gsi1sk": "2026-01-01T00:00:00.000Z"}
+    token = encode_token(jobs, key)
+    assert decode_token(token, jobs) == key
+    assert encode_token(jobs, None) is None and decode_token(None, jobs) is None
+    scene_key = {"pk": "T#tenant-a#ASSET#a1", "sk": "SCENE#0002"}
+    assert decode_token(encode_token(repo_a.asset_scenes_listing("a1"), scene_key),
+                        repo_a.asset_scenes_listing("a1")) == scene_key
+    for bad, listing in [
+        (token, repo_a.assets_listing()),  # another listing's token
+        (token, repo_a.jobs_listing(JobStatus.RUNNING)),
+        (token, repo_b.jobs_listing()),  # another tenant's
+        ("not-base64!!", jobs),
+        (encode_token(jobs, {"pk": "T#tenant-a#JOB#j1"}), jobs),  # incomplete key
+        (encode_token(jobs, key | {"evil": "x"}), jobs),
+        (encode_token(repo_a.asset_scenes_listing("a1"), scene_key), repo_a.asset_scenes_listing("a1", "dark")),
     ]:
         with pytest.raises(BadRequest):
-            decode_token(bad, partition, index)
+            decode_token(bad, listing)
 
 
 def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
