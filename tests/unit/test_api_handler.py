@@ -7,9 +7,11 @@ from dataclasses import dataclass
 import pytest
 
 from functions.api.errors import BadRequest
+from functions.api.handler import json_depth
 from functions.api.models import JobRequest, UploadRequest
 from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import job_id_for
+from functions.core.ingest import tenant_of_key
 from functions.core.models import JobStatus, ObjectRef
 from functions.core.repository import Repository
 from reelflow.local.serve import proxy_event
@@ -169,3 +171,65 @@ def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
     ref = ObjectRef(bucket="b", key="k", etag="e")
     assert job_id_for(ref, options) != job_id_for(ref, JobRequest(asset_id="a1").options.to_job_options())
     assert UploadRequest(filename="take 1 (final).mov").filename == "take 1 (final).mov"
+
+
+# ---- edges: bodies and file names ------------------------------------------------------------------
+def test_a_body_that_is_not_utf8_is_400(call):
+    status, body = call("POST", "/uploads", raw=b'{"filename": "\xff\xfe.mp4"}')
+    assert status == 400
+    assert_error(body, "BadRequest")
+
+
+@pytest.mark.parametrize("raw", [b"[" * 20_000 + b"]" * 20_000, b'{"filename": "a.mp4", "options": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_deeply_nested_bodies_are_400(call, raw):
+    status, body = call("POST", "/uploads", raw=raw)
+    assert status == 400
+    assert_error(body, "BadRequest")
+
+
+def test_json_depth_ignores_brackets_inside_strings():
+    assert json_depth('{"a": [1, {"b": "[[[{{{"}], "c": "\\"]"}') == 3
+    assert json_depth('"[[["') == 0
+
+
+@pytest.mark.parametrize("filename", [
+    "evil\u202egnp.mp4",  # right-to-left override
+    "zero\u200bwidth.mp4",
+    "bell\x07.mp4",
+    "line\u2028break.mp4",
+    "a\u2215b.mp4",  # division slash
+    "a\u2044b.mp4",  # fraction slash
+    "a\uff0fb.mp4",  # fullwidth solidus: NFKC makes it '/'
+    "\uff0e\uff0e",  # fullwidth '..'
+    "\U0001F3AC" * 255,  # 1,020 bytes of UTF-8
+])
+def test_file_names_that_are_not_plain_are_422(call, filename):
+    status, response = call("POST", "/uploads", {"filename": filename})
+    assert status == 422
+    assert_error(response, "ValidationError")
+
+
+def test_file_names_are_nfkc_normalised_and_emoji_sequences_allowed():
+    assert UploadRequest(filename="\uff46\uff49\uff4c\uff45.mp4").filename == "file.mp4"
+    assert UploadRequest(filename="caf\u0065\u0301.mov").filename == "caf\u00e9.mov"
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467 take 1.mp4"
+    assert UploadRequest(filename=family).filename == family
+    assert len(UploadRequest(filename="\U0001F3AC" * 63).filename.encode()) <= 255
+
+
+def test_source_keys_are_limited_in_bytes_not_characters():
+    assert JobRequest(source_key="t/" + "\u00e9" * 511).source_key  # 1,024 bytes
+    with pytest.raises(ValueError):
+        JobRequest(source_key="t/" + "\u00e9" * 512)
+    with pytest.raises(ValueError):
+        JobRequest(source_key="t/\ud800.mp4")
+
+
+def test_uploads_belong_to_the_tenant_their_first_folder_names_if_it_exists():
+    tenants = {"studio-a"}.__contains__
+    assert tenant_of_key("studio-a/uploads/x/clip.mov", tenants) == "studio-a"
+    assert tenant_of_key("studio-a/clip.mov", tenants, "house") == "studio-a"
+    assert tenant_of_key("footage/clip.mov", tenants, "house") == "house"  # not a tenant: the default's
+    assert tenant_of_key("clip.mov", tenants, "house") == "house"
+    assert tenant_of_key("house/clip.mov", tenants, "house") == "house"
+    assert tenant_of_key("Studio-A/clip.mov", tenants, "house") == "house"  # not a tenant id
