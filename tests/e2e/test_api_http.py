@@ -444,14 +444,17 @@ def test_schemathesis_finds_no_server_errors(server):
 
     url = server[0]
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers={"x-api-key": API_KEY})
-    session = requests.Session()
-    session.headers["x-api-key"] = API_KEY
     calls: list[str] = []
     conformance = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    # Per operation: 3 valid requests checked against the whole contract, 2 invalid ones that must not 5xx.
-    modes = {GenerationMode.POSITIVE: (3, conformance), GenerationMode.NEGATIVE: (2, [not_a_server_error])}
+    # Per operation: 3 valid requests checked against the whole contract (as tenant A), 2 invalid ones that
+    # must not 5xx (as tenant B).
+    modes = {GenerationMode.POSITIVE: (3, conformance, "tenant-a"),
+             GenerationMode.NEGATIVE: (2, [not_a_server_error], "tenant-b")}
 
-    def bounded_test(strategy, examples: int, checks: list):
+    def bounded_test(strategy, examples: int, checks: list, tenant: str):
+        session = requests.Session()
+        session.headers["x-api-key"] = TENANT_KEYS[tenant]
+
         @given(case=strategy)
         @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
@@ -463,10 +466,13 @@ def test_schemathesis_finds_no_server_errors(server):
 
     for result in schema.get_all_operations():
         operation = result.ok()
-        for mode, (examples, checks) in modes.items():
-            bounded_test(operation.as_strategy(generation_mode=mode), examples, checks)()
+        for mode, (examples, checks, tenant) in modes.items():
+            bounded_test(operation.as_strategy(generation_mode=mode), examples, checks, tenant)()
     cases = len(calls)
     assert 20 <= cases <= 60
+    for tenant, key in TENANT_KEYS.items():  # whatever the run made, each tenant lists only its own
+        listed = Api(url, key).get("/assets", params={"limit": 100}).json()["items"]
+        assert all(a["source_key"].startswith(f"{tenant}/") for a in listed)
 
 
 # ---- last: Ctrl-C --------------------------------------------------------------------------------------
