@@ -35,6 +35,7 @@ from infra.storage import Storage
 
 MAX_BODY_BYTES = 64 * 1024
 STAGE = "v1"
+API_UPLOADS = "*/uploads/*"  # <tenant>/uploads/<uuid>/<name>: the only ingest keys the API writes or deletes
 THROTTLE_RATE = 50  # requests per second, per key (usage plan) and for the stage
 THROTTLE_BURST = 100
 QUOTA_PER_DAY = 100_000
@@ -234,13 +235,13 @@ class StudioApi(Construct):
         storage.ingest.grant_read(fn)  # HEAD sources, list versions for a purge
         storage.output.grant_read(fn)  # manifests; presigned GETs are signed with this role
         fn.add_to_role_policy(iam.PolicyStatement(
-            # Presigned PUTs, only into uploads/ (editors' own keys are never written by the API).
-            actions=["s3:PutObject"], resources=[storage.ingest.arn_for_objects("uploads/*")],
+            # Presigned PUTs, only into <tenant>/uploads/ (editors' own keys are never written by the API).
+            actions=["s3:PutObject"], resources=[storage.ingest.arn_for_objects(API_UPLOADS)],
         ))
         fn.add_to_role_policy(iam.PolicyStatement(
-            # DELETE /assets/{id}: outputs always; the source (every version) only with purge_source=true.
+            # DELETE /assets/{id}: outputs always; a source only if the API uploaded it (purge_source, erase).
             actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
-            resources=[storage.output.arn_for_objects("*"), storage.ingest.arn_for_objects("*")],
+            resources=[storage.output.arn_for_objects("*"), storage.ingest.arn_for_objects(API_UPLOADS)],
         ))
         state_machine.grant_start_execution(fn)
         state_machine.grant_execution(fn, "states:DescribeExecution", "states:StopExecution")
@@ -277,8 +278,8 @@ class StudioApi(Construct):
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]":
                 "API Gateway's account-level role for access and execution logs: the AWS-managed minimum.",
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(storage.ingest.node.default_child)}.Arn>/uploads/*]":
-                "Presigned upload URLs: PutObject only, only under uploads/<uuid>/.",
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(storage.ingest.node.default_child)}.Arn>/{API_UPLOADS}]":
+                "Presigned upload URLs and purges of what they uploaded: only under <tenant>/uploads/<uuid>/.",
         }
         if auth == "key":
             reasons["AwsSolutions-APIG4"] = (
