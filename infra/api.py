@@ -39,7 +39,7 @@ API_UPLOADS = "*/uploads/*"  # <tenant>/uploads/<uuid>/<name>: the only ingest k
 THROTTLE_RATE = 50  # requests per second, per key (usage plan) and for the stage
 THROTTLE_BURST = 100
 QUOTA_PER_DAY = 100_000
-UPLOAD_URL_SECONDS = 3600
+UPLOAD_URL_SECONDS = 15 * 60
 DOWNLOAD_URL_SECONDS = 3600
 PACK = "AwsSolutions::"
 

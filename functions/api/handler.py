@@ -178,7 +178,7 @@ def create_upload(request: m.UploadRequest) -> Response[m.UploadCreated]:
 # ---- jobs ---------------------------------------------------------------------------------------
 @app.post("/jobs", tags=["jobs"], summary="Start a job (or re-run an asset with new options)",
           responses=_ok(202, m.JobAccepted, "Started") | _ok(200, m.JobAccepted, "Already exists (duplicate)")
-          | _errors(400, 404, 413, 422, 429))
+          | _errors(400, 404, 409, 413, 422, 429))
 def create_job(request: m.JobRequest) -> Response[m.JobAccepted]:
     accepted = service().start(request)
     return _json(200 if accepted.duplicate else 202, accepted, {"Location": f"/jobs/{accepted.job_id}"})

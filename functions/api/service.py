@@ -21,12 +21,11 @@ from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
-from functions.core.ingest import job_for, metadata_for, resolve_upload, start_job
+from functions.core.ingest import api_upload_prefix, job_for, metadata_for, resolve_upload, start_job
 from functions.core.models import JobStatus, Manifest
 from functions.core.repository import Listing, Repository, now_iso
 from functions.core.settings import asset_prefix
 
-UPLOAD_PREFIX = "uploads"
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 # What Step Functions' view of an execution means for a job whose record still says it is active.
 EXECUTION_OUTCOME = {"ABORTED": JobStatus.CANCELLED, "FAILED": JobStatus.FAILED, "TIMED_OUT": JobStatus.FAILED}
@@ -38,7 +37,7 @@ class ApiConfig:
     output_bucket: str
     ingest_bucket: str
     state_machine_arn: str
-    upload_url_seconds: int = 3600
+    upload_url_seconds: int = 900
     download_url_seconds: int = 3600
 
     @classmethod
@@ -49,7 +48,7 @@ class ApiConfig:
             output_bucket=env["OUTPUT_BUCKET"],
             ingest_bucket=env["INGEST_BUCKET"],
             state_machine_arn=env["STATE_MACHINE_ARN"],
-            upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 3600)),
+            upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 900)),
             download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", 3600)),
         )
 
@@ -89,7 +88,7 @@ class StudioService:
     @property
     def upload_prefix(self) -> str:
         """Where this tenant's API uploads go: the first folder names the tenant, as ingest expects."""
-        return f"{self.tenant}/{UPLOAD_PREFIX}/"
+        return api_upload_prefix(self.tenant)
 
     # ---- uploads ---------------------------------------------------------------------------------
     def create_upload(self, request: m.UploadRequest) -> m.UploadCreated:
@@ -116,17 +115,22 @@ class StudioService:
     def start(self, request: m.JobRequest) -> m.JobAccepted:
         """A job on one of the tenant's assets, or on a key under the tenant's folder (`<tenant>/...`); any
         other key is answered like a missing one, so a tenant never makes an asset of what it does not own."""
+        version = None
         if request.asset_id is not None:
             asset = self._asset_record(request.asset_id)
             bucket, key = asset["source_bucket"], asset["source_key"]
+            version = asset.get("upload_version") if asset.get("uploaded_by_api") else None  # the one its upload made
         else:
             bucket, key = self.config.ingest_bucket, request.source_key or ""
         owned = key.startswith(f"{self.tenant}/")
-        source = resolve_upload(bucket, key, literal=True) if owned else None
+        source = resolve_upload(bucket, key, version, literal=True) if owned else None
         if source is None:
             raise NotFound("The source does not exist (not uploaded yet, or deleted)")
         job = job_for(source, request.options.to_job_options(), tenant=self.tenant)
         started = start_job(job, repo=self.repo, state_machine_arn=self.config.state_machine_arn)
+        if started.refused:
+            raise Conflict("This upload's key already has its job; a new version there starts nothing. "
+                           "Re-run the asset with asset_id, or reserve a new upload")
         record = self.repo.get_job(started.job_id) or {}
         return m.JobAccepted(job_id=started.job_id, asset_id=started.asset_id,
                              status=record.get("status", JobStatus.QUEUED), duplicate=started.duplicate)

@@ -14,11 +14,21 @@ from functions.core.models import DEFAULT_TENANT, TENANT_PATTERN, JobInput, JobO
 from functions.core.repository import Repository
 
 
+# `<tenant>/uploads/<uuid>/<name>`: keys the Studio API reserves (POST /uploads), one job each.
+API_UPLOAD_FOLDER = "uploads"
+
+
+def api_upload_prefix(tenant: str) -> str:
+    return f"{tenant}/{API_UPLOAD_FOLDER}/"
+
+
 @dataclass(frozen=True)
 class JobStarted:
     job_id: str
     asset_id: str
     duplicate: bool
+    # A second version under a reserved upload key (the upload URL used again): no job was started.
+    refused: bool = False
 
 
 # Job options an editor can set on the upload itself, e.g.
@@ -117,7 +127,13 @@ def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | 
 
 def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title: str | None = None) -> JobStarted:
     """Idempotent: the Job item is written once, and the execution is named after the job id,
-    so Step Functions refuses a second execution for the same upload. `repo` is the job's tenant's."""
+    so Step Functions refuses a second execution for the same upload. `repo` is the job's tenant's.
+
+    A key the API reserved runs for the first version uploaded to it only: a reused upload URL (or any later
+    write there) starts nothing, so the API's quota bounds the work too."""
+    if job.source.key.startswith(api_upload_prefix(job.tenant)) and not repo.claim_upload(
+            job.asset_id, job.source.version_id or job.source.etag or ""):
+        return JobStarted(job.job_id, job.asset_id, duplicate=False, refused=True)
     repo.put_asset(job, title)
     created = repo.create_job(job)
     try:

@@ -161,6 +161,21 @@ class Repository:
             ConditionExpression=Attr("pk").not_exists(),
         )
 
+    def claim_upload(self, asset_id: str, version: str) -> bool:
+        """The first version uploaded to a reserved asset claims it; True for that version (again, for a
+        re-run), False for any other, and for a key nobody reserved."""
+        try:
+            self.table.update_item(
+                Key=self._asset_key(asset_id),
+                UpdateExpression="SET upload_version = :v",
+                ConditionExpression="uploaded_by_api = :yes AND (attribute_not_exists(upload_version) "
+                                    "OR upload_version = :v)",
+                ExpressionAttributeValues={":v": version, ":yes": True},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def record_source(self, asset_id: str, source: SourceInfo) -> None:
         self.table.update_item(
             Key=self._asset_key(asset_id),

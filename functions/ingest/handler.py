@@ -35,7 +35,10 @@ def ingest_upload(source: ObjectRef) -> dict:
         repo=Repository(settings.table_name, tenant),
         state_machine_arn=settings.state_machine_arn or "",
     )
-    logger.info("Job started", extra=asdict(started) | {"tenant": tenant})
+    if started.refused:
+        logger.warning("A reserved upload was written again; no job started", extra=asdict(started))
+    else:
+        logger.info("Job started", extra=asdict(started) | {"tenant": tenant})
     return asdict(started)
 
 

@@ -409,6 +409,22 @@ def test_a_purge_leaves_the_versions_for_undo_and_only_touches_that_key(tenants,
     assert_error(a.get(f"/assets/{upload['asset_id']}"), 404, "NotFound")
 
 
+def test_a_reused_upload_url_starts_no_second_job(api, ingest):
+    upload = api.post("/uploads", json={"filename": "once.mp4"}).json()
+    assert upload["expires_at"]
+    assert requests.put(upload["upload_url"], data=NOT_MEDIA, timeout=60).status_code == 200
+    asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
+    first_job = asset["latest_job_id"]
+    assert requests.put(upload["upload_url"], data=NOT_MEDIA + b"!", timeout=60).status_code == 200
+    assert versions_of(ingest, upload["key"]) == (2, 0)
+    assert_error(api.post("/jobs", json={"source_key": upload["key"]}), 409, "Conflict")
+    rerun = api.post("/jobs", json={"asset_id": upload["asset_id"]})  # the first version, as uploaded
+    assert rerun.status_code == 200 and rerun.json()["job_id"] == first_job
+    time.sleep(3)  # the second PUT's event has had time to reach ingest
+    jobs = [j for j in api.get("/jobs", params={"limit": 100}).json()["items"] if j["asset_id"] == upload["asset_id"]]
+    assert [j["job_id"] for j in jobs] == [first_job]
+
+
 # ---- edges ------------------------------------------------------------------------------------------
 def test_bodies_that_are_not_utf8_or_nest_too_deep_are_400(api):
     for raw in (b'{"filename": "\xff.mp4"}', b"[" * 5000 + b"]" * 5000):
