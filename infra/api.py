@@ -29,7 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.api.models import JobRequest, UploadRequest
+from functions.api.models import CompleteRequest, JobRequest, PartsRequest, UploadRequest
 from infra.functions import FunctionSpec, MediaFunctions
 from infra.storage import Storage
 
@@ -55,6 +55,8 @@ class Route:
 # The handler's routes (tests/infra/test_api_infra.py checks this against the resolver's own table).
 ROUTES = (
     Route("/uploads", "POST", body=UploadRequest),
+    Route("/uploads/{asset_id}/parts", "POST", body=PartsRequest),
+    Route("/uploads/{asset_id}/complete", "POST", body=CompleteRequest),
     Route("/jobs", "GET"),
     Route("/jobs", "POST", body=JobRequest),
     Route("/jobs/{job_id}", "GET"),
@@ -235,8 +237,10 @@ class StudioApi(Construct):
         storage.ingest.grant_read(fn)  # HEAD sources, list versions for a purge
         storage.output.grant_read(fn)  # manifests; presigned GETs are signed with this role
         fn.add_to_role_policy(iam.PolicyStatement(
-            # Presigned PUTs, only into <tenant>/uploads/ (editors' own keys are never written by the API).
-            actions=["s3:PutObject"], resources=[storage.ingest.arn_for_objects(API_UPLOADS)],
+            # Presigned POSTs and multipart uploads, only into <tenant>/uploads/ (editors' own keys are never
+            # written by the API); listing a multipart upload's parts checks its size, aborting drops it.
+            actions=["s3:PutObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+            resources=[storage.ingest.arn_for_objects(API_UPLOADS)],
         ))
         fn.add_to_role_policy(iam.PolicyStatement(
             # DELETE /assets/{id}: outputs always; a source only if the API uploaded it (purge_source, erase).

@@ -43,6 +43,12 @@ class SourceNotPurgeable(ApiError):
     status, code = HTTPStatus.CONFLICT, "SourceNotPurgeable"
 
 
+class UploadTooLarge(ApiError):
+    """The parts of a multipart upload add up to more than the size reserved for it: the upload is aborted."""
+
+    status, code = HTTPStatus.CONFLICT, "UploadTooLarge"
+
+
 class PayloadTooLarge(ApiError):
     status, code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PayloadTooLarge"
 

@@ -167,12 +167,26 @@ def _base_path() -> str:
 
 
 # ---- uploads ------------------------------------------------------------------------------------
-@app.post("/uploads", tags=["uploads"], summary="Get a presigned URL to upload a source",
-          responses=_ok(201, m.UploadCreated, "PUT the file to upload_url; the upload starts its job")
+@app.post("/uploads", tags=["uploads"], summary="Reserve an upload: a presigned POST, or a multipart upload",
+          responses=_ok(201, m.UploadCreated, "Upload the file as upload_method says; the upload starts its job")
           | _errors(400, 413, 422, 429))
 def create_upload(request: m.UploadRequest) -> Response[m.UploadCreated]:
     created = service().create_upload(request)
     return _json(201, created, {"Location": f"/assets/{created.asset_id}"})
+
+
+@app.post("/uploads/<asset_id>/parts", tags=["uploads"], summary="Presigned URLs for parts of a multipart upload",
+          responses=_ok(200, m.PartUrls, "PUT each part's bytes to its URL; keep the ETag each PUT answers")
+          | _errors(400, 404, 413, 422, 429))
+def upload_parts(asset_id: IdParam, request: m.PartsRequest) -> m.PartUrls:
+    return service().part_urls(asset_id, request)
+
+
+@app.post("/uploads/<asset_id>/complete", tags=["uploads"], summary="Finish a multipart upload",
+          responses=_ok(200, m.UploadCompleted, "Joined; the upload starts its job")
+          | _errors(400, 404, 409, 413, 422, 429))
+def complete_upload(asset_id: IdParam, request: m.CompleteRequest) -> m.UploadCompleted:
+    return service().complete_upload(asset_id, request)
 
 
 # ---- jobs ---------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.api import models as m
-from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable
+from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable, UploadTooLarge
 from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
@@ -92,24 +92,86 @@ class StudioService:
 
     # ---- uploads ---------------------------------------------------------------------------------
     def create_upload(self, request: m.UploadRequest) -> m.UploadCreated:
-        """A presigned PUT to a fresh key; the upload then takes the normal event path to ingest."""
+        """A fresh key and a short-lived way to write it, no larger than asked: a presigned POST whose policy
+        holds the size range, or a multipart upload for big files. The finished upload takes the normal
+        event path to ingest, which runs one job for it."""
         bucket = self.config.ingest_bucket
         key = f"{self.upload_prefix}{uuid.uuid4().hex}/{request.filename}"
         if len(key.encode()) > MAX_KEY_BYTES:
             raise BadRequest(f"The file name makes an object key over {MAX_KEY_BYTES} bytes")
         asset_id = asset_id_for(bucket, key, self.tenant)  # what ingest will compute for this object
-        params = {"Bucket": bucket, "Key": key}
-        headers = {}
+        # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
+        metadata = metadata_for(request.options.to_job_options()) if request.options else {}
+        seconds = self.config.upload_url_seconds
+        if request.multipart:
+            size, part_size = request.size or 0, request.chosen_part_size
+            params = {"Bucket": bucket, "Key": key, "Metadata": metadata}
+            if request.content_type:
+                params["ContentType"] = request.content_type
+            upload_id = _s3().create_multipart_upload(**params)["UploadId"]
+            self.repo.reserve_asset(asset_id, bucket, key, request.title,
+                                    upload={"upload_id": upload_id, "upload_size": size, "part_size": part_size})
+            return m.UploadCreated(
+                asset_id=asset_id, bucket=bucket, key=key, upload_method="MULTIPART", max_bytes=size,
+                multipart=m.MultipartUpload(upload_id=upload_id, part_size=part_size, part_count=-(-size // part_size),
+                                            parts_url=f"/uploads/{asset_id}/parts",
+                                            complete_url=f"/uploads/{asset_id}/complete"),
+                expires_at=_expiry(seconds))
+        max_bytes = request.size or m.MAX_SINGLE_UPLOAD_BYTES
+        fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
         if request.content_type:
-            params["ContentType"] = headers["Content-Type"] = request.content_type
-        if request.options:
-            # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
-            params["Metadata"] = metadata_for(request.options.to_job_options())
-            headers |= {f"x-amz-meta-{name}": value for name, value in params["Metadata"].items()}
-        url = _s3().generate_presigned_url("put_object", Params=params, ExpiresIn=self.config.upload_url_seconds)
+            fields["Content-Type"] = request.content_type
+        post = _s3().generate_presigned_post(
+            bucket, key, Fields=fields, ExpiresIn=seconds,
+            Conditions=[["content-length-range", 1, max_bytes], *({name: v} for name, v in fields.items())])
         self.repo.reserve_asset(asset_id, bucket, key, request.title)
-        return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_url=url, upload_headers=headers,
-                               expires_at=_expiry(self.config.upload_url_seconds))
+        return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_method="POST", upload_url=post["url"],
+                               upload_fields=post["fields"], max_bytes=max_bytes, expires_at=_expiry(seconds))
+
+    def part_urls(self, asset_id: str, request: m.PartsRequest) -> m.PartUrls:
+        record = self._multipart_record(asset_id)
+        count = -(-int(record["upload_size"]) // int(record["part_size"]))
+        if any(n > count for n in request.part_numbers):
+            raise BadRequest(f"This upload has {count} parts")
+        seconds = self.config.upload_url_seconds
+        urls = [m.PartUrl(part_number=n, url=_s3().generate_presigned_url(
+            "upload_part", ExpiresIn=seconds, Params={"Bucket": record["source_bucket"], "Key": record["source_key"],
+                                                      "UploadId": record["upload_id"], "PartNumber": n}))
+            for n in sorted(set(request.part_numbers))]
+        return m.PartUrls(parts=urls, expires_at=_expiry(seconds))
+
+    def complete_upload(self, asset_id: str, request: m.CompleteRequest) -> m.UploadCompleted:
+        """Join the parts, unless together they exceed the size reserved: then the upload is aborted (the
+        parts are deleted) and refused."""
+        record = self._multipart_record(asset_id)
+        bucket, key, upload_id = record["source_bucket"], record["source_key"], record["upload_id"]
+        try:
+            sizes = {p["PartNumber"]: p["Size"] for page in _s3().get_paginator("list_parts").paginate(
+                Bucket=bucket, Key=key, UploadId=upload_id) for p in page.get("Parts", [])}
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchUpload", "404"):
+                raise Conflict("This upload was already completed or aborted") from None
+            raise
+        total = sum(sizes.get(p.part_number, 0) for p in request.parts)
+        if total > int(record["upload_size"]):
+            _s3().abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise UploadTooLarge(f"The parts hold {total} bytes; the upload was reserved for {record['upload_size']}")
+        if any(p.part_number not in sizes for p in request.parts):
+            raise BadRequest("A part named was never uploaded")
+        parts = [{"PartNumber": p.part_number, "ETag": p.etag} for p in sorted(request.parts, key=lambda p: p.part_number)]
+        try:
+            _s3().complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+                raise BadRequest("S3 refused the parts as listed (wrong ETag, order, or a part under 5 MiB)") from None
+            raise
+        return m.UploadCompleted(asset_id=asset_id, key=key, size=total)
+
+    def _multipart_record(self, asset_id: str) -> dict:
+        record = self._asset_record(asset_id)
+        if not record.get("upload_id"):
+            raise NotFound(f"Asset {asset_id} has no multipart upload")
+        return record
 
     # ---- jobs ------------------------------------------------------------------------------------
     def start(self, request: m.JobRequest) -> m.JobAccepted:

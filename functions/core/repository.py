@@ -148,15 +148,17 @@ class Repository:
             },
         )
 
-    def reserve_asset(self, asset_id: str, bucket: str, key: str, title: str | None = None) -> None:
+    def reserve_asset(self, asset_id: str, bucket: str, key: str, title: str | None = None,
+                      upload: dict[str, Any] | None = None) -> None:
         """An asset whose upload is still to come (presigned URL handed out); ingest fills in the rest
-        and keeps the title and creation time. `uploaded_by_api` marks the only sources a purge may delete."""
+        and keeps the title and creation time. `uploaded_by_api` marks the only sources a purge may delete;
+        `upload` holds what finishing a multipart upload needs (`upload_id`, `upload_size`, `part_size`)."""
         now = now_iso()
         self.table.put_item(
             Item={
                 **self._asset_key(asset_id), "asset_id": asset_id, "tenant": self.tenant, "source_bucket": bucket,
                 "source_key": key, "title": title or key.rsplit("/", 1)[-1], "created_at": now, "updated_at": now,
-                "uploaded_by_api": True, "gsi1pk": self._scoped("ASSETS"), "gsi1sk": now,
+                "uploaded_by_api": True, "gsi1pk": self._scoped("ASSETS"), "gsi1sk": now, **(upload or {}),
             },
             ConditionExpression=Attr("pk").not_exists(),
         )

@@ -101,6 +101,12 @@ def versions_of(ingest, key: str) -> tuple[int, int]:
             sum(v["Key"] == key for v in listed.get("DeleteMarkers", [])))
 
 
+def send(upload: dict, data: bytes) -> requests.Response:
+    """Upload as a browser form would: the presigned POST's fields, then the file."""
+    assert upload["upload_method"] == "POST"
+    return requests.post(upload["upload_url"], data=upload["upload_fields"], files={"file": ("f", data)}, timeout=60)
+
+
 def wait_for(api: Api, path: str, until, timeout: float = 240) -> dict:
     deadline = time.monotonic() + timeout
     while True:
@@ -128,8 +134,8 @@ def completed(api, tmp_path_factory):
     created = api.post("/uploads", json={"filename": clip.name, "content_type": "video/mp4", "title": "Studio clip"})
     assert created.status_code == 201, created.text
     upload = created.json()
-    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
-    assert put.status_code == 200, put.text
+    sent = send(upload, clip.read_bytes())
+    assert sent.status_code == 204, sent.text
     asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
     return upload, asset
 
@@ -153,7 +159,7 @@ def test_upload_url_is_for_the_ingest_path_and_ingest_computes_the_same_asset(co
     upload, asset = completed
     assert upload["key"].startswith("default/uploads/") and upload["key"].endswith("/studio clip.mp4")
     assert upload["asset_id"] == asset_id_for(upload["bucket"], upload["key"])
-    assert upload["upload_headers"] == {"Content-Type": "video/mp4"}
+    assert upload["upload_fields"]["Content-Type"] == "video/mp4"
     assert asset["latest_job_id"], "the upload event never became a job"
 
 
@@ -193,16 +199,15 @@ def test_listings_find_the_asset_and_job(api, completed):
     assert all(s["asset_id"] == asset["asset_id"] for s in scenes)
 
 
-def test_upload_with_options_signs_them_into_the_put_and_its_job_uses_them(api, tmp_path):
+def test_upload_with_options_signs_them_into_the_upload_and_its_job_uses_them(api, tmp_path):
     clip = make_clip(tmp_path / "options.mp4", seconds=1)
     options = {"stages": ["transcode"], "renditions": [144], "caption_engine": "pocketsphinx"}
     created = api.post("/uploads", json={"filename": clip.name, "options": options})
     assert created.status_code == 201, created.text
     upload = created.json()
-    assert upload["upload_headers"] == {"x-amz-meta-stages": "transcode", "x-amz-meta-renditions": "144",
-                                        "x-amz-meta-caption-engine": "pocketsphinx"}
-    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
-    assert put.status_code == 200, put.text
+    assert upload["upload_fields"].items() >= {"x-amz-meta-stages": "transcode", "x-amz-meta-renditions": "144",
+                                               "x-amz-meta-caption-engine": "pocketsphinx"}.items()
+    assert send(upload, clip.read_bytes()).status_code == 204
     asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
     job = api.get(f"/jobs/{asset['latest_job_id']}").json()
     assert job["status"] == "COMPLETED", job
@@ -326,8 +331,7 @@ def tenants(server, ingest, completed, tmp_path_factory):
     a, b = (Api(server[0], TENANT_KEYS[t]) for t in ("tenant-a", "tenant-b"))
     clip = make_clip(tmp_path_factory.mktemp("tenant-a") / "a.mp4", seconds=2, audio=False)
     upload = a.post("/uploads", json={"filename": clip.name, "options": {"stages": ["scenes"]}}).json()
-    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
-    assert put.status_code == 200, put.text
+    assert send(upload, clip.read_bytes()).status_code == 204
     editor_key = "tenant-a/editor/master.mp4"
     for _ in range(2):
         s3.put_object(Bucket=bucket, Key=editor_key, Body=NOT_MEDIA)
@@ -412,10 +416,10 @@ def test_a_purge_leaves_the_versions_for_undo_and_only_touches_that_key(tenants,
 def test_a_reused_upload_url_starts_no_second_job(api, ingest):
     upload = api.post("/uploads", json={"filename": "once.mp4"}).json()
     assert upload["expires_at"]
-    assert requests.put(upload["upload_url"], data=NOT_MEDIA, timeout=60).status_code == 200
+    assert send(upload, NOT_MEDIA).status_code == 204
     asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
     first_job = asset["latest_job_id"]
-    assert requests.put(upload["upload_url"], data=NOT_MEDIA + b"!", timeout=60).status_code == 200
+    assert send(upload, NOT_MEDIA + b"!").status_code == 204
     assert versions_of(ingest, upload["key"]) == (2, 0)
     assert_error(api.post("/jobs", json={"source_key": upload["key"]}), 409, "Conflict")
     rerun = api.post("/jobs", json={"asset_id": upload["asset_id"]})  # the first version, as uploaded
@@ -423,6 +427,58 @@ def test_a_reused_upload_url_starts_no_second_job(api, ingest):
     time.sleep(3)  # the second PUT's event has had time to reach ingest
     jobs = [j for j in api.get("/jobs", params={"limit": 100}).json()["items"] if j["asset_id"] == upload["asset_id"]]
     assert [j["job_id"] for j in jobs] == [first_job]
+
+
+def test_an_upload_is_signed_for_its_size_and_15_minutes(api):
+    import base64
+    import json
+    from datetime import datetime
+
+    upload = api.post("/uploads", json={"filename": "sized.mp4", "size": 1000}).json()
+    policy = json.loads(base64.b64decode(upload["upload_fields"]["policy"]))
+    assert ["content-length-range", 1, 1000] in policy["conditions"] and upload["max_bytes"] == 1000
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert 14 * 60 < (expires - datetime.now(expires.tzinfo)).total_seconds() <= 15 * 60
+    default = api.post("/uploads", json={"filename": "unsized.mp4"}).json()
+    assert ["content-length-range", 1, 5 * 1024**3] in json.loads(base64.b64decode(default["upload_fields"]["policy"]))["conditions"]
+
+
+def test_a_multipart_upload_in_several_parts_completes_and_runs(api, tmp_path):
+    clip = tmp_path / "noise.mp4"  # 1 s of noise, lossless: about 12 MB, three parts of 5 MiB
+    run_ffmpeg(["-f", "lavfi", "-i", "color=gray:s=640x360:d=1:r=25,noise=alls=80:allf=t", "-c:v", "libx264",
+                "-preset", "ultrafast", "-crf", "0", "-pix_fmt", "yuv420p", str(clip)])
+    data, part = clip.read_bytes(), 5 * 1024**2
+    created = api.post("/uploads", json={"filename": "noise.mp4", "size": len(data), "multipart": True,
+                                         "part_size": part, "options": {"stages": ["captions"]}})
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    assert upload["upload_method"] == "MULTIPART" and upload["multipart"]["part_count"] == -(-len(data) // part) >= 3
+    numbers = list(range(1, upload["multipart"]["part_count"] + 1))
+    urls = api.post(upload["multipart"]["parts_url"], json={"part_numbers": numbers}).json()["parts"]
+    parts = []
+    for entry in urls:
+        n = entry["part_number"]
+        put = requests.put(entry["url"], data=data[(n - 1) * part:n * part], timeout=60)
+        assert put.status_code == 200, put.text
+        parts.append({"part_number": n, "etag": put.headers["ETag"]})
+    done = api.post(upload["multipart"]["complete_url"], json={"parts": parts})
+    assert done.status_code == 200, done.text
+    assert done.json()["size"] == len(data)
+    assert_error(api.post(upload["multipart"]["complete_url"], json={"parts": parts}), 409, "Conflict")
+    asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
+    assert asset["status"] == "COMPLETED", asset
+    assert asset["source_info"]["width"] == 640
+
+
+def test_a_multipart_upload_larger_than_reserved_is_aborted(api):
+    created = api.post("/uploads", json={"filename": "small.mp4", "size": 5 * 1024**2, "multipart": True,
+                                         "part_size": 5 * 1024**2}).json()
+    url = api.post(created["multipart"]["parts_url"], json={"part_numbers": [1]}).json()["parts"][0]["url"]
+    put = requests.put(url, data=b"\0" * (5 * 1024**2 + 1), timeout=60)
+    done = api.post(created["multipart"]["complete_url"], json={"parts": [{"part_number": 1, "etag": put.headers["ETag"]}]})
+    assert_error(done, 409, "UploadTooLarge")
+    assert_error(api.post(created["multipart"]["complete_url"], json={"parts": [{"part_number": 1, "etag": "x"}]}),
+                 409, "Conflict")
 
 
 # ---- edges ------------------------------------------------------------------------------------------

@@ -128,7 +128,8 @@ def test_openapi_document_lists_every_route_with_the_error_shape(call):
     assert doc["components"]["securitySchemes"]["apiKey"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     operations = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
     assert operations == {
-        ("/uploads", "POST"), ("/jobs", "GET"), ("/jobs", "POST"), ("/jobs/{job_id}", "GET"),
+        ("/uploads", "POST"), ("/uploads/{asset_id}/parts", "POST"), ("/uploads/{asset_id}/complete", "POST"),
+        ("/jobs", "GET"), ("/jobs", "POST"), ("/jobs/{job_id}", "GET"),
         ("/jobs/{job_id}/cancel", "POST"), ("/assets", "GET"), ("/assets/{asset_id}", "GET"),
         ("/assets/{asset_id}", "DELETE"), ("/assets/{asset_id}/scenes", "GET"), ("/scenes", "GET"),
     }
@@ -171,6 +172,16 @@ def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
     ref = ObjectRef(bucket="b", key="k", etag="e")
     assert job_id_for(ref, options) != job_id_for(ref, JobRequest(asset_id="a1").options.to_job_options())
     assert UploadRequest(filename="take 1 (final).mov").filename == "take 1 (final).mov"
+
+
+def test_uploads_over_5_gib_go_in_parts_of_at_most_10000():
+    big = UploadRequest(filename="master.mov", size=6 * 1024**3)
+    assert big.multipart and big.chosen_part_size == 64 * 1024**2
+    huge = UploadRequest(filename="master.mov", size=5 * 1024**4)
+    assert -(-huge.size // huge.chosen_part_size) <= 10_000
+    for body in ({"multipart": True}, {"size": 5 * 1024**4, "part_size": 5 * 1024**2}):
+        with pytest.raises(ValueError):
+            UploadRequest.model_validate({"filename": "a.mov", **body})
 
 
 # ---- edges: bodies and file names ------------------------------------------------------------------
