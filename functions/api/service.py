@@ -154,7 +154,7 @@ class StudioService:
             raise
         total = sum(sizes.get(p.part_number, 0) for p in request.parts)
         if total > int(record["upload_size"]):
-            _s3().abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            self._abort_upload(record)
             raise UploadTooLarge(f"The parts hold {total} bytes; the upload was reserved for {record['upload_size']}")
         if any(p.part_number not in sizes for p in request.parts):
             raise BadRequest("A part named was never uploaded")
@@ -166,6 +166,15 @@ class StudioService:
                 raise BadRequest("S3 refused the parts as listed (wrong ETag, order, or a part under 5 MiB)") from None
             raise
         return m.UploadCompleted(asset_id=asset_id, key=key, size=total)
+
+    def _abort_upload(self, record: dict) -> None:
+        """Drop the parts of a multipart upload never completed (a completed one is already gone)."""
+        try:
+            _s3().abort_multipart_upload(Bucket=record["source_bucket"], Key=record["source_key"],
+                                         UploadId=record["upload_id"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("NoSuchUpload", "404"):
+                raise
 
     def _multipart_record(self, asset_id: str) -> dict:
         record = self._asset_record(asset_id)
@@ -279,6 +288,8 @@ class StudioService:
             else:
                 _s3().delete_object(Bucket=bucket, Key=key)
                 purged = True
+        if record.get("upload_id"):
+            self._abort_upload(record)
         deleted_objects = self._delete_prefix(self.config.output_bucket, asset_prefix(asset_id) + "/")
         deleted_records = self.repo.delete_asset_records(asset_id, [j["job_id"] for j in jobs])
         return m.AssetDeleted(asset_id=asset_id, deleted_objects=deleted_objects, deleted_records=deleted_records,
