@@ -147,6 +147,17 @@ def _job_options(args: argparse.Namespace):
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 
 
+def _register_event_api_key(cloud, event: dict) -> None:
+    """An API event's key id (API Gateway puts it in the request context) belongs to the default tenant
+    on this fresh stack, as an operator would have mapped it; otherwise the handler answers 403."""
+    from functions.core.models import DEFAULT_TENANT
+    from functions.core.repository import TenantDirectory
+
+    identity = (event.get("requestContext") or {}).get("identity") or {} if isinstance(event, dict) else {}
+    if identity.get("apiKeyId"):
+        TenantDirectory(cloud.table_name).register(DEFAULT_TENANT, identity["apiKeyId"])
+
+
 def _invoke(args: argparse.Namespace) -> int:
     event = json.loads(args.event.read_text())
     workdir = Path(tempfile.mkdtemp(prefix="reelflow-invoke-"))
@@ -156,6 +167,7 @@ def _invoke(args: argparse.Namespace) -> int:
 
         fn = cloud.function(args.function)
         upload_source(cloud, REPO_ROOT / SAMPLE_KEY, key=SAMPLE_KEY)
+        _register_event_api_key(cloud, event)
         result, errored = cloud.run_handler(fn, event)
         log = sorted((workdir / "logs").glob(f"{fn.logical_id}-*.log"))
         if log:

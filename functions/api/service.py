@@ -21,9 +21,16 @@ from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
-from functions.core.ingest import api_upload_prefix, job_for, metadata_for, resolve_upload, start_job
-from functions.core.models import JobStatus, Manifest
-from functions.core.repository import Listing, Repository, now_iso
+from functions.core.ingest import (
+    api_upload_prefix,
+    job_for,
+    metadata_for,
+    resolve_upload,
+    start_job,
+    tenant_of_key,
+)
+from functions.core.models import DEFAULT_TENANT, JobStatus, Manifest
+from functions.core.repository import Listing, Repository, TenantDirectory, now_iso
 from functions.core.settings import asset_prefix
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -39,6 +46,7 @@ class ApiConfig:
     state_machine_arn: str
     upload_url_seconds: int = 900
     download_url_seconds: int = 3600
+    default_tenant: str = DEFAULT_TENANT  # must match the Ingest function's DEFAULT_TENANT
 
     @classmethod
     def from_env(cls) -> ApiConfig:
@@ -50,6 +58,7 @@ class ApiConfig:
             state_machine_arn=env["STATE_MACHINE_ARN"],
             upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 900)),
             download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", 3600)),
+            default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
         )
 
 
@@ -184,8 +193,9 @@ class StudioService:
 
     # ---- jobs ------------------------------------------------------------------------------------
     def start(self, request: m.JobRequest) -> m.JobAccepted:
-        """A job on one of the tenant's assets, or on a key under the tenant's folder (`<tenant>/...`); any
-        other key is answered like a missing one, so a tenant never makes an asset of what it does not own."""
+        """A job on one of the tenant's assets, or on a key the tenant owns (as ingest decides: under its
+        folder `<tenant>/`, or for the default tenant any key outside every tenant's folder); any other key is
+        answered like a missing one, so a tenant never makes an asset of what it does not own."""
         version = None
         if request.asset_id is not None:
             asset = self._asset_record(request.asset_id)
@@ -193,7 +203,8 @@ class StudioService:
             version = asset.get("upload_version") if asset.get("uploaded_by_api") else None  # the one its upload made
         else:
             bucket, key = self.config.ingest_bucket, request.source_key or ""
-        owned = key.startswith(f"{self.tenant}/")
+        owned = tenant_of_key(key, TenantDirectory(self.config.table_name).exists,
+                              self.config.default_tenant) == self.tenant
         source = resolve_upload(bucket, key, version, literal=True) if owned else None
         if source is None:
             raise NotFound("The source does not exist (not uploaded yet, or deleted)")

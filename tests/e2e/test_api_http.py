@@ -388,6 +388,8 @@ def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(tenants):
 
     unknown = calls("j" + "0" * 23, "a" + "0" * 15, "tenant-a/uploads/nothing/here.mp4")
     foreign = calls(job_id, asset_id, tenants["upload"]["key"])
+    unknown.append(b.post("/jobs", json={"source_key": "tenant-b/nothing/here.mp4"}))
+    foreign.append(b.post("/jobs", json={"source_key": tenants["editor_key"]}))  # exists, tenant A's
     for theirs, nobodys in zip(foreign, unknown, strict=True):
         assert_error(theirs, 404, "NotFound")
         assert theirs.json()["error"]["message"].replace(job_id, "ID").replace(asset_id, "ID") == \
