@@ -28,7 +28,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from functions.api.models import JobRequest, UploadRequest
+from functions.api.models import CompleteRequest, JobRequest, PartsRequest, UploadRequest
 from infra.functions import FunctionSpec, MediaFunctions
 from infra.grants import INGEST, OUTPUT, grant_s3
 from infra.nag import acknowledge, arn_token, default_policy
@@ -39,7 +39,7 @@ STAGE = "v1"
 THROTTLE_RATE = 50  # requests per second, per key (usage plan) and for the stage
 THROTTLE_BURST = 100
 QUOTA_PER_DAY = 100_000
-UPLOAD_URL_SECONDS = 3600
+UPLOAD_URL_SECONDS = 15 * 60
 DOWNLOAD_URL_SECONDS = 3600
 
 
@@ -54,6 +54,8 @@ class Route:
 # The handler's routes (tests/infra/test_api_infra.py checks this against the resolver's own table).
 ROUTES = (
     Route("/uploads", "POST", body=UploadRequest),
+    Route("/uploads/{asset_id}/parts", "POST", body=PartsRequest),
+    Route("/uploads/{asset_id}/complete", "POST", body=CompleteRequest),
     Route("/jobs", "GET"),
     Route("/jobs", "POST", body=JobRequest),
     Route("/jobs/{job_id}", "GET"),

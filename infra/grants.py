@@ -4,7 +4,7 @@ One table drives the IAM statements, the cdk-nag acknowledgements of their wildc
 row's own `why`), and the README's permissions table, so the three cannot disagree. Only the API deletes
 outputs or sources, and only within its prefixes; Finalize deletes a completed job's scratch files under
 `work/`, which no output and no source ever lives under. Object keys: sources anywhere in the ingest bucket
-(editors choose their keys; the API's uploads are under `uploads/`), outputs under `assets/<asset_id>/`,
+(editors choose their keys; the API's uploads are under `<tenant>/uploads/`), outputs under `assets/<asset_id>/`,
 intermediate files under `work/<asset_id>/<job_id>/` (functions.core.settings).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ LIST = ("s3:ListBucket",)
 ANY = "*"
 WORK = f"{WORK_ROOT}/*"
 ASSETS = "assets/*"
-UPLOADS = "uploads/*"
+UPLOADS = "*/uploads/*"  # <tenant>/uploads/<asset>/<file name>: the API's own uploads (functions.core.ingest)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,9 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
         S3Access(INGEST, READ_SOURCE, (ANY,), "HEAD a source before starting a job on it"),
         S3Access(INGEST, LIST, (ANY,), "a HEAD of a missing source answers 404, not 403"),
         S3Access(INGEST, ("s3:ListBucketVersions",), (UPLOADS,), "find every version of an upload to purge"),
-        S3Access(INGEST, WRITE, (UPLOADS,), "presigned uploads (single or multipart), only under uploads/"),
+        S3Access(INGEST, WRITE + ("s3:ListMultipartUploadParts",), (UPLOADS,),
+                 "presigned uploads (form POST or multipart; listing parts checks the size), only under "
+                 "<tenant>/uploads/"),
         S3Access(INGEST, ("s3:DeleteObject", "s3:DeleteObjectVersion"), (UPLOADS,),
                  "purge_source=true: the asset's own upload, every version"),
         S3Access(OUTPUT, READ, (ASSETS,), "manifests; presigned output links are signed with this role"),

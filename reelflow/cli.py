@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
         "starts a job through the normal event path. Ctrl-C stops.",
     )
     serve.add_argument("--port", type=int, default=3000, help="port on 127.0.0.1 (default: 3000; 0 picks a free one)")
-    serve.add_argument("--api-key", help="the key clients must send (default: $REELFLOW_API_KEY, else generated)")
+    serve.add_argument("--api-key", help="the default tenant's key (default: $REELFLOW_API_KEY; $REELFLOW_API_KEYS=\"tenant-a:key-a,...\" adds tenants; else generated)")
     serve.add_argument("--open-docs", action="store_true", help="serve /swagger and /openapi.json without a key")
     serve.add_argument("--cold", action="store_true", help="a fresh handler process per request (slower)")
     serve.set_defaults(command=_serve)
@@ -164,6 +164,17 @@ def _job_options(args: argparse.Namespace):
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 
 
+def _register_event_api_key(cloud, event: dict) -> None:
+    """An API event's key id (API Gateway puts it in the request context) belongs to the default tenant
+    on this fresh stack, as an operator would have mapped it; otherwise the handler answers 403."""
+    from functions.core.models import DEFAULT_TENANT
+    from functions.core.repository import TenantDirectory
+
+    identity = (event.get("requestContext") or {}).get("identity") or {} if isinstance(event, dict) else {}
+    if identity.get("apiKeyId"):
+        TenantDirectory(cloud.table_name).register(DEFAULT_TENANT, identity["apiKeyId"])
+
+
 def _invoke(args: argparse.Namespace) -> int:
     event = json.loads(args.event.read_text())
     workdir = Path(tempfile.mkdtemp(prefix="reelflow-invoke-"))
@@ -173,6 +184,7 @@ def _invoke(args: argparse.Namespace) -> int:
 
         fn = cloud.function(args.function)
         upload_source(cloud, REPO_ROOT / SAMPLE_KEY, key=SAMPLE_KEY)
+        _register_event_api_key(cloud, event)
         result, errored = cloud.run_handler(fn, event)
         log = sorted((workdir / "logs").glob(f"{fn.logical_id}-*.log"))
         if log:

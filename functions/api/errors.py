@@ -22,12 +22,31 @@ class BadRequest(ApiError):
     status, code = HTTPStatus.BAD_REQUEST, "BadRequest"
 
 
+class Forbidden(ApiError):
+    """The request's API key belongs to no tenant (a key in the usage plan that nobody mapped to a tenant)."""
+
+    status, code = HTTPStatus.FORBIDDEN, "Forbidden"
+
+
 class NotFound(ApiError):
     status, code = HTTPStatus.NOT_FOUND, "NotFound"
 
 
 class Conflict(ApiError):
     status, code = HTTPStatus.CONFLICT, "Conflict"
+
+
+class SourceNotPurgeable(ApiError):
+    """A purge was asked for a source the API did not upload (an editor's own upload): it is never deleted
+    through the API, so the request is refused before anything is removed."""
+
+    status, code = HTTPStatus.CONFLICT, "SourceNotPurgeable"
+
+
+class UploadTooLarge(ApiError):
+    """The parts of a multipart upload add up to more than the size reserved for it: the upload is aborted."""
+
+    status, code = HTTPStatus.CONFLICT, "UploadTooLarge"
 
 
 class PayloadTooLarge(ApiError):

@@ -6,7 +6,10 @@ shape, `{"error": {"code", "message"}}`; a failure never returns a stack trace.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import time
 from functools import cache
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -28,10 +31,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions.api import models as m
-from functions.api.errors import ApiError, PayloadTooLarge, error_body, proxy_error
+from functions.api.errors import ApiError, BadRequest, Forbidden, PayloadTooLarge, error_body, proxy_error
 from functions.api.service import ApiConfig, StudioService
 from functions.core.models import JobStatus
 from functions.core.observability import logger, tracer
+from functions.core.repository import TenantDirectory
 
 # Route parameters several routes share (Powertools validates them and documents them in OpenAPI).
 IdParam = Annotated[str, Path(min_length=1, max_length=64)]
@@ -39,6 +43,10 @@ NextTokenParam = Annotated[str | None, Query(min_length=1, max_length=2048)]
 
 # API Gateway refuses bodies over 10 MB; every body this API takes is a small JSON document.
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
+# The deepest JSON body any route takes is 3 levels; deeper ones are refused before anything parses them.
+MAX_JSON_DEPTH = 32
+# How long a warm container trusts an API key id -> tenant lookup (a revoked mapping stops working after this).
+TENANT_CACHE_SECONDS = 60
 THROTTLING_CODES = {
     "ThrottlingException", "Throttling", "TooManyRequestsException", "ProvisionedThroughputExceededException",
     "RequestLimitExceeded", "SlowDown", "LimitExceededException",
@@ -56,8 +64,30 @@ app.enable_swagger(path="/swagger", persist_authorization=True, **OPENAPI)
 
 
 @cache
+def config() -> ApiConfig:
+    return ApiConfig.from_env()
+
+
+_tenants: dict[str, tuple[float, str | None]] = {}
+
+
+def caller_tenant() -> str:
+    """The tenant of the API key API Gateway checked: the request context's `identity.apiKeyId` (set by the
+    gateway, not by the client) looked up in the table's `APIKEY#<id>` items. A key without one is 403."""
+    key_id = app.current_event.request_context.identity.api_key_id
+    if not key_id:
+        raise Forbidden("The request carries no API key")
+    cached = _tenants.get(key_id)
+    if cached is None or time.monotonic() - cached[0] > TENANT_CACHE_SECONDS:
+        cached = _tenants[key_id] = (time.monotonic(), TenantDirectory(config().table_name).tenant_of_api_key(key_id))
+    if cached[1] is None:
+        raise Forbidden("This API key belongs to no tenant")
+    return cached[1]
+
+
 def service() -> StudioService:
-    return StudioService(ApiConfig.from_env())
+    """The Studio, as the caller's tenant sees it."""
+    return StudioService(config(), caller_tenant())
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -125,23 +155,44 @@ def _unexpected(exc: Exception) -> Response:
 # ---- documentation ------------------------------------------------------------------------------
 @app.get("/openapi.json", include_in_schema=False)
 def openapi():
-    base = app._get_base_path() or "/"
-    return _json(200, app.get_openapi_json_schema(servers=[Server(url=base)], **OPENAPI))
+    return _json(200, app.get_openapi_json_schema(servers=[Server(url=_base_path() or "/")], **OPENAPI))
+
+
+def _base_path() -> str:
+    """The stage prefix clients call through: `/v1` on the execute-api host, nothing behind a custom domain
+    (the request context's path carries the stage only in the first case)."""
+    context = app.current_event.request_context
+    stage, path = context.stage, context.path or ""
+    return f"/{stage}" if stage and stage != "$default" and path.startswith(f"/{stage}") else ""
 
 
 # ---- uploads ------------------------------------------------------------------------------------
-@app.post("/uploads", tags=["uploads"], summary="Get a presigned URL to upload a source",
-          responses=_ok(201, m.UploadCreated, "PUT the file to upload_url; the upload starts its job")
+@app.post("/uploads", tags=["uploads"], summary="Reserve an upload: a presigned POST, or a multipart upload",
+          responses=_ok(201, m.UploadCreated, "Upload the file as upload_method says; the upload starts its job")
           | _errors(400, 413, 422, 429))
 def create_upload(request: m.UploadRequest) -> Response[m.UploadCreated]:
     created = service().create_upload(request)
     return _json(201, created, {"Location": f"/assets/{created.asset_id}"})
 
 
+@app.post("/uploads/<asset_id>/parts", tags=["uploads"], summary="Presigned URLs for parts of a multipart upload",
+          responses=_ok(200, m.PartUrls, "PUT each part's bytes to its URL; keep the ETag each PUT answers")
+          | _errors(400, 404, 413, 422, 429))
+def upload_parts(asset_id: IdParam, request: m.PartsRequest) -> m.PartUrls:
+    return service().part_urls(asset_id, request)
+
+
+@app.post("/uploads/<asset_id>/complete", tags=["uploads"], summary="Finish a multipart upload",
+          responses=_ok(200, m.UploadCompleted, "Joined; the upload starts its job")
+          | _errors(400, 404, 409, 413, 422, 429))
+def complete_upload(asset_id: IdParam, request: m.CompleteRequest) -> m.UploadCompleted:
+    return service().complete_upload(asset_id, request)
+
+
 # ---- jobs ---------------------------------------------------------------------------------------
 @app.post("/jobs", tags=["jobs"], summary="Start a job (or re-run an asset with new options)",
           responses=_ok(202, m.JobAccepted, "Started") | _ok(200, m.JobAccepted, "Already exists (duplicate)")
-          | _errors(400, 404, 413, 422, 429))
+          | _errors(400, 404, 409, 413, 422, 429))
 def create_job(request: m.JobRequest) -> Response[m.JobAccepted]:
     accepted = service().start(request)
     return _json(200 if accepted.duplicate else 202, accepted, {"Location": f"/jobs/{accepted.job_id}"})
@@ -189,9 +240,14 @@ def get_asset(asset_id: IdParam) -> m.Asset:
             responses=_ok(200, m.AssetDeleted, "Deleted") | _errors(404, 409, 422, 429))
 def delete_asset(
     asset_id: IdParam,
-    purge_source: Annotated[bool, Query(description="Also delete every version of the uploaded source")] = False,
+    purge_source: Annotated[bool, Query(
+        description="Also delete the source, if it was uploaded through this API (a delete marker: the "
+                    "versioned bucket keeps it for its retention period)")] = False,
+    erase: Annotated[bool, Query(
+        description="Delete every version of the source uploaded through this API now, beyond undo "
+                    "(implies purge_source)")] = False,
 ) -> m.AssetDeleted:
-    return service().delete_asset(asset_id, purge_source)
+    return service().delete_asset(asset_id, purge_source, erase)
 
 
 # ---- scenes -------------------------------------------------------------------------------------
@@ -224,10 +280,51 @@ def body_size(event: dict) -> int:
     return len(body.encode())
 
 
+def body_problem(event: dict) -> ApiError | None:
+    """What makes a body unreadable before the resolver parses it: not UTF-8 (JSON must be), or nested
+    deeper than any route takes (a deep document would exhaust the parser's recursion)."""
+    body = event.get("body")
+    if not body:
+        return None
+    if event.get("isBase64Encoded"):
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return BadRequest("The body is not UTF-8 text")
+        event["body"], event["isBase64Encoded"] = body, False
+    if json_depth(body) > MAX_JSON_DEPTH:
+        return BadRequest(f"The body is nested deeper than {MAX_JSON_DEPTH} levels")
+    return None
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not count)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     if body_size(event) > MAX_BODY_BYTES:
         error = PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes")
         return proxy_error(error.status, error.code, error.message)
+    if (problem := body_problem(event)) is not None:
+        return proxy_error(problem.status, problem.code, problem.message)
     return app.resolve(event, context)

@@ -5,7 +5,7 @@ responses are what the handlers build from the table and the buckets.
 """
 from __future__ import annotations
 
-import re
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -23,8 +23,19 @@ from functions.core.models import (
 )
 
 ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
-# Not a path, not hidden, no control characters: the name becomes the last part of an S3 key.
-_BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+# The name becomes the last part of an S3 key, shown to editors: after NFKC (which folds fullwidth and
+# compatibility forms), only letters, marks, numbers, punctuation, symbols and the plain space, and none of the
+# characters that draw a slash. No control or format characters (bidi overrides, zero-width) but the joiner
+# emoji sequences need.
+_SLASH_LIKE = frozenset("/\\\u2044\u2215\u2216\u29f8\u29f9\u2571\u2572\u27cb\u27cd\u2afb\u2afd\u3033\u1735")
+_ALLOWED_FORMAT = frozenset("\u200d")
+# S3's limits: one PUT or POST carries at most 5 GiB; a multipart upload has parts of 5 MiB to 5 GiB (the
+# last may be smaller), at most 10,000 of them, and at most 5 TiB in all.
+MAX_SINGLE_UPLOAD_BYTES = 5 * 1024**3
+MIN_PART_BYTES, MAX_PART_BYTES, MAX_PARTS = 5 * 1024**2, 5 * 1024**3, 10_000
+MAX_UPLOAD_BYTES = 5 * 1024**4
+MAX_FILENAME_BYTES = 255  # as on common file systems; keeps `<tenant>/uploads/<uuid>/<name>` far below S3's 1,024
+MAX_KEY_BYTES = 1024
 
 Id = Annotated[str, Field(min_length=1, max_length=64, description="An asset or job id")]
 TAG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -97,25 +108,96 @@ class UploadRequest(Request):
     )
     title: str | None = Field(default=None, min_length=1, max_length=200)
     options: JobOptionsRequest | None = Field(
-        default=None, description="Job options for the upload's job: signed into the URL as x-amz-meta-* headers, "
-                                  "which the PUT must send (see upload_headers)",
+        default=None, description="Job options for the upload's job: signed into the upload as x-amz-meta-* "
+                                  "fields (see upload_fields)",
     )
+    size: int | None = Field(
+        default=None, ge=1, le=MAX_UPLOAD_BYTES,
+        description="The file's size in bytes: the upload may be no larger. Needed for a multipart upload; "
+                    "without it a single upload may be up to 5 GiB",
+    )
+    multipart: bool = Field(
+        default=False, description="Upload in parts (always, for files over 5 GiB): part URLs from "
+                                   "POST /uploads/{asset_id}/parts, then POST /uploads/{asset_id}/complete",
+    )
+    part_size: int | None = Field(default=None, ge=MIN_PART_BYTES, le=MAX_PART_BYTES,
+                                  description="Bytes per part of a multipart upload (default: the smallest "
+                                              "of at least 64 MiB that needs no more than 10,000 parts)")
 
     @field_validator("filename")
     @classmethod
     def _plain_name(cls, value: str) -> str:
-        if _BAD_FILENAME.search(value) or value in (".", "..") or value.startswith("."):
-            raise ValueError("must be a plain file name: no slashes, control characters or leading dot")
-        return value
+        return plain_filename(value)
+
+    @model_validator(mode="after")
+    def _parts(self) -> UploadRequest:
+        if self.size is not None and self.size > MAX_SINGLE_UPLOAD_BYTES:
+            self.multipart = True
+        if self.multipart and self.size is None:
+            raise ValueError("a multipart upload needs its size")
+        if self.multipart and self.size is not None and -(-self.size // self.chosen_part_size) > MAX_PARTS:
+            raise ValueError(f"part_size makes more than {MAX_PARTS} parts")
+        return self
+
+    @property
+    def chosen_part_size(self) -> int:
+        if self.part_size:
+            return self.part_size
+        size = self.size or 0
+        return max(64 * 1024**2, -(-size // MAX_PARTS))
+
+
+class PartsRequest(Request):
+    """Presigned URLs for some parts of a multipart upload."""
+
+    part_numbers: list[Annotated[int, Field(ge=1, le=MAX_PARTS)]] = Field(min_length=1, max_length=100)
+
+
+class UploadedPart(Request):
+    part_number: int = Field(ge=1, le=MAX_PARTS)
+    etag: str = Field(min_length=1, max_length=128, description="The ETag header S3 answered the part's PUT with")
+
+
+class CompleteRequest(Request):
+    parts: list[UploadedPart] = Field(min_length=1, max_length=MAX_PARTS)
+
+
+def plain_filename(value: str) -> str:
+    """`value` NFKC-normalised, or ValueError if it is not a plain file name (see _SLASH_LIKE)."""
+    name = unicodedata.normalize("NFKC", value)
+    if name in (".", "..") or name.startswith(".") or not name.strip():
+        raise ValueError("must be a plain file name, not hidden")
+    for char in name:
+        category = unicodedata.category(char)
+        if char in _SLASH_LIKE or category in ("Zl", "Zp") or (category == "Zs" and char != " ") or (
+                category[0] == "C" and char not in _ALLOWED_FORMAT):
+            raise ValueError(f"must not contain U+{ord(char):04X} (a slash, control or format character)")
+    if len(name.encode()) > MAX_FILENAME_BYTES:
+        raise ValueError(f"must be at most {MAX_FILENAME_BYTES} bytes in UTF-8")
+    return name
 
 
 class JobRequest(Request):
     """Start (or re-run with new options) a job on an asset, or on any object already in the ingest bucket."""
 
     asset_id: Id | None = None
-    source_key: str | None = Field(default=None, min_length=1, max_length=1024,
-                                   description="Object key in the ingest bucket")
+    source_key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY_BYTES,
+                                   description="Object key in the ingest bucket, under your tenant's folder "
+                                               "(`<tenant>/...`), taken literally (no URL-decoding)")
     options: JobOptionsRequest = Field(default_factory=JobOptionsRequest)
+
+    @field_validator("source_key")
+    @classmethod
+    def _key_bytes(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            size = len(value.encode())
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode (no lone surrogates)") from None
+        if size > MAX_KEY_BYTES:
+            raise ValueError(f"must be at most {MAX_KEY_BYTES} bytes in UTF-8")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> JobRequest:
@@ -135,14 +217,43 @@ class ErrorBody(Body):
     error: ErrorDetail
 
 
+class MultipartUpload(Body):
+    upload_id: str
+    part_size: int = Field(description="Bytes in every part but the last")
+    part_count: int
+    parts_url: str = Field(description="POST {part_numbers} here for presigned part URLs (PUT each part's bytes)")
+    complete_url: str = Field(description="POST {parts: [{part_number, etag}]} here once every part is up")
+
+
 class UploadCreated(Body):
     asset_id: str
     bucket: str
     key: str
-    upload_url: str = Field(description="Presigned URL: PUT the file's bytes to it")
-    upload_method: Literal["PUT"] = "PUT"
-    upload_headers: dict[str, str] = Field(default_factory=dict, description="Headers the PUT must send")
+    upload_method: Literal["POST", "MULTIPART"] = Field(
+        description="POST: a multipart/form-data POST to upload_url with upload_fields, then the file as `file`; "
+                    "MULTIPART: see multipart")
+    upload_url: str | None = Field(default=None, description="Where to POST the form (upload_method POST)")
+    upload_fields: dict[str, str] = Field(default_factory=dict, description="Form fields the POST must send, "
+                                                                            "before the file")
+    max_bytes: int = Field(description="The largest file the upload accepts")
+    multipart: MultipartUpload | None = None
     expires_at: str
+
+
+class PartUrl(Body):
+    part_number: int
+    url: str = Field(description="Presigned PUT for this part's bytes")
+
+
+class PartUrls(Body):
+    parts: list[PartUrl]
+    expires_at: str
+
+
+class UploadCompleted(Body):
+    asset_id: str
+    key: str
+    size: int
 
 
 class JobAccepted(Body):
@@ -257,4 +368,5 @@ class AssetDeleted(Body):
     asset_id: str
     deleted_objects: int
     deleted_records: int
-    source_purged: bool
+    source_purged: bool = Field(description="The source got a delete marker (or, with erase, lost every version)")
+    source_erased: bool = Field(default=False, description="Every version of the source was deleted")

@@ -16,16 +16,23 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.api import models as m
-from functions.api.errors import BadRequest, Conflict, NotFound
+from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable, UploadTooLarge
+from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
-from functions.core.ingest import job_for, metadata_for, resolve_upload, start_job
-from functions.core.models import JobStatus, Manifest
-from functions.core.repository import Repository, now_iso
+from functions.core.ingest import (
+    api_upload_prefix,
+    job_for,
+    metadata_for,
+    resolve_upload,
+    start_job,
+    tenant_of_key,
+)
+from functions.core.models import DEFAULT_TENANT, JobStatus, Manifest
+from functions.core.repository import Listing, Repository, TenantDirectory, now_iso
 from functions.core.settings import asset_prefix
 
-UPLOAD_PREFIX = "uploads"
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 # What Step Functions' view of an execution means for a job whose record still says it is active.
 EXECUTION_OUTCOME = {"ABORTED": JobStatus.CANCELLED, "FAILED": JobStatus.FAILED, "TIMED_OUT": JobStatus.FAILED}
@@ -37,8 +44,9 @@ class ApiConfig:
     output_bucket: str
     ingest_bucket: str
     state_machine_arn: str
-    upload_url_seconds: int = 3600
+    upload_url_seconds: int = 900
     download_url_seconds: int = 3600
+    default_tenant: str = DEFAULT_TENANT  # must match the Ingest function's DEFAULT_TENANT
 
     @classmethod
     def from_env(cls) -> ApiConfig:
@@ -48,8 +56,9 @@ class ApiConfig:
             output_bucket=env["OUTPUT_BUCKET"],
             ingest_bucket=env["INGEST_BUCKET"],
             state_machine_arn=env["STATE_MACHINE_ARN"],
-            upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 3600)),
+            upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 900)),
             download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", 3600)),
+            default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
         )
 
 
@@ -77,43 +86,133 @@ def _expiry(seconds: int) -> str:
 
 
 class StudioService:
-    def __init__(self, config: ApiConfig) -> None:
+    """One tenant's view: every read, listing and change goes through a repository scoped to `tenant`,
+    so another tenant's ids are unknown ids (404), not forbidden ones."""
+
+    def __init__(self, config: ApiConfig, tenant: str) -> None:
         self.config = config
-        self.repo = Repository(config.table_name)
+        self.tenant = tenant
+        self.repo = Repository(config.table_name, tenant)
+
+    @property
+    def upload_prefix(self) -> str:
+        """Where this tenant's API uploads go: the first folder names the tenant, as ingest expects."""
+        return api_upload_prefix(self.tenant)
 
     # ---- uploads ---------------------------------------------------------------------------------
     def create_upload(self, request: m.UploadRequest) -> m.UploadCreated:
-        """A presigned PUT to a fresh key; the upload then takes the normal event path to ingest."""
+        """A fresh key and a short-lived way to write it, no larger than asked: a presigned POST whose policy
+        holds the size range, or a multipart upload for big files. The finished upload takes the normal
+        event path to ingest, which runs one job for it."""
         bucket = self.config.ingest_bucket
-        key = f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}/{request.filename}"
-        asset_id = asset_id_for(bucket, key)  # what ingest will compute for this object
-        params = {"Bucket": bucket, "Key": key}
-        headers = {}
+        key = f"{self.upload_prefix}{uuid.uuid4().hex}/{request.filename}"
+        if len(key.encode()) > MAX_KEY_BYTES:
+            raise BadRequest(f"The file name makes an object key over {MAX_KEY_BYTES} bytes")
+        asset_id = asset_id_for(bucket, key, self.tenant)  # what ingest will compute for this object
+        # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
+        metadata = metadata_for(request.options.to_job_options()) if request.options else {}
+        seconds = self.config.upload_url_seconds
+        if request.multipart:
+            size, part_size = request.size or 0, request.chosen_part_size
+            params = {"Bucket": bucket, "Key": key, "Metadata": metadata}
+            if request.content_type:
+                params["ContentType"] = request.content_type
+            upload_id = _s3().create_multipart_upload(**params)["UploadId"]
+            self.repo.reserve_asset(asset_id, bucket, key, request.title,
+                                    upload={"upload_id": upload_id, "upload_size": size, "part_size": part_size})
+            return m.UploadCreated(
+                asset_id=asset_id, bucket=bucket, key=key, upload_method="MULTIPART", max_bytes=size,
+                multipart=m.MultipartUpload(upload_id=upload_id, part_size=part_size, part_count=-(-size // part_size),
+                                            parts_url=f"/uploads/{asset_id}/parts",
+                                            complete_url=f"/uploads/{asset_id}/complete"),
+                expires_at=_expiry(seconds))
+        max_bytes = request.size or m.MAX_SINGLE_UPLOAD_BYTES
+        fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
         if request.content_type:
-            params["ContentType"] = headers["Content-Type"] = request.content_type
-        if request.options:
-            # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
-            params["Metadata"] = metadata_for(request.options.to_job_options())
-            headers |= {f"x-amz-meta-{name}": value for name, value in params["Metadata"].items()}
-        url = _s3().generate_presigned_url("put_object", Params=params, ExpiresIn=self.config.upload_url_seconds)
+            fields["Content-Type"] = request.content_type
+        post = _s3().generate_presigned_post(
+            bucket, key, Fields=fields, ExpiresIn=seconds,
+            Conditions=[["content-length-range", 1, max_bytes], *({name: v} for name, v in fields.items())])
         self.repo.reserve_asset(asset_id, bucket, key, request.title)
-        return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_url=url, upload_headers=headers,
-                               expires_at=_expiry(self.config.upload_url_seconds))
+        return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_method="POST", upload_url=post["url"],
+                               upload_fields=post["fields"], max_bytes=max_bytes, expires_at=_expiry(seconds))
+
+    def part_urls(self, asset_id: str, request: m.PartsRequest) -> m.PartUrls:
+        record = self._multipart_record(asset_id)
+        count = -(-int(record["upload_size"]) // int(record["part_size"]))
+        if any(n > count for n in request.part_numbers):
+            raise BadRequest(f"This upload has {count} parts")
+        seconds = self.config.upload_url_seconds
+        urls = [m.PartUrl(part_number=n, url=_s3().generate_presigned_url(
+            "upload_part", ExpiresIn=seconds, Params={"Bucket": record["source_bucket"], "Key": record["source_key"],
+                                                      "UploadId": record["upload_id"], "PartNumber": n}))
+            for n in sorted(set(request.part_numbers))]
+        return m.PartUrls(parts=urls, expires_at=_expiry(seconds))
+
+    def complete_upload(self, asset_id: str, request: m.CompleteRequest) -> m.UploadCompleted:
+        """Join the parts, unless together they exceed the size reserved: then the upload is aborted (the
+        parts are deleted) and refused."""
+        record = self._multipart_record(asset_id)
+        bucket, key, upload_id = record["source_bucket"], record["source_key"], record["upload_id"]
+        try:
+            sizes = {p["PartNumber"]: p["Size"] for page in _s3().get_paginator("list_parts").paginate(
+                Bucket=bucket, Key=key, UploadId=upload_id) for p in page.get("Parts", [])}
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchUpload", "404"):
+                raise Conflict("This upload was already completed or aborted") from None
+            raise
+        total = sum(sizes.get(p.part_number, 0) for p in request.parts)
+        if total > int(record["upload_size"]):
+            self._abort_upload(record)
+            raise UploadTooLarge(f"The parts hold {total} bytes; the upload was reserved for {record['upload_size']}")
+        if any(p.part_number not in sizes for p in request.parts):
+            raise BadRequest("A part named was never uploaded")
+        parts = [{"PartNumber": p.part_number, "ETag": p.etag} for p in sorted(request.parts, key=lambda p: p.part_number)]
+        try:
+            _s3().complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("InvalidPart", "InvalidPartOrder", "EntityTooSmall"):
+                raise BadRequest("S3 refused the parts as listed (wrong ETag, order, or a part under 5 MiB)") from None
+            raise
+        return m.UploadCompleted(asset_id=asset_id, key=key, size=total)
+
+    def _abort_upload(self, record: dict) -> None:
+        """Drop the parts of a multipart upload never completed (a completed one is already gone)."""
+        try:
+            _s3().abort_multipart_upload(Bucket=record["source_bucket"], Key=record["source_key"],
+                                         UploadId=record["upload_id"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("NoSuchUpload", "404"):
+                raise
+
+    def _multipart_record(self, asset_id: str) -> dict:
+        record = self._asset_record(asset_id)
+        if not record.get("upload_id"):
+            raise NotFound(f"Asset {asset_id} has no multipart upload")
+        return record
 
     # ---- jobs ------------------------------------------------------------------------------------
     def start(self, request: m.JobRequest) -> m.JobAccepted:
+        """A job on one of the tenant's assets, or on a key the tenant owns (as ingest decides: under its
+        folder `<tenant>/`, or for the default tenant any key outside every tenant's folder); any other key is
+        answered like a missing one, so a tenant never makes an asset of what it does not own."""
+        version = None
         if request.asset_id is not None:
-            asset = self.repo.get_asset(request.asset_id)
-            if asset is None:
-                raise NotFound(f"No asset {request.asset_id}")
+            asset = self._asset_record(request.asset_id)
             bucket, key = asset["source_bucket"], asset["source_key"]
+            version = asset.get("upload_version") if asset.get("uploaded_by_api") else None  # the one its upload made
         else:
             bucket, key = self.config.ingest_bucket, request.source_key or ""
-        source = resolve_upload(bucket, key)
+        owned = tenant_of_key(key, TenantDirectory(self.config.table_name).exists,
+                              self.config.default_tenant) == self.tenant
+        source = resolve_upload(bucket, key, version, literal=True) if owned else None
         if source is None:
-            raise NotFound(f"The source s3://{bucket}/{key} does not exist (not uploaded yet, or deleted)")
-        job = job_for(source, request.options.to_job_options())
+            raise NotFound("The source does not exist (not uploaded yet, or deleted)")
+        job = job_for(source, request.options.to_job_options(), tenant=self.tenant)
         started = start_job(job, repo=self.repo, state_machine_arn=self.config.state_machine_arn)
+        if started.refused:
+            raise Conflict("This upload's key already has its job; a new version there starts nothing. "
+                           "Re-run the asset with asset_id, or reserve a new upload")
         record = self.repo.get_job(started.job_id) or {}
         return m.JobAccepted(job_id=started.job_id, asset_id=started.asset_id,
                              status=record.get("status", JobStatus.QUEUED), duplicate=started.duplicate)
@@ -139,13 +238,9 @@ class StudioService:
         return status
 
     def jobs(self, status: JobStatus | None, limit: int, next_token: str | None) -> m.JobPage:
-        index, partition = ("gsi2", f"JOBSTATUS#{status.value}") if status else ("gsi1", "JOBS")
-        items, last = self.repo.query_page(partition, index=index, limit=limit, newest_first=True,
-                                           start_key=decode_token(next_token, partition, index))
-        summaries = []
-        for item in items:
-            summaries.append(m.JobSummary.model_validate(item))
-        return m.JobPage(items=summaries, next_token=encode_token(partition, last))
+        listing = self.repo.jobs_listing(status)
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
+        return m.JobPage(items=[m.JobSummary.model_validate(i) for i in items], next_token=encode_token(listing, last))
 
     def cancel(self, job_id: str) -> m.Job:
         job = self.job(job_id)
@@ -175,45 +270,58 @@ class StudioService:
         )
 
     def assets(self, limit: int, next_token: str | None) -> m.AssetPage:
-        items, last = self.repo.query_page("ASSETS", index="gsi1", limit=limit, newest_first=True,
-                                           start_key=decode_token(next_token, "ASSETS", "gsi1"))
+        listing = self.repo.assets_listing()
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
         return m.AssetPage(items=[m.AssetSummary.model_validate(i) for i in items],
-                           next_token=encode_token("ASSETS", last))
+                           next_token=encode_token(listing, last))
 
-    def delete_asset(self, asset_id: str, purge_source: bool) -> m.AssetDeleted:
-        """Outputs and records go; the source stays unless purged. Refused while a job still runs."""
+    def delete_asset(self, asset_id: str, purge_source: bool, erase: bool = False) -> m.AssetDeleted:
+        """Outputs and records go; the source stays unless purged. Refused while a job still runs.
+
+        Only a source this tenant uploaded through the API can be purged: its key was minted for this asset
+        alone (`<tenant>/uploads/<uuid>/<name>`). A purge puts a delete marker on it, so the versioned
+        bucket keeps the bytes for its noncurrent-version retention (a purge can be undone); `erase`
+        deletes every version of that one key now. Editors' own uploads are never deleted here."""
         record = self._asset_record(asset_id)
+        purge = purge_source or erase
+        if purge and not self._purgeable(record):
+            raise SourceNotPurgeable(f"Asset {asset_id}'s source was not uploaded through this API; it is kept")
         jobs = self.repo.jobs_of_asset(asset_id)
         running = [j["job_id"] for j in jobs
                    if j.get("status") in ACTIVE and self._execution_status(j["job_id"]) == "RUNNING"]
         if running:
             raise Conflict(f"Asset {asset_id} has running jobs ({', '.join(running)}): cancel them first")
+        purged = erased = False
+        if purge:
+            bucket, key = record["source_bucket"], record["source_key"]
+            if erase:
+                purged = erased = self._delete_versions(bucket, key) > 0
+            else:
+                _s3().delete_object(Bucket=bucket, Key=key)
+                purged = True
+        if record.get("upload_id"):
+            self._abort_upload(record)
         deleted_objects = self._delete_prefix(self.config.output_bucket, asset_prefix(asset_id) + "/")
-        keys = self.repo.asset_item_keys(asset_id) + [{"pk": f"JOB#{j['job_id']}", "sk": "JOB"} for j in jobs]
-        deleted_records = self.repo.delete_keys(keys)
-        purged = False
-        if purge_source and record.get("source_key"):
-            purged = self._delete_versions(record.get("source_bucket") or self.config.ingest_bucket,
-                                           record["source_key"]) > 0
+        deleted_records = self.repo.delete_asset_records(asset_id, [j["job_id"] for j in jobs])
         return m.AssetDeleted(asset_id=asset_id, deleted_objects=deleted_objects, deleted_records=deleted_records,
-                              source_purged=purged)
+                              source_purged=purged, source_erased=erased)
+
+    def _purgeable(self, record: dict) -> bool:
+        return (bool(record.get("uploaded_by_api"))
+                and record.get("source_bucket") == self.config.ingest_bucket
+                and str(record.get("source_key", "")).startswith(self.upload_prefix))
 
     # ---- scenes ----------------------------------------------------------------------------------
     def asset_scenes(self, asset_id: str, tag: str | None, limit: int, next_token: str | None) -> m.ScenePage:
         self._asset_record(asset_id)
-        partition = f"ASSET#{asset_id}"
-        prefix = f"SCENETAG#{tag.lower()}#" if tag else "SCENE#"
-        start = decode_token(next_token, partition, None)
-        if start and not start["sk"].startswith(prefix):
-            raise BadRequest("next_token does not belong to this listing")
-        items, last = self.repo.query_page(partition, sk_prefix=prefix, limit=limit, start_key=start)
-        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(partition, last))
+        return self._scene_page(self.repo.asset_scenes_listing(asset_id, tag), limit, next_token)
 
     def scenes(self, tag: str, limit: int, next_token: str | None) -> m.ScenePage:
-        partition = f"TAG#{tag.lower()}"
-        items, last = self.repo.query_page(partition, index="gsi1", limit=limit,
-                                           start_key=decode_token(next_token, partition, "gsi1"))
-        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(partition, last))
+        return self._scene_page(self.repo.tag_listing(tag), limit, next_token)
+
+    def _scene_page(self, listing: Listing, limit: int, next_token: str | None) -> m.ScenePage:
+        items, last = self.repo.page(listing, limit=limit, start_key=decode_token(next_token, listing))
+        return m.ScenePage(items=[self._scene(i) for i in items], next_token=encode_token(listing, last))
 
     # ---- helpers ---------------------------------------------------------------------------------
     def _job_record(self, job_id: str) -> dict:
@@ -258,7 +366,7 @@ class StudioService:
                          expires_at=_expiry(self.config.download_url_seconds))
 
     def _scene(self, item: dict) -> m.Scene:
-        scene = m.Scene.model_validate({"asset_id": str(item.get("pk", "")).removeprefix("ASSET#"), **item})
+        scene = m.Scene.model_validate(item)
         if scene.thumbnail:
             # The scenes stage stores the object key; a bare path is relative to the asset folder.
             prefix = asset_prefix(scene.asset_id) + "/"

@@ -59,7 +59,7 @@ def handler(job: CaptionsInput) -> dict:
     with tempfile.TemporaryDirectory(prefix="captions-") as tmp:
         outcome = write_captions(transcript, Path(tmp))
         upload_tree(Path(tmp), settings.output_bucket, asset_prefix(job.asset_id))
-    Catalog(settings.table_name).put_transcript_summary(job.asset_id, outcome.summary.model_dump())
+    Catalog(settings.table_name, job.tenant).put_transcript_summary(job.asset_id, outcome.summary.model_dump())
     return StageResult(
         stage="captions",
         status=StageStatus.SUCCEEDED,

@@ -5,16 +5,20 @@ import hashlib
 import json
 from urllib.parse import unquote_plus
 
-from functions.core.models import JobOptions, ObjectRef
+from functions.core.models import DEFAULT_TENANT, JobOptions, ObjectRef
 
 
 def _digest(*parts: object, length: int) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:length]
 
 
-def asset_id_for(bucket: str, key: str) -> str:
-    """One asset per source location; a new upload to the same key is a new job of that asset."""
-    return "a" + _digest(bucket, key, length=15)
+def asset_id_for(bucket: str, key: str, tenant: str = DEFAULT_TENANT) -> str:
+    """One asset per source location and tenant; a new upload to the same key is a new job of that asset.
+    The tenant is in the digest, so two tenants never share an asset id (nor its output folder); the
+    default tenant's ids are those from before tenants existed."""
+    if tenant == DEFAULT_TENANT:
+        return "a" + _digest(bucket, key, length=15)
+    return "a" + _digest(bucket, key, tenant, length=15)
 
 
 def job_id_for(ref: ObjectRef, options: JobOptions | None = None) -> str:

@@ -1,6 +1,8 @@
 """Ingest: resolve an uploaded object, record the Asset and Job, start exactly one execution."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, get_args, get_origin
 
@@ -9,8 +11,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from functions.core.aws import client
 from functions.core.ids import asset_id_for, job_id_for, key_candidates
-from functions.core.models import JobInput, JobOptions, ObjectRef
+from functions.core.models import DEFAULT_TENANT, TENANT_PATTERN, JobInput, JobOptions, ObjectRef
 from functions.core.repository import Repository
+
+
+# `<tenant>/uploads/<uuid>/<name>`: keys the Studio API reserves (POST /uploads), one job each.
+API_UPLOAD_FOLDER = "uploads"
+
+
+def api_upload_prefix(tenant: str) -> str:
+    return f"{tenant}/{API_UPLOAD_FOLDER}/"
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,8 @@ class JobStarted:
     job_id: str
     asset_id: str
     duplicate: bool
+    # A second version under a reserved upload key (the upload URL used again): no job was started.
+    refused: bool = False
 
 
 # Job options an editor can set on the upload itself, e.g.
@@ -74,10 +86,21 @@ def options_from_metadata(metadata: dict[str, str]) -> tuple[JobOptions, list[st
     return JobOptions.model_validate(options), problems
 
 
-def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> ObjectRef | None:
-    """HEAD the object under each way its key may have been encoded; None if it is gone."""
+def tenant_of_key(key: str, tenant_exists: Callable[[str], bool], default: str = DEFAULT_TENANT) -> str:
+    """Whose upload this is: the tenant its key's first folder names (`<tenant>/...`) if that tenant exists,
+    else the default tenant. Asking the directory keeps an editor's `footage/clip.mov` with the default
+    tenant rather than inventing a tenant `footage`."""
+    first, slash, _ = key.partition("/")
+    if slash and re.fullmatch(TENANT_PATTERN, first) and (first == default or tenant_exists(first)):
+        return first
+    return default
+
+
+def resolve_upload(bucket: str, key: str, version_id: str | None = None, *, literal: bool = False) -> ObjectRef | None:
+    """HEAD the object under each way its key may have been encoded (only as given when `literal`: keys
+    a caller typed are never URL-decoded); None if it is gone."""
     s3 = client("s3")
-    for candidate in key_candidates(key):
+    for candidate in [key] if literal else key_candidates(key):
         params = {"Bucket": bucket, "Key": candidate} | ({"VersionId": version_id} if version_id else {})
         try:
             head = s3.head_object(**params)
@@ -96,11 +119,13 @@ def resolve_upload(bucket: str, key: str, version_id: str | None = None) -> Obje
     return None
 
 
-def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | None = None) -> JobInput:
+def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | None = None,
+            tenant: str = DEFAULT_TENANT) -> JobInput:
     options = options or JobOptions()
     return JobInput(
         job_id=job_id or job_id_for(source, options),
-        asset_id=asset_id_for(source.bucket, source.key),
+        asset_id=asset_id_for(source.bucket, source.key, tenant),
+        tenant=tenant,
         source=source,
         options=options,
     )
@@ -108,7 +133,13 @@ def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | 
 
 def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title: str | None = None) -> JobStarted:
     """Idempotent: the Job item is written once, and the execution is named after the job id,
-    so Step Functions refuses a second execution for the same upload."""
+    so Step Functions refuses a second execution for the same upload. `repo` is the job's tenant's.
+
+    A key the API reserved runs for the first version uploaded to it only: a reused upload URL (or any later
+    write there) starts nothing, so the API's quota bounds the work too."""
+    if job.source.key.startswith(api_upload_prefix(job.tenant)) and not repo.claim_upload(
+            job.asset_id, job.source.version_id or job.source.etag or ""):
+        return JobStarted(job.job_id, job.asset_id, duplicate=False, refused=True)
     repo.put_asset(job, title)
     created = repo.create_job(job)
     try:

@@ -83,11 +83,18 @@ def check_transcribe_options(language: str, language_options: list[str] | None, 
         raise ValueError(f"a transcribe_vocabulary with language {AUTO_LANGUAGE!r} needs language_options")
 
 
+# A tenant id is also the first segment of its S3 keys (`<tenant>/uploads/...`) and part of its table keys.
+TENANT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+DEFAULT_TENANT = "default"
+TenantId = Annotated[str, Field(pattern=TENANT_PATTERN, description="The studio the job belongs to")]
+
+
 class JobInput(Model):
     """Input of a state machine execution."""
 
     job_id: str
     asset_id: str
+    tenant: TenantId = DEFAULT_TENANT
     source: ObjectRef
     options: JobOptions = Field(default_factory=JobOptions)
 

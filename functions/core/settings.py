@@ -6,7 +6,7 @@ import os
 from pydantic import BaseModel
 
 from functions.core.ladder import DEFAULT_CHUNK_SECONDS
-from functions.core.models import DEFAULT_CAPTION_ENGINE
+from functions.core.models import DEFAULT_CAPTION_ENGINE, DEFAULT_TENANT
 
 
 class Settings(BaseModel):
@@ -19,6 +19,8 @@ class Settings(BaseModel):
     default_label_engine: str = "none"
     max_source_bytes: int = 100 * 1024**3
     max_duration_seconds: float = 12 * 3600
+    # Owner of editors' direct uploads whose key does not start with an existing tenant's folder.
+    default_tenant: str = DEFAULT_TENANT
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +37,7 @@ class Settings(BaseModel):
             max_duration_seconds=float(
                 env.get("MAX_DURATION_SECONDS", cls.model_fields["max_duration_seconds"].default)
             ),
+            default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
         )
 
 

@@ -18,7 +18,7 @@ from functions.core.settings import Settings, asset_prefix, work_prefix
 def handler(run: FinalizeInput) -> dict:
     started = time.monotonic()
     settings = Settings.from_env()
-    repo = Repository(settings.table_name)
+    repo = Repository(settings.table_name, run.tenant)
     job = repo.get_job(run.job_id) or {}
 
     manifest = build_manifest(run, job.get("created_at", now_iso()), time.monotonic() - started)
@@ -41,7 +41,7 @@ def handler(run: FinalizeInput) -> dict:
                 "Source": "reelflow",
                 "DetailType": f"Job {manifest.status.value.capitalize()}",
                 "Detail": json.dumps(
-                    {"job_id": run.job_id, "asset_id": run.asset_id, "status": manifest.status.value,
+                    {"job_id": run.job_id, "asset_id": run.asset_id, "tenant": run.tenant, "status": manifest.status.value,
                      "manifest_key": manifest_key, "error": reason}
                 ),
             }

@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.core.ingest import job_for, options_from_metadata, resolve_upload, start_job
+from functions.core.ingest import job_for, options_from_metadata, resolve_upload, start_job, tenant_of_key
 from functions.core.models import ObjectRef
 from functions.core.observability import logger, tracer
-from functions.core.repository import Repository
+from functions.core.repository import Repository, TenantDirectory
 from functions.core.settings import Settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -29,12 +29,16 @@ def ingest_upload(source: ObjectRef) -> dict:
     options, problems = options_from_metadata(source.metadata)
     for problem in problems:
         logger.warning("Upload metadata ignored", extra={"problem": problem})
+    tenant = tenant_of_key(source.key, TenantDirectory(settings.table_name).exists, settings.default_tenant)
     started = start_job(
-        job_for(source, options),
-        repo=Repository(settings.table_name),
+        job_for(source, options, tenant=tenant),
+        repo=Repository(settings.table_name, tenant),
         state_machine_arn=settings.state_machine_arn or "",
     )
-    logger.info("Job started", extra=asdict(started))
+    if started.refused:
+        logger.warning("A reserved upload was written again; no job started", extra=asdict(started))
+    else:
+        logger.info("Job started", extra=asdict(started) | {"tenant": tenant})
     return asdict(started)
 
 

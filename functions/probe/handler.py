@@ -15,7 +15,7 @@ from functions.core.settings import Settings
 def handler(job: JobInput) -> dict:
     started = time.monotonic()
     settings = Settings.from_env()
-    repo = Repository(settings.table_name)
+    repo = Repository(settings.table_name, job.tenant)
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
 
     if (job.source.size or 0) > settings.max_source_bytes:

@@ -40,7 +40,7 @@ def handler(job: AfterStagesInput) -> dict:
     with tempfile.TemporaryDirectory(prefix="scene-speech-") as tmp:
         write_documents(doc, Path(tmp))
         upload_tree(Path(tmp), settings.output_bucket, prefix)
-    Catalog(settings.table_name).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in doc.scenes])
+    Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in doc.scenes])
     talking = sum("dialogue" in s.tags for s in doc.scenes)
     return result(StageStatus.SUCCEEDED, f"{talking} of {len(doc.scenes)} scenes have dialogue "
                                          f"({len(transcript.words)} words)")

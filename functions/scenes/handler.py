@@ -44,7 +44,7 @@ def handler(job: ScenesInput) -> dict:
         if outcome.skipped:
             return skipped(outcome.skipped.reason)
         upload_tree(work / "out", settings.output_bucket, asset_prefix(job.asset_id))
-    Catalog(settings.table_name).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in outcome.scenes])
+    Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in outcome.scenes])
     tags = sorted({tag for scene in outcome.scenes for tag in scene.tags})
     return StageResult(
         stage="scenes",

@@ -5,7 +5,10 @@ for any HTTP client). Each HTTP request becomes an API Gateway REST proxy event 
 function's handler, as the template names it and with its template environment. What the gateway does
 in AWS, this does here, in the same shape (`{"error": {"code", "message"}}`):
 - routes: only the resources and methods the template declares exist; anything else is 404;
-- the API key: `x-api-key` must match (403 otherwise); SigV4 (`api_auth=iam`) is not emulated;
+- the API keys: `x-api-key` must be one of the keys (403 otherwise), and the request context carries that
+  key's id (`identity.apiKeyId`), which the handler maps to its tenant through the table's `APIKEY#<id>`
+  items; this registers each key there at start, as an operator does in AWS. SigV4 (`api_auth=iam`) is
+  not emulated;
 - required query parameters (422) and API Gateway's 10 MB body limit (413). JSON bodies are validated
   by the handler, with the same pydantic models the gateway's body models are generated from;
 - a handler crash is a 502, a handler over its timeout a 504.
@@ -17,6 +20,7 @@ worker processes (one request at a time each) instead of a fresh process per req
 from __future__ import annotations
 
 import base64
+import hashlib
 import hmac
 import json
 import os
@@ -46,6 +50,43 @@ WARM_WORKERS = 4
 DOCS_PATHS = ("/swagger", "/openapi.json")
 
 Invoker = Callable[[dict], tuple[Any, bool]]
+
+
+class InvalidApiKeys(ValueError):
+    """REELFLOW_API_KEYS is not a list of `tenant:key` pairs with valid tenant ids and distinct keys."""
+
+
+def parse_api_keys(spec: str) -> dict[str, str]:
+    """`tenant-a:key-a,tenant-b:key-b` -> {tenant: key}."""
+    from functions.core.models import TENANT_PATTERN
+
+    keys: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in spec.split(","))):
+        tenant, colon, key = pair.partition(":")
+        if not colon or not key or not re.fullmatch(TENANT_PATTERN, tenant) or tenant in keys:
+            raise InvalidApiKeys(f"REELFLOW_API_KEYS: {pair.split(':')[0]!r} is not a new tenant id with a key "
+                                 "(tenant ids: lowercase letters, digits and '-')")
+        keys[tenant] = key
+    if len(set(keys.values())) != len(keys):
+        raise InvalidApiKeys("REELFLOW_API_KEYS: two tenants have the same key")
+    return keys
+
+
+def api_keys_from(api_key: str | None, environ: dict[str, str]) -> dict[str, str]:
+    """{tenant: key}: REELFLOW_API_KEYS, plus the default tenant's key from --api-key or REELFLOW_API_KEY;
+    a generated key for the default tenant when neither names one."""
+    from functions.core.models import DEFAULT_TENANT
+
+    keys = parse_api_keys(environ.get("REELFLOW_API_KEYS", ""))
+    single = api_key or environ.get("REELFLOW_API_KEY")
+    if single or not keys:
+        keys.setdefault(DEFAULT_TENANT, single or secrets.token_urlsafe(24))
+    return keys
+
+
+def key_id(api_key: str) -> str:
+    """A stable id for a local key, standing in for API Gateway's key id (never the key itself)."""
+    return "local-" + hashlib.sha256(api_key.encode()).hexdigest()[:16]
 
 
 def error_response(status: int, code: str, message: str) -> dict:
@@ -108,6 +149,7 @@ def proxy_event(
     body: bytes | None = None,
     source_ip: str = "127.0.0.1",
     api_key: str | None = None,
+    api_key_id: str | None = None,
     host: str = "127.0.0.1",
 ) -> dict:
     """An API Gateway REST API (v1) Lambda proxy event, as the gateway builds it."""
@@ -147,7 +189,7 @@ def proxy_event(
             "identity": {
                 "sourceIp": source_ip,
                 "apiKey": api_key,
-                "apiKeyId": "local" if api_key else None,
+                "apiKeyId": api_key_id,
                 "userAgent": headers.get("User-Agent") or headers.get("user-agent"),
                 "accessKey": None, "accountId": None, "caller": None, "user": None, "userArn": None,
                 "cognitoIdentityId": None, "cognitoIdentityPoolId": None,
@@ -251,9 +293,9 @@ class WarmPool:
 class Gateway:
     """HTTP request -> route, key and limit checks -> proxy event -> handler -> HTTP response."""
 
-    def __init__(self, invoke: Invoker, api_key: str, routes: RouteTable, *, open_docs: bool = False) -> None:
+    def __init__(self, invoke: Invoker, api_keys: list[str], routes: RouteTable, *, open_docs: bool = False) -> None:
         self.invoke = invoke
-        self.api_key = api_key
+        self.key_ids = {key: key_id(key) for key in api_keys}
         self.routes = routes
         self.open_docs = open_docs
 
@@ -267,8 +309,9 @@ class Gateway:
         resource, path_parameters, required = matched
         lower = {k.lower(): v for k, v in headers.items()}
         key = lower.get("x-api-key")
+        known = self._known(key)
         docs = self.open_docs and method == "GET" and path in DOCS_PATHS
-        if not docs and (key is None or not hmac.compare_digest(key.encode(), self.api_key.encode())):
+        if not docs and known is None:
             return error_response(403, "Forbidden", "Missing or invalid API key")
         if body and len(body) > GATEWAY_MAX_BODY:
             return error_response(413, "PayloadTooLarge", "The body is too large")
@@ -276,7 +319,8 @@ class Gateway:
         if any(name not in query for name in required):
             return error_response(422, "ValidationError", "A required parameter is missing")
         event = proxy_event(method, path, resource=resource, path_parameters=path_parameters, query=query,
-                            headers=headers, body=body, source_ip=source_ip, api_key=key, host=host)
+                            headers=headers, body=body, source_ip=source_ip, api_key=key,
+                            api_key_id=self.key_ids[known] if known else None, host=host)
         try:
             result, errored = self.invoke(event)
         except TimeoutError:
@@ -284,6 +328,14 @@ class Gateway:
         if errored or not isinstance(result, dict) or "statusCode" not in result:
             return error_response(502, "GatewayError", "Internal server error")
         return result
+
+    def _known(self, key: str | None) -> str | None:
+        """The key, if it is one of the keys (compared in constant time, every key each time)."""
+        found = None
+        for candidate in self.key_ids:
+            if key is not None and hmac.compare_digest(key.encode(), candidate.encode()):
+                found = candidate
+        return found
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -344,14 +396,20 @@ class _Server(ThreadingHTTPServer):
 class ApiServer:
     """The gateway on 127.0.0.1:port in a background thread."""
 
-    def __init__(self, cloud: LocalCloud, *, port: int = 0, api_key: str | None = None, cold: bool = False,
-                 open_docs: bool = False, log: Callable[[str], None] = lambda line: None) -> None:
+    def __init__(self, cloud: LocalCloud, *, port: int = 0, api_keys: dict[str, str] | None = None,
+                 cold: bool = False, open_docs: bool = False, log: Callable[[str], None] = lambda line: None) -> None:
+        from functions.core.repository import TenantDirectory
+
         self.cloud = cloud
-        self.api_key = api_key or secrets.token_urlsafe(24)
+        self.api_keys = api_keys or api_keys_from(None, {})  # {tenant: key}
+        directory = TenantDirectory(cloud.table_name)
+        for tenant, key in self.api_keys.items():
+            directory.register(tenant, key_id(key))
         fn = cloud.function(API_FUNCTION)
         self._pool = None if cold else WarmPool(cloud, fn)
         invoke: Invoker = self._pool if self._pool else (lambda event: cloud.run_handler(fn, event))
-        self.gateway = Gateway(invoke, self.api_key, RouteTable.from_template(cloud.template), open_docs=open_docs)
+        self.gateway = Gateway(invoke, list(self.api_keys.values()), RouteTable.from_template(cloud.template),
+                               open_docs=open_docs)
         self._server = _Server(port, self.gateway, log)
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -376,15 +434,16 @@ def serve(cloud: LocalCloud, *, port: int, api_key: str | None, cold: bool = Fal
     """Serve until Ctrl-C (or SIGTERM); then stop the server and its workers. The caller stops the cloud."""
     import signal
 
-    server = ApiServer(cloud, port=port, api_key=api_key or os.environ.get("REELFLOW_API_KEY"), cold=cold,
+    server = ApiServer(cloud, port=port, api_keys=api_keys_from(api_key, dict(os.environ)), cold=cold,
                        open_docs=open_docs, log=out).start()
     out(f"Studio API:  {server.url}")
-    out(f"API key:     {server.api_key}   (send it as the x-api-key header)")
+    for tenant, key in server.api_keys.items():
+        out(f"API key:     {key}   (tenant {tenant}; send it as the x-api-key header)")
     docs_note = "" if open_docs else "   (needs x-api-key; --open-docs lets a browser in)"
     out(f"Swagger UI:  {server.url}/swagger{docs_note}")
     out(f"OpenAPI:     {server.url}/openapi.json")
     out(f"S3 (moto):   {cloud.endpoint}   ingest bucket: {cloud.ingest_bucket}")
-    out(f'Try:         curl -s -H "x-api-key: {server.api_key}" {server.url}/jobs')
+    out(f'Try:         curl -s -H "x-api-key: {next(iter(server.api_keys.values()))}" {server.url}/jobs')
     out("Ctrl-C stops.")
 
     def _terminate(*_: Any) -> None:

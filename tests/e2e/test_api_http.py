@@ -24,7 +24,8 @@ from tests.media import make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("api-http")]
 
-API_KEY = "test-key-0123456789"
+API_KEY = "test-key-0123456789"  # the default tenant's
+TENANT_KEYS = {"tenant-a": "key-a-0123456789", "tenant-b": "key-b-0123456789"}
 SPEECH = REPO / "tests" / "fixtures" / "speech" / "speech.wav"
 TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED"}
 
@@ -51,7 +52,8 @@ def server(template):  # `template`: synthesized (and cached) once per session, 
     proc = subprocess.Popen(
         [sys.executable, "-m", "reelflow.cli", "serve", "--port", str(port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=os.environ | {"REELFLOW_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1"},
+        env=os.environ | {"REELFLOW_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1",
+                          "REELFLOW_API_KEYS": ",".join(f"{t}:{k}" for t, k in TENANT_KEYS.items())},
     )
     lines: list[str] = []
     ready = threading.Event()
@@ -76,6 +78,33 @@ def server(template):  # `template`: synthesized (and cached) once per session, 
 @pytest.fixture(scope="module")
 def api(server) -> Api:
     return Api(server[0])
+
+
+@pytest.fixture(scope="module")
+def ingest(server):
+    """(S3 client on the local stack's moto server, ingest bucket), as serve prints them: for editors'
+    direct uploads and for checking what is left of a source."""
+    import boto3
+
+    line = next(line for line in server[1] if line.startswith("S3 (moto):"))
+    endpoint, bucket = line.split()[2], line.split()[-1]
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    return s3, bucket
+
+
+def versions_of(ingest, key: str) -> tuple[int, int]:
+    """(versions, delete markers) of exactly `key`."""
+    s3, bucket = ingest
+    listed = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    return (sum(v["Key"] == key for v in listed.get("Versions", [])),
+            sum(v["Key"] == key for v in listed.get("DeleteMarkers", [])))
+
+
+def send(upload: dict, data: bytes) -> requests.Response:
+    """Upload as a browser form would: the presigned POST's fields, then the file."""
+    assert upload["upload_method"] == "POST"
+    return requests.post(upload["upload_url"], data=upload["upload_fields"], files={"file": ("f", data)}, timeout=60)
 
 
 def wait_for(api: Api, path: str, until, timeout: float = 240) -> dict:
@@ -105,8 +134,8 @@ def completed(api, tmp_path_factory):
     created = api.post("/uploads", json={"filename": clip.name, "content_type": "video/mp4", "title": "Studio clip"})
     assert created.status_code == 201, created.text
     upload = created.json()
-    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
-    assert put.status_code == 200, put.text
+    sent = send(upload, clip.read_bytes())
+    assert sent.status_code == 204, sent.text
     asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
     return upload, asset
 
@@ -128,9 +157,9 @@ def test_server_prints_url_key_and_swagger(server):
 
 def test_upload_url_is_for_the_ingest_path_and_ingest_computes_the_same_asset(completed):
     upload, asset = completed
-    assert upload["key"].startswith("uploads/") and upload["key"].endswith("/studio clip.mp4")
+    assert upload["key"].startswith("default/uploads/") and upload["key"].endswith("/studio clip.mp4")
     assert upload["asset_id"] == asset_id_for(upload["bucket"], upload["key"])
-    assert upload["upload_headers"] == {"Content-Type": "video/mp4"}
+    assert upload["upload_fields"]["Content-Type"] == "video/mp4"
     assert asset["latest_job_id"], "the upload event never became a job"
 
 
@@ -170,16 +199,15 @@ def test_listings_find_the_asset_and_job(api, completed):
     assert all(s["asset_id"] == asset["asset_id"] for s in scenes)
 
 
-def test_upload_with_options_signs_them_into_the_put_and_its_job_uses_them(api, tmp_path):
+def test_upload_with_options_signs_them_into_the_upload_and_its_job_uses_them(api, tmp_path):
     clip = make_clip(tmp_path / "options.mp4", seconds=1)
     options = {"stages": ["transcode"], "renditions": [144], "caption_engine": "pocketsphinx"}
     created = api.post("/uploads", json={"filename": clip.name, "options": options})
     assert created.status_code == 201, created.text
     upload = created.json()
-    assert upload["upload_headers"] == {"x-amz-meta-stages": "transcode", "x-amz-meta-renditions": "144",
-                                        "x-amz-meta-caption-engine": "pocketsphinx"}
-    put = requests.put(upload["upload_url"], data=clip.read_bytes(), headers=upload["upload_headers"], timeout=60)
-    assert put.status_code == 200, put.text
+    assert upload["upload_fields"].items() >= {"x-amz-meta-stages": "transcode", "x-amz-meta-renditions": "144",
+                                               "x-amz-meta-caption-engine": "pocketsphinx"}.items()
+    assert send(upload, clip.read_bytes()).status_code == 204
     asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
     job = api.get(f"/jobs/{asset['latest_job_id']}").json()
     assert job["status"] == "COMPLETED", job
@@ -229,12 +257,12 @@ def test_rerun_with_new_options_is_idempotent_and_cancellable(api, completed):
     assert_error(api.post(f"/jobs/{asset['latest_job_id']}/cancel"), 409, "Conflict")
 
 
-def test_delete_removes_outputs_and_records_and_purges_the_source(api, completed):
+def test_delete_removes_outputs_and_records_and_erases_the_source(api, completed, ingest):
     upload, asset = completed
     links = [link["url"] for link in asset["outputs"]["links"].values()]
     deadline = time.monotonic() + 60
     while True:
-        deleted = api.delete(f"/assets/{asset['asset_id']}", params={"purge_source": "true"})
+        deleted = api.delete(f"/assets/{asset['asset_id']}", params={"erase": "true"})
         # 409 while the cancelled re-run's execution still runs: moto stops it after its in-flight task.
         if deleted.status_code != 409 or time.monotonic() > deadline:
             break
@@ -242,7 +270,9 @@ def test_delete_removes_outputs_and_records_and_purges_the_source(api, completed
         time.sleep(0.5)
     assert deleted.status_code == 200, deleted.text
     summary = deleted.json()
-    assert summary["deleted_objects"] >= len(links) and summary["deleted_records"] >= 2 and summary["source_purged"]
+    assert summary["deleted_objects"] >= len(links) and summary["deleted_records"] >= 2
+    assert summary["source_purged"] and summary["source_erased"]
+    assert versions_of(ingest, upload["key"]) == (0, 0)
     assert all(requests.get(url, timeout=60).status_code == 404 for url in links)
     assert_error(api.get(f"/assets/{asset['asset_id']}"), 404, "NotFound")
     assert_error(api.get(f"/jobs/{asset['latest_job_id']}"), 404, "NotFound")
@@ -289,6 +319,191 @@ def test_openapi_and_swagger_are_served(api):
     assert swagger.status_code == 200 and "swagger-ui" in swagger.text.lower()
 
 
+# ---- tenants ------------------------------------------------------------------------------------------
+NOT_MEDIA = b"these are not the frames you are looking for"
+
+
+@pytest.fixture(scope="module")
+def tenants(server, ingest, completed, tmp_path_factory):
+    """Tenant A: an upload through the API, analysed for scenes, and an editor's direct upload into its
+    folder (two versions, not media: its job fails fast). Tenant B: an upload URL it never used."""
+    s3, bucket = ingest
+    a, b = (Api(server[0], TENANT_KEYS[t]) for t in ("tenant-a", "tenant-b"))
+    clip = make_clip(tmp_path_factory.mktemp("tenant-a") / "a.mp4", seconds=2, audio=False)
+    upload = a.post("/uploads", json={"filename": clip.name, "options": {"stages": ["scenes"]}}).json()
+    assert send(upload, clip.read_bytes()).status_code == 204
+    editor_key = "tenant-a/editor/master.mp4"
+    for _ in range(2):
+        s3.put_object(Bucket=bucket, Key=editor_key, Body=NOT_MEDIA)
+    b_upload = b.post("/uploads", json={"filename": "b.mp4"}).json()
+    api_asset = wait_for(a, f"/assets/{upload['asset_id']}", lambda x: x["status"] in TERMINAL)
+    editor_asset_id = asset_id_for(bucket, editor_key, "tenant-a")
+    deadline = time.monotonic() + 120
+    while (r := a.get(f"/assets/{editor_asset_id}")).status_code != 200 or r.json()["status"] not in TERMINAL:
+        assert time.monotonic() < deadline, "the editor's upload never became tenant A's asset"
+        time.sleep(0.5)
+    return {"a": a, "b": b, "upload": upload, "asset": api_asset, "editor_key": editor_key,
+            "editor_asset": r.json(), "b_upload": b_upload, "default_asset": completed[1]}
+
+
+def test_uploads_land_in_the_tenants_folder_and_direct_uploads_join_the_folders_tenant(tenants):
+    assert tenants["upload"]["key"].startswith("tenant-a/uploads/")
+    assert tenants["b_upload"]["key"].startswith("tenant-b/uploads/")
+    assert tenants["asset"]["status"] == "COMPLETED", tenants["asset"]
+    assert tenants["editor_asset"]["source_key"] == tenants["editor_key"]
+    assert tenants["editor_asset"]["status"] == "FAILED"
+
+
+def test_each_tenant_lists_and_searches_only_its_own(api, tenants):
+    a, b = tenants["a"], tenants["b"]
+    mine = {"a": {tenants["asset"]["asset_id"], tenants["editor_asset"]["asset_id"]},
+            "b": {tenants["b_upload"]["asset_id"]}, "default": {tenants["default_asset"]["asset_id"]}}
+    for name, client in (("a", a), ("b", b), ("default", api)):
+        assets = {x["asset_id"] for x in client.get("/assets", params={"limit": 100}).json()["items"]}
+        jobs = client.get("/jobs", params={"limit": 100}).json()["items"]
+        others = set().union(*(ids for other, ids in mine.items() if other != name))
+        assert not assets & others and not {j["asset_id"] for j in jobs} & others
+        if name != "default":  # the default tenant's asset is deleted by an earlier test
+            assert mine[name] <= assets
+    a_jobs = {j["job_id"] for j in a.get("/jobs").json()["items"]}
+    assert {tenants["asset"]["latest_job_id"], tenants["editor_asset"]["latest_job_id"]} <= a_jobs
+    assert b.get("/jobs").json()["items"] == []
+    scenes = a.get(f"/assets/{tenants['asset']['asset_id']}/scenes").json()["items"]
+    assert scenes
+    for tag in {t for s in scenes for t in s["tags"]}:
+        assert tenants["asset"]["asset_id"] in {s["asset_id"] for s in a.get("/scenes", params={"tag": tag}).json()["items"]}
+        for client in (b, api):
+            assert tenants["asset"]["asset_id"] not in {
+                s["asset_id"] for s in client.get("/scenes", params={"tag": tag}).json()["items"]}
+
+
+def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(tenants):
+    b, asset = tenants["b"], tenants["asset"]
+    job_id, asset_id = asset["latest_job_id"], asset["asset_id"]
+
+    def calls(job: str, asset: str, key: str) -> list[requests.Response]:
+        return [b.get(f"/jobs/{job}"), b.post(f"/jobs/{job}/cancel"), b.get(f"/assets/{asset}"),
+                b.get(f"/assets/{asset}/scenes"), b.delete(f"/assets/{asset}", params={"erase": "true"}),
+                b.post("/jobs", json={"asset_id": asset}), b.post("/jobs", json={"source_key": key})]
+
+    unknown = calls("j" + "0" * 23, "a" + "0" * 15, "tenant-a/uploads/nothing/here.mp4")
+    foreign = calls(job_id, asset_id, tenants["upload"]["key"])
+    unknown.append(b.post("/jobs", json={"source_key": "tenant-b/nothing/here.mp4"}))
+    foreign.append(b.post("/jobs", json={"source_key": tenants["editor_key"]}))  # exists, tenant A's
+    for theirs, nobodys in zip(foreign, unknown, strict=True):
+        assert_error(theirs, 404, "NotFound")
+        assert theirs.json()["error"]["message"].replace(job_id, "ID").replace(asset_id, "ID") == \
+            nobodys.json()["error"]["message"].replace("j" + "0" * 23, "ID").replace("a" + "0" * 15, "ID")
+    assert tenants["a"].get(f"/assets/{asset_id}").status_code == 200  # still there
+
+
+def test_a_purge_never_deletes_an_editors_direct_upload(tenants, ingest):
+    a, editor = tenants["a"], tenants["editor_asset"]
+    for params in ({"purge_source": "true"}, {"erase": "true"}):
+        assert_error(a.delete(f"/assets/{editor['asset_id']}", params=params), 409, "SourceNotPurgeable")
+    assert versions_of(ingest, tenants["editor_key"]) == (2, 0)
+    assert a.get(f"/assets/{editor['asset_id']}").status_code == 200
+
+
+def test_a_purge_leaves_the_versions_for_undo_and_only_touches_that_key(tenants, ingest):
+    a, upload = tenants["a"], tenants["upload"]
+    deleted = a.delete(f"/assets/{upload['asset_id']}", params={"purge_source": "true"})
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["source_purged"] and not deleted.json()["source_erased"]
+    assert versions_of(ingest, upload["key"]) == (1, 1)  # the bytes stay, behind a delete marker
+    assert versions_of(ingest, tenants["editor_key"]) == (2, 0)
+    assert_error(a.get(f"/assets/{upload['asset_id']}"), 404, "NotFound")
+
+
+def test_a_reused_upload_url_starts_no_second_job(api, ingest):
+    upload = api.post("/uploads", json={"filename": "once.mp4"}).json()
+    assert upload["expires_at"]
+    assert send(upload, NOT_MEDIA).status_code == 204
+    asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
+    first_job = asset["latest_job_id"]
+    assert send(upload, NOT_MEDIA + b"!").status_code == 204
+    assert versions_of(ingest, upload["key"]) == (2, 0)
+    assert_error(api.post("/jobs", json={"source_key": upload["key"]}), 409, "Conflict")
+    rerun = api.post("/jobs", json={"asset_id": upload["asset_id"]})  # the first version, as uploaded
+    assert rerun.status_code == 200 and rerun.json()["job_id"] == first_job
+    time.sleep(3)  # the second PUT's event has had time to reach ingest
+    jobs = [j for j in api.get("/jobs", params={"limit": 100}).json()["items"] if j["asset_id"] == upload["asset_id"]]
+    assert [j["job_id"] for j in jobs] == [first_job]
+
+
+def test_an_upload_is_signed_for_its_size_and_15_minutes(api):
+    import base64
+    import json
+    from datetime import datetime
+
+    upload = api.post("/uploads", json={"filename": "sized.mp4", "size": 1000}).json()
+    policy = json.loads(base64.b64decode(upload["upload_fields"]["policy"]))
+    assert ["content-length-range", 1, 1000] in policy["conditions"] and upload["max_bytes"] == 1000
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert 14 * 60 < (expires - datetime.now(expires.tzinfo)).total_seconds() <= 15 * 60
+    default = api.post("/uploads", json={"filename": "unsized.mp4"}).json()
+    assert ["content-length-range", 1, 5 * 1024**3] in json.loads(base64.b64decode(default["upload_fields"]["policy"]))["conditions"]
+
+
+def test_a_multipart_upload_in_several_parts_completes_and_runs(api, tmp_path):
+    clip = tmp_path / "noise.mp4"  # 1 s of noise, lossless: about 12 MB, three parts of 5 MiB
+    run_ffmpeg(["-f", "lavfi", "-i", "color=gray:s=640x360:d=1:r=25,noise=alls=80:allf=t", "-c:v", "libx264",
+                "-preset", "ultrafast", "-crf", "0", "-pix_fmt", "yuv420p", str(clip)])
+    data, part = clip.read_bytes(), 5 * 1024**2
+    created = api.post("/uploads", json={"filename": "noise.mp4", "size": len(data), "multipart": True,
+                                         "part_size": part, "options": {"stages": ["captions"]}})
+    assert created.status_code == 201, created.text
+    upload = created.json()
+    assert upload["upload_method"] == "MULTIPART" and upload["multipart"]["part_count"] == -(-len(data) // part) >= 3
+    numbers = list(range(1, upload["multipart"]["part_count"] + 1))
+    urls = api.post(upload["multipart"]["parts_url"], json={"part_numbers": numbers}).json()["parts"]
+    parts = []
+    for entry in urls:
+        n = entry["part_number"]
+        put = requests.put(entry["url"], data=data[(n - 1) * part:n * part], timeout=60)
+        assert put.status_code == 200, put.text
+        parts.append({"part_number": n, "etag": put.headers["ETag"]})
+    done = api.post(upload["multipart"]["complete_url"], json={"parts": parts})
+    assert done.status_code == 200, done.text
+    assert done.json()["size"] == len(data)
+    assert_error(api.post(upload["multipart"]["complete_url"], json={"parts": parts}), 409, "Conflict")
+    asset = wait_for(api, f"/assets/{upload['asset_id']}", lambda a: a["status"] in TERMINAL)
+    assert asset["status"] == "COMPLETED", asset
+    assert asset["source_info"]["width"] == 640
+
+
+def test_a_multipart_upload_larger_than_reserved_is_aborted(api):
+    created = api.post("/uploads", json={"filename": "small.mp4", "size": 5 * 1024**2, "multipart": True,
+                                         "part_size": 5 * 1024**2}).json()
+    url = api.post(created["multipart"]["parts_url"], json={"part_numbers": [1]}).json()["parts"][0]["url"]
+    put = requests.put(url, data=b"\0" * (5 * 1024**2 + 1), timeout=60)
+    done = api.post(created["multipart"]["complete_url"], json={"parts": [{"part_number": 1, "etag": put.headers["ETag"]}]})
+    assert_error(done, 409, "UploadTooLarge")
+    assert_error(api.post(created["multipart"]["complete_url"], json={"parts": [{"part_number": 1, "etag": "x"}]}),
+                 409, "Conflict")
+
+
+# ---- edges ------------------------------------------------------------------------------------------
+def test_bodies_that_are_not_utf8_or_nest_too_deep_are_400(api):
+    for raw in (b'{"filename": "\xff.mp4"}', b"[" * 5000 + b"]" * 5000):
+        assert_error(api.post("/uploads", data=raw, headers={"Content-Type": "application/json"}), 400, "BadRequest")
+
+
+def test_file_names_are_refused_unless_plain_and_keys_stay_under_1024_bytes(api):
+    for name in ("evil\u202egnp.mp4", "bell\x07.mp4", "a\u2215b.mp4", "\U0001F3AC" * 255):
+        assert_error(api.post("/uploads", json={"filename": name}), 422, "ValidationError")
+    created = api.post("/uploads", json={"filename": "\U0001F3AC" * 60 + ".mp4"})
+    assert created.status_code == 201 and len(created.json()["key"].encode()) <= 1024
+
+
+def test_source_keys_are_taken_literally(api, ingest):
+    s3, bucket = ingest
+    s3.put_object(Bucket=bucket, Key="default/literal/a b.mov", Body=NOT_MEDIA)
+    missing = api.post("/jobs", json={"source_key": "default/literal/a+b.mov"})
+    assert_error(missing, 404, "NotFound")
+    assert bucket not in missing.text
+
+
 # ---- a bounded schemathesis run ---------------------------------------------------------------------
 def test_schemathesis_finds_no_server_errors(server):
     import schemathesis
@@ -303,14 +518,17 @@ def test_schemathesis_finds_no_server_errors(server):
 
     url = server[0]
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers={"x-api-key": API_KEY})
-    session = requests.Session()
-    session.headers["x-api-key"] = API_KEY
     calls: list[str] = []
     conformance = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    # Per operation: 3 valid requests checked against the whole contract, 2 invalid ones that must not 5xx.
-    modes = {GenerationMode.POSITIVE: (3, conformance), GenerationMode.NEGATIVE: (2, [not_a_server_error])}
+    # Per operation: 3 valid requests checked against the whole contract (as tenant A), 2 invalid ones that
+    # must not 5xx (as tenant B).
+    modes = {GenerationMode.POSITIVE: (3, conformance, "tenant-a"),
+             GenerationMode.NEGATIVE: (2, [not_a_server_error], "tenant-b")}
 
-    def bounded_test(strategy, examples: int, checks: list):
+    def bounded_test(strategy, examples: int, checks: list, tenant: str):
+        session = requests.Session()
+        session.headers["x-api-key"] = TENANT_KEYS[tenant]
+
         @given(case=strategy)
         @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
@@ -322,10 +540,13 @@ def test_schemathesis_finds_no_server_errors(server):
 
     for result in schema.get_all_operations():
         operation = result.ok()
-        for mode, (examples, checks) in modes.items():
-            bounded_test(operation.as_strategy(generation_mode=mode), examples, checks)()
+        for mode, (examples, checks, tenant) in modes.items():
+            bounded_test(operation.as_strategy(generation_mode=mode), examples, checks, tenant)()
     cases = len(calls)
     assert 20 <= cases <= 60
+    for tenant, key in TENANT_KEYS.items():  # whatever the run made, each tenant lists only its own
+        listed = Api(url, key).get("/assets", params={"limit": 100}).json()["items"]
+        assert all(a["source_key"].startswith(f"{tenant}/") for a in listed)
 
 
 # ---- last: Ctrl-C --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Match, Template
 from constructs import Construct
 
-from functions.api.models import JobRequest, UploadRequest
+from functions.api.models import CompleteRequest, JobRequest, PartsRequest, UploadRequest
 from infra.api import MAX_BODY_BYTES, ROUTES, StudioApi, gateway_model
 from infra.storage import Storage
 
@@ -57,12 +57,12 @@ def test_every_method_requires_a_key_or_iam(template):
 def test_gateway_validates_parameters_and_bodies_with_the_handlers_models(stack, template):
     stack.has_resource_properties("AWS::ApiGateway::RequestValidator",
                                   {"ValidateRequestBody": True, "ValidateRequestParameters": True})
-    for model in (UploadRequest, JobRequest):
+    for model in (UploadRequest, JobRequest, PartsRequest, CompleteRequest):
         stack.has_resource_properties("AWS::ApiGateway::Model",
                                       {"Name": model.__name__, "ContentType": "application/json",
                                        "Schema": gateway_model(model)})
     bodies = [m for m in methods(template) if m["HttpMethod"] == "POST" and m.get("RequestModels")]
-    assert len(bodies) == 2
+    assert len(bodies) == 4
     scenes = [m for m in methods(template) if m.get("RequestParameters")]
     assert scenes and scenes[0]["RequestParameters"] == {"method.request.querystring.tag": True}
 

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import pytest
 
 from functions.api.errors import BadRequest
+from functions.api.handler import json_depth
 from functions.api.models import JobRequest, UploadRequest
 from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import job_id_for
-from functions.core.ingest import METADATA_OPTIONS, metadata_for, options_from_metadata
-from functions.core.models import JobOptions, ObjectRef
+from functions.core.ingest import METADATA_OPTIONS, metadata_for, options_from_metadata, tenant_of_key
+from functions.core.models import JobOptions, JobStatus, ObjectRef
+from functions.core.repository import Repository
 from reelflow.local.serve import proxy_event
 
 
@@ -131,7 +133,8 @@ def test_openapi_document_lists_every_route_with_the_error_shape(call):
     assert doc["components"]["securitySchemes"]["apiKey"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     operations = {(path, method.upper()) for path, item in doc["paths"].items() for method in item}
     assert operations == {
-        ("/uploads", "POST"), ("/jobs", "GET"), ("/jobs", "POST"), ("/jobs/{job_id}", "GET"),
+        ("/uploads", "POST"), ("/uploads/{asset_id}/parts", "POST"), ("/uploads/{asset_id}/complete", "POST"),
+        ("/jobs", "GET"), ("/jobs", "POST"), ("/jobs/{job_id}", "GET"),
         ("/jobs/{job_id}/cancel", "POST"), ("/assets", "GET"), ("/assets/{asset_id}", "GET"),
         ("/assets/{asset_id}", "DELETE"), ("/assets/{asset_id}/scenes", "GET"), ("/scenes", "GET"),
     }
@@ -143,20 +146,28 @@ def test_openapi_document_lists_every_route_with_the_error_shape(call):
                     assert schema == {"$ref": "#/components/schemas/ErrorBody"}
 
 
-def test_page_tokens_round_trip_and_refuse_foreign_or_forged_ones():
-    key = {"pk": "JOB#j1", "sk": "JOB", "gsi1pk": "JOBS", "gsi1sk": "2026-01-01T00:00:00.000Z"}
-    token = encode_token("JOBS", key)
-    assert decode_token(token, "JOBS", "gsi1") == key
-    assert encode_token("JOBS", None) is None and decode_token(None, "JOBS", "gsi1") is None
-    for bad, partition, index in [
-        (token, "ASSETS", "gsi1"),  # another listing's token
-        (token, "JOBSTATUS#RUNNING", "gsi2"),
-        ("not-base64!!", "JOBS", "gsi1"),
-        (encode_token("JOBS", {"pk": "JOB#j1"}), "JOBS", "gsi1"),  # incomplete key
-        (encode_token("JOBS", key | {"evil": "x"}), "JOBS", "gsi1"),
+def test_page_tokens_round_trip_and_refuse_foreign_or_forged_ones(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # a Table handle; nothing here calls AWS
+    repo_a, repo_b = Repository("table", "tenant-a"), Repository("table", "tenant-b")
+    jobs = repo_a.jobs_listing()
+    key = {"pk": "T#tenant-a#JOB#j1", "sk": "JOB", "gsi1pk": jobs.partition, "gsi1sk": "2026-01-01T00:00:00.000Z"}
+    token = encode_token(jobs, key)
+    assert decode_token(token, jobs) == key
+    assert encode_token(jobs, None) is None and decode_token(None, jobs) is None
+    scene_key = {"pk": "T#tenant-a#ASSET#a1", "sk": "SCENE#0002"}
+    assert decode_token(encode_token(repo_a.asset_scenes_listing("a1"), scene_key),
+                        repo_a.asset_scenes_listing("a1")) == scene_key
+    for bad, listing in [
+        (token, repo_a.assets_listing()),  # another listing's token
+        (token, repo_a.jobs_listing(JobStatus.RUNNING)),
+        (token, repo_b.jobs_listing()),  # another tenant's
+        ("not-base64!!", jobs),
+        (encode_token(jobs, {"pk": "T#tenant-a#JOB#j1"}), jobs),  # incomplete key
+        (encode_token(jobs, key | {"evil": "x"}), jobs),
+        (encode_token(repo_a.asset_scenes_listing("a1"), scene_key), repo_a.asset_scenes_listing("a1", "dark")),
     ]:
         with pytest.raises(BadRequest):
-            decode_token(bad, partition, index)
+            decode_token(bad, listing)
 
 
 def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
@@ -184,3 +195,75 @@ def test_transcribe_metadata_that_cannot_go_together_is_dropped_with_a_problem_e
                                                "transcribe-vocabulary": "v1", "speaker-labels": "true"})
     assert (options.language_options, options.max_speakers, options.transcribe_vocabulary) == (None, None, "v1")
     assert options.speaker_labels is True and len(problems) == 2
+
+
+def test_uploads_over_5_gib_go_in_parts_of_at_most_10000():
+    big = UploadRequest(filename="master.mov", size=6 * 1024**3)
+    assert big.multipart and big.chosen_part_size == 64 * 1024**2
+    huge = UploadRequest(filename="master.mov", size=5 * 1024**4)
+    assert -(-huge.size // huge.chosen_part_size) <= 10_000
+    for body in ({"multipart": True}, {"size": 5 * 1024**4, "part_size": 5 * 1024**2}):
+        with pytest.raises(ValueError):
+            UploadRequest.model_validate({"filename": "a.mov", **body})
+
+
+# ---- edges: bodies and file names ------------------------------------------------------------------
+def test_a_body_that_is_not_utf8_is_400(call):
+    status, body = call("POST", "/uploads", raw=b'{"filename": "\xff\xfe.mp4"}')
+    assert status == 400
+    assert_error(body, "BadRequest")
+
+
+@pytest.mark.parametrize("raw", [b"[" * 20_000 + b"]" * 20_000, b'{"filename": "a.mp4", "options": ' + b"[" * 40 + b"]" * 40 + b"}"])
+def test_deeply_nested_bodies_are_400(call, raw):
+    status, body = call("POST", "/uploads", raw=raw)
+    assert status == 400
+    assert_error(body, "BadRequest")
+
+
+def test_json_depth_ignores_brackets_inside_strings():
+    assert json_depth('{"a": [1, {"b": "[[[{{{"}], "c": "\\"]"}') == 3
+    assert json_depth('"[[["') == 0
+
+
+@pytest.mark.parametrize("filename", [
+    "evil\u202egnp.mp4",  # right-to-left override
+    "zero\u200bwidth.mp4",
+    "bell\x07.mp4",
+    "line\u2028break.mp4",
+    "a\u2215b.mp4",  # division slash
+    "a\u2044b.mp4",  # fraction slash
+    "a\uff0fb.mp4",  # fullwidth solidus: NFKC makes it '/'
+    "\uff0e\uff0e",  # fullwidth '..'
+    "\U0001F3AC" * 255,  # 1,020 bytes of UTF-8
+])
+def test_file_names_that_are_not_plain_are_422(call, filename):
+    status, response = call("POST", "/uploads", {"filename": filename})
+    assert status == 422
+    assert_error(response, "ValidationError")
+
+
+def test_file_names_are_nfkc_normalised_and_emoji_sequences_allowed():
+    assert UploadRequest(filename="\uff46\uff49\uff4c\uff45.mp4").filename == "file.mp4"
+    assert UploadRequest(filename="caf\u0065\u0301.mov").filename == "caf\u00e9.mov"
+    family = "\U0001F468\u200d\U0001F469\u200d\U0001F467 take 1.mp4"
+    assert UploadRequest(filename=family).filename == family
+    assert len(UploadRequest(filename="\U0001F3AC" * 63).filename.encode()) <= 255
+
+
+def test_source_keys_are_limited_in_bytes_not_characters():
+    assert JobRequest(source_key="t/" + "\u00e9" * 511).source_key  # 1,024 bytes
+    with pytest.raises(ValueError):
+        JobRequest(source_key="t/" + "\u00e9" * 512)
+    with pytest.raises(ValueError):
+        JobRequest(source_key="t/\ud800.mp4")
+
+
+def test_uploads_belong_to_the_tenant_their_first_folder_names_if_it_exists():
+    tenants = {"studio-a"}.__contains__
+    assert tenant_of_key("studio-a/uploads/x/clip.mov", tenants) == "studio-a"
+    assert tenant_of_key("studio-a/clip.mov", tenants, "house") == "studio-a"
+    assert tenant_of_key("footage/clip.mov", tenants, "house") == "house"  # not a tenant: the default's
+    assert tenant_of_key("clip.mov", tenants, "house") == "house"
+    assert tenant_of_key("house/clip.mov", tenants, "house") == "house"
+    assert tenant_of_key("Studio-A/clip.mov", tenants, "house") == "house"  # not a tenant id
