@@ -24,7 +24,7 @@ from reelflow.local.intrinsics import Intrinsics
 GOLDEN_DIR = Path(__file__).resolve().parent
 SWITCH = "REELFLOW_REGENERATE_GOLDENS"
 REGENERATE = os.environ.get(SWITCH) == "1"
-HOW = f"differs from its golden file; if the change is intended, rewrite the goldens with {SWITCH}=1 and review the diff"
+HOW = f"differs from its golden file; if the change is intended, rewrite the goldens with {SWITCH}=1, review the diff"
 
 
 def text(path: Path | str, actual: str) -> str:
