@@ -10,7 +10,7 @@ from tests import golden
 from tests.conftest import REPO, SAMPLE, SAMPLE_TRUTH
 from tests.hls import decode, decode_errors, master_variants
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-sample")]  # one worker: the sample runs once
 
 
 @pytest.fixture(scope="module")
