@@ -5,9 +5,27 @@ synthesized template, and makes moto's Lambda run the real handlers: each invoke
 Functions, from the SQS poller, or from `reelflow invoke`) runs the handler the template names,
 in its own process, with that function's template environment.
 
-What moto does not do, and this module does instead (the only bridges in the local runtime):
+Everything else is moto's own behaviour (S3 -> EventBridge -> SQS delivery, the Step Functions
+interpreter, DynamoDB, Transcribe). The bridges, where this runtime plays a part AWS plays and moto
+does not, are these:
+- CloudFormation: each resource the template declares is created here, in dependency order, with
+  its intrinsics resolved by `intrinsics.Intrinsics` (Ref, Fn::GetAtt, Fn::Join, Fn::Sub,
+  Fn::Select, Fn::Split); physical names are stable and readable (`_name`: `reelflow-storageingest`)
+  where CloudFormation would generate them, so the sample events in events/ can name them.
+- Lambda's execution: `_route_lambda_invokes_to` replaces moto's Docker step, so every invoke runs
+  the function's handler (its image CMD) in a process forked from a warm parent (zygote.py), which
+  calls it with a Lambda context object and reports a result or Lambda's error shape (invoke.py).
+- Lambda's environment: moto does not pass a function's variables to its code, so
+  `handler_environment` gives each process the template's variables plus what the Lambda runtime
+  sets (function name, memory, timeout, the function's ARN as REELFLOW_FUNCTION_ARN), the endpoint
+  of moto and its test credentials, and no other host variable than PASSTHROUGH_ENV; X-Ray and
+  metrics publishing are switched off (no daemon, no CloudWatch).
 - Lambda's SQS poller: moto would deliver synchronously inside SendMessage and ignore partial
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
+- Step Functions' Lambda integration: moto's interpreter invokes Lambda through the server on
+  MOTO_PORT, which `start` points at this cloud's moto for the cloud's lifetime.
+- API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
+  front of the Api function.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
   moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
   in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
@@ -30,6 +48,7 @@ from typing import Any
 import boto3
 
 from reelflow.local import s3_policy
+from reelflow.local.intrinsics import Intrinsics, dependencies, pseudo_parameters
 from reelflow.local.zygote import Zygote
 
 ACCOUNT = "123456789012"
@@ -100,6 +119,7 @@ class LocalCloud:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.physical: dict[str, str] = {}
         self.attributes: dict[str, dict[str, str]] = {}
+        self.intrinsics = Intrinsics(self.physical, self.attributes, pseudo_parameters(ACCOUNT, REGION, STACK))
         self.functions: dict[str, FunctionRuntime] = {}
         self.triggers: list[QueueTrigger] = []
         self.listeners: list[InvokeListener] = []
@@ -301,7 +321,7 @@ class LocalCloud:
             self.attributes[lid] = {"Arn": f"arn:aws:iam::{ACCOUNT}:policy/{lid}"}
         pending = [lid for lid, res in resources.items() if res["Type"] not in SKIPPED_TYPES]
         while pending:
-            ready = [lid for lid in pending if _dependencies(resources[lid]) <= set(self.physical)]
+            ready = [lid for lid in pending if dependencies(resources[lid]) <= set(self.physical)]
             if not ready:
                 raise RuntimeError(f"Unresolvable template dependencies: {pending}")
             for lid in ready:
@@ -309,7 +329,7 @@ class LocalCloud:
                 pending.remove(lid)
 
     def _create(self, lid: str, resource: dict) -> None:
-        props = self._resolve(resource.get("Properties", {}))
+        props = self.intrinsics.resolve(resource.get("Properties", {}))
         kind = resource["Type"]
         creator = getattr(self, "_create_" + kind.split("::", 1)[1].replace("::", "_"), None)
         if creator is None:
@@ -427,44 +447,6 @@ class LocalCloud:
         self.physical[lid] = arn
         self.attributes[lid] = {"Arn": arn, "Name": arn.rsplit(":", 1)[-1]}
 
-    # ---- intrinsic functions ------------------------------------------------
-    def _resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self._resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            (fn, arg), = value.items()
-            if fn == "Ref":
-                return self._ref(arg)
-            if fn == "Fn::GetAtt":
-                lid, attr = arg if isinstance(arg, list) else arg.split(".", 1)
-                return self.attributes[lid][attr]
-            if fn == "Fn::Join":
-                return arg[0].join(str(self._resolve(v)) for v in arg[1])
-            if fn == "Fn::Sub":
-                text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self._resolve(arg[1]))
-                for name in _sub_names(text):
-                    text = text.replace("${" + name + "}", str(variables.get(name) or self._ref(name)))
-                return text
-            if fn == "Fn::Select":
-                return self._resolve(arg[1])[int(arg[0])]
-            if fn == "Fn::Split":
-                return str(self._resolve(arg[1])).split(arg[0])
-        return {k: self._resolve(v) for k, v in value.items()}
-
-    def _ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": STACK, "AWS::NoValue": None,
-        }
-        if name in pseudo:
-            return pseudo[name]
-        if "." in name:
-            lid, attr = name.split(".", 1)
-            return self.attributes[lid][attr]
-        return self.physical[name]
-
 
 def construct_name(logical_id: str) -> str:
     """The logical id without CDK's 8-hex-digit hash suffix."""
@@ -483,36 +465,6 @@ def sqs_record(message: dict, queue_arn: str) -> dict:
         "eventSourceARN": queue_arn,
         "awsRegion": REGION,
     }
-
-
-def _sub_names(text: str) -> list[str]:
-    return re.findall(r"\$\{([^}!]+)\}", text)
-
-
-def _dependencies(resource: dict) -> set[str]:
-    found: set[str] = set(resource.get("DependsOn", []) if isinstance(resource.get("DependsOn"), list)
-                          else [resource["DependsOn"]] if resource.get("DependsOn") else [])
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, arg in value.items():
-                if key == "Ref" and isinstance(arg, str) and not arg.startswith("AWS::"):
-                    found.add(arg)
-                elif key == "Fn::GetAtt":
-                    found.add(arg[0] if isinstance(arg, list) else arg.split(".")[0])
-                elif key == "Fn::Sub":
-                    text = arg if isinstance(arg, str) else arg[0]
-                    found.update(n.split(".")[0] for n in _sub_names(text) if not n.startswith("AWS::"))
-                    if not isinstance(arg, str):
-                        walk(arg[1])
-                else:
-                    walk(arg)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(resource.get("Properties", {}))
-    return found
 
 
 def _skipped(resources: dict) -> set[str]:

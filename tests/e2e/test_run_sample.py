@@ -9,11 +9,12 @@ import av
 
 import pytest
 
+from tests import golden
 from tests.conftest import REPO, SAMPLE, SAMPLE_TRUTH
 from functions.core.ffmpeg import ffmpeg_exe
 from tests.hls import decode, decode_errors, first_video_pts, master_variants, subtitle_segments
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-sample")]  # one worker: the sample runs once
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,12 @@ def test_manifest_contract(run):
     for name in ("hls_master", "proxy", "poster", "transcript", "captions_vtt", "captions_srt", "scenes",
                  "contact_sheet", "edl", "otio", "fcpxml", "trailer", "trailer_vertical", "trailer_plan", "hls_subtitles"):
         assert (asset / manifest["outputs"][name]).is_file()
+
+
+def test_manifest_shape_matches_golden(run):
+    _, asset = run
+    shape = golden.manifest_shape(json.loads((asset / "manifest.json").read_text()))
+    assert shape == golden.json_value("manifest_shape.json", shape), golden.HOW
 
 
 def test_every_rendition_decodes_with_source_duration_and_aspect(run):

@@ -21,6 +21,7 @@ from functions.core.captions.audio import BYTES_PER_SECOND, pcm_blocks
 from functions.core.captions.engines import StreamingEngine
 from functions.core.captions.vad import VadSettings, speech_segments
 from functions.core.ffmpeg import MediaError, ffmpeg_exe
+from tests.wer import word_error_rate
 
 SPEECH = Path(__file__).parents[1] / "fixtures" / "speech"
 TEXT = (SPEECH / "speech.txt").read_text().strip()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -15,9 +14,9 @@ import pytest
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures, ScenesDocument, VideoSummary
 from functions.core.scenes.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
+from tests import golden
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "scenes"
-UPDATE = os.environ.get("REELFLOW_UPDATE_GOLDEN") == "1"  # rewrite the golden files from the current writers
 
 
 def make_doc(fps: float = 25.0, bounds: tuple[float, ...] = (0.0, 2.0, 3.92, 7.4)) -> ScenesDocument:
@@ -42,10 +41,7 @@ def make_doc(fps: float = 25.0, bounds: tuple[float, ...] = (0.0, 2.0, 3.92, 7.4
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text)
-    assert text == path.read_text()
+    assert text == golden.text(GOLDEN / name, text), golden.HOW
 
 
 def test_edl_matches_golden_and_parses_back():
