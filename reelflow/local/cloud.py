@@ -242,7 +242,7 @@ class LocalCloud:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
             if all(str(action).startswith("s3:") for action in s3_policy.as_list(statement["Action"]))
         ]
-        return self._resolve(statements)
+        return self.intrinsics.resolve(statements)
 
     def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
         """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored)."""

@@ -1,7 +1,7 @@
 """Long footage through the state machine: chunks for the transcode Map and parts for the scene and caption Maps.
 
 The stack's chunk length is 120 s; this module's stack uses 8 s, so a 22 s clip runs as three
-chunks and three scene parts, joins included, and 26 s of real speech as four caption parts."""
+chunks and three scene parts, joins included, and 28 s of real speech as four caption parts."""
 import copy
 import json
 import logging
@@ -74,16 +74,16 @@ def test_three_transcode_chunks_join_into_one_ladder(long_take):
         assert decode_errors(playlist) == ""
 
 
-# Real speech placed so that three of the four parts' boundaries (8, 16, 24 s) fall inside a sentence, each with
-# a pause within the stretch two parts share.
-SPEECH_TAKE = [("librivox_sense_sensibility_0870.flac", 1.5), ("ljspeech_LJ050-0131.flac", 9.6),
-               ("ami_es2011a_headset0_40-46s.flac", 18.26)]
+# Real speech placed so that each of the parts' boundaries (8, 16, 24 s) falls inside a sentence, with a 2 s
+# pause (longer than the pauses Whisper's windows are cut at) within the stretch the two parts share.
+SPEECH_TAKE = [("librivox_sense_sensibility_0870.flac", 1.2), ("ljspeech_LJ050-0131.flac", 10.3),
+               ("ami_es2011a_headset0_40-46s.flac", 19.96)]
 
 
 @pytest.fixture(scope="module")
 def speech_take(short_chunk_cloud, tmp_path_factory):
     root = tmp_path_factory.mktemp("speech-take")
-    path = media.make_speech_take(root / "three speakers.mp4", SPEECH_TAKE, seconds=26.0)
+    path = media.make_speech_take(root / "three speakers.mp4", SPEECH_TAKE, seconds=28.5)
     ref = upload_source(short_chunk_cloud, path, key="long/three speakers.mp4",
                         options=JobOptions(stages=["captions"]))
     job_id, asset_id = expected_job(ref)
