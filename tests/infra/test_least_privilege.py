@@ -6,7 +6,7 @@ import re
 import pytest
 
 from infra.config import RESERVED_CONCURRENCY, ConfigError, StackConfig, cors_origins, reserved_concurrency
-from infra.grants import S3_GRANTS, markdown_table
+from infra.grants import S3_GRANTS, UPLOADS, markdown_table
 from tests.conftest import REPO
 
 FUNCTION_ID = re.compile(r"Functions([A-Za-z]+)[0-9A-F]{8}")
@@ -86,7 +86,7 @@ def test_only_the_api_deletes_outputs_or_sources_and_only_within_its_prefixes(te
     deletes = {name: {(a, b, k) for a, b, k, _ in s3_grants(template, statements) if a.startswith("s3:Delete")}
                for name, statements in statements_by_function(template).items()}
     assert {name for name, found in deletes.items() if found} == {"Api", "Finalize"}
-    assert deletes["Api"] == {("s3:DeleteObject", "ingest", "uploads/*"), ("s3:DeleteObjectVersion", "ingest", "uploads/*"),
+    assert deletes["Api"] == {("s3:DeleteObject", "ingest", UPLOADS), ("s3:DeleteObjectVersion", "ingest", UPLOADS),
                               ("s3:DeleteObject", "output", "assets/*")}
     # Finalize's one delete: a completed job's scratch files, a prefix no output or source lives under.
     assert deletes["Finalize"] == {("s3:DeleteObject", "output", "work/*")}
@@ -97,7 +97,7 @@ def test_no_wildcard_s3_actions_and_no_stage_writes_the_ingest_bucket(template):
         grants = s3_grants(template, statements)
         assert not [g for g in grants if "*" in g[0]], name
         writes = {g for g in grants if g[1] == "ingest" and not g[0].startswith(("s3:Get", "s3:List"))}
-        assert not writes or (name == "Api" and {g[2] for g in writes} == {"uploads/*"}), (name, writes)
+        assert not writes or (name == "Api" and {g[2] for g in writes} == {UPLOADS}), (name, writes)
 
 
 def test_stages_that_never_open_the_source_cannot_read_the_ingest_bucket(template):

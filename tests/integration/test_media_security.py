@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from functions.core.models import JobOptions, ObjectRef
-from functions.core.repository import Repository
+from functions.core.models import DEFAULT_TENANT, JobOptions, ObjectRef
+from functions.core.repository import Repository, TenantDirectory
 from functions.core.settings import asset_prefix
 from reelflow.local.jobs import expected_job, upload_source, wait_for_job
 from reelflow.local.serve import proxy_event
@@ -109,8 +109,9 @@ def test_stage_failure_on_a_presigned_url_leaves_no_credentials(cloud, clips, ev
     assert record["stages"]["transcode"]["error_code"] == "MediaError"
     manifest = cloud.client("s3").get_object(Bucket=cloud.output_bucket,
                                              Key=f"{asset_prefix(asset_id)}/manifest.json")["Body"].read().decode()
+    TenantDirectory(cloud.table_name).register(DEFAULT_TENANT, "security-test-key")
     answer, _ = cloud.invoke("Api", proxy_event("GET", f"/jobs/{job_id}", resource="/jobs/{job_id}",
-                                                path_parameters={"job_id": job_id}))
+                                                path_parameters={"job_id": job_id}, api_key_id="security-test-key"))
     assert answer["statusCode"] == 200
     assert json.loads(answer["body"])["stages"]["transcode"]["status"] == "FAILED"
     [event] = events(job_id)
