@@ -72,7 +72,7 @@ def server(template):  # `template`: synthesized (and cached) once per session, 
     yield f"http://127.0.0.1:{port}", lines, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        proc.wait(timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -553,7 +553,7 @@ def test_schemathesis_finds_no_server_errors(server):
 def test_ctrl_c_stops_cleanly(server):
     url, lines, proc = server
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 0, "".join(lines)
+    assert proc.wait(timeout=120) == 0, "".join(lines)
     text = "".join(lines)
     assert "Stopping" in text and "Traceback" not in text
     with pytest.raises(requests.ConnectionError):

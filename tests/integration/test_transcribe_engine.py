@@ -29,7 +29,7 @@ def dialogue_job(cloud, clips) -> tuple[str, str]:
     ref = upload_source(cloud, clips["plain"], key="transcribe/dialogue.mp4", options=options)
     job_id, asset_id = expected_job(ref)
     cloud.client("s3").put_object(  # long before the first poll: moto runs no recognition
-        Bucket=cloud.output_bucket, Key=f"assets/{asset_id}/work/{job_id}/transcribe.json", Body=DIALOGUE.read_bytes())
+        Bucket=cloud.output_bucket, Key=f"{work_prefix(asset_id, job_id)}/transcribe.json", Body=DIALOGUE.read_bytes())
     return job_id, asset_id
 
 
