@@ -31,6 +31,7 @@ from functions.core.ingest import (
 )
 from functions.core.models import DEFAULT_TENANT, JobStatus, Manifest
 from functions.core.repository import Listing, Repository, TenantDirectory, now_iso
+from functions.core.s3io import delete_prefix
 from functions.core.settings import asset_prefix
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -301,7 +302,7 @@ class StudioService:
                 purged = True
         if record.get("upload_id"):
             self._abort_upload(record)
-        deleted_objects = self._delete_prefix(self.config.output_bucket, asset_prefix(asset_id) + "/")
+        deleted_objects = delete_prefix(self.config.output_bucket, asset_prefix(asset_id) + "/")
         deleted_records = self.repo.delete_asset_records(asset_id, [j["job_id"] for j in jobs])
         return m.AssetDeleted(asset_id=asset_id, deleted_objects=deleted_objects, deleted_records=deleted_records,
                               source_purged=purged, source_erased=erased)
@@ -373,15 +374,6 @@ class StudioService:
             key = scene.thumbnail if scene.thumbnail.startswith(prefix) else prefix + scene.thumbnail
             scene.thumbnail_url = self._presign(key)
         return scene
-
-    def _delete_prefix(self, bucket: str, prefix: str) -> int:
-        count = 0
-        for page in _s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if objects:
-                _s3().delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-                count += len(objects)
-        return count
 
     def _delete_versions(self, bucket: str, key: str) -> int:
         """Every version and delete marker of one key: a versioned bucket keeps footage after a plain delete."""
