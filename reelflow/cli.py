@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import get_args
+from typing import NoReturn, get_args
 
 from functions.core.models import DEFAULT_CAPTION_ENGINE, CaptionEngineName, LabelEngineName
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
@@ -18,6 +19,17 @@ from reelflow.local.template import REPO_ROOT, stack_template
 
 DEFAULT_OUT = Path("reelflow-out")
 SAMPLE_KEY = "samples/sample.mp4"
+
+
+def entry() -> NoReturn:
+    """The `reelflow` command: `main`, then exit without the interpreter's final garbage collection.
+
+    After a local stack has run, that collection walks moto's whole in-memory state and took 7-20 s here,
+    so Ctrl-C on `reelflow serve` looked hung. Every file and process is already closed by then."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,4 +282,4 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

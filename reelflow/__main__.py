@@ -1,0 +1,4 @@
+"""`python -m reelflow` is the `reelflow` command."""
+from reelflow.cli import entry
+
+entry()
