@@ -9,6 +9,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from functions.core.models import OptionalStage, StageName
+
 # Lambda's own transient failures are retried; a handler's error (bad media) is not.
 TRANSIENT_ERRORS = [
     "Lambda.ServiceException",
@@ -106,7 +108,8 @@ class Pipeline(Construct):
         )
         return task
 
-    def _after_stages(self, name: str, stage: str, fn: lambda_.IFunction, then: sfn.IChainable) -> tasks.LambdaInvoke:
+    def _after_stages(self, name: str, stage: StageName, fn: lambda_.IFunction,
+                      then: sfn.IChainable) -> tasks.LambdaInvoke:
         task = self._invoke(name, fn, result_path=f"$.{stage}")
         task.add_catch(
             sfn.Pass(
@@ -120,7 +123,7 @@ class Pipeline(Construct):
         )
         return task
 
-    def _stage_failed(self, stage: str) -> sfn.Pass:
+    def _stage_failed(self, stage: StageName) -> sfn.Pass:
         """A failed stage becomes a FAILED StageResult, so the other branches' results survive."""
         return sfn.Pass(
             self,
@@ -128,7 +131,7 @@ class Pipeline(Construct):
             parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
         )
 
-    def _if_requested(self, stage: str, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
+    def _if_requested(self, stage: OptionalStage, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
         """Run `start` unless the job's `stages` option left this stage out (Probe resolves $.probe.run)."""
         not_requested = sfn.Pass(
             self,
@@ -170,7 +173,7 @@ class Pipeline(Construct):
 
     def _chunks_then_join(
         self,
-        stage: str,
+        stage: StageName,
         per_chunk: tuple[str, str, lambda_.IFunction],
         result_path: str,
         join: tuple[str, lambda_.IFunction],
