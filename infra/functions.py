@@ -3,6 +3,7 @@ and each function's grants beside it: its rows of the grants table (infra/grants
 records, and the service actions only it uses."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -137,7 +138,7 @@ class StageFunctions:
     trailer: lambda_.Function
     finalize: lambda_.Function
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[lambda_.Function]:
         return (getattr(self, f.name) for f in fields(self))
 
     @classmethod
