@@ -30,8 +30,7 @@ from constructs import Construct
 
 from functions.api.models import CompleteRequest, JobRequest, PartsRequest, UploadRequest
 from infra.functions import FunctionSpec, MediaFunctions
-from infra.grants import INGEST, OUTPUT, grant_s3
-from infra.nag import acknowledge, arn_token, default_policy
+from infra.nag import acknowledge, default_policy
 from infra.storage import Storage
 
 MAX_BODY_BYTES = 64 * 1024
@@ -140,7 +139,9 @@ class StudioApi(Construct):
         stack = Stack.of(self)
         self.function = functions.add(
             FunctionSpec(
-                "Api", "functions.api.handler.handler", memory_mb=512, timeout_s=29,
+                # Its S3 grants are its rows in infra/grants.py (uploads under <tenant>/uploads/, outputs under
+                # assets/), applied by MediaFunctions with the job table's.
+                "Api", "functions.api.handler.handler", memory_mb=512, timeout_s=29, job_table=True,
                 description="Studio REST API (Powertools REST resolver behind API Gateway)",
                 environment={
                     "INGEST_BUCKET": storage.ingest.bucket_name,
@@ -152,7 +153,8 @@ class StudioApi(Construct):
                 },
             )
         )
-        self._grant(storage, state_machine)
+        state_machine.grant_start_execution(self.function)
+        state_machine.grant_execution(self.function, "states:DescribeExecution", "states:StopExecution")
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=logs.RetentionDays.ONE_MONTH)
         self.api = apigw.RestApi(
@@ -229,16 +231,6 @@ class StudioApi(Construct):
         CfnOutput(self, "ApiKeyId", value=self.api_key.key_id,
                   description="aws apigateway get-api-key --include-value --api-key <id>")
         self._acknowledge(stack, auth, state_machine)
-
-    def _grant(self, storage: Storage, state_machine: sfn.IStateMachine) -> None:
-        fn = self.function
-        storage.table.grant_read_write_data(fn)
-        acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(storage.table)}/index/*]",
-                    "Queries on the job table's own GSIs (job status, collections, scene tags).")
-        # S3: its rows in infra/grants.py (presigned uploads and purges only under uploads/, outputs under assets/).
-        grant_s3(fn, "Api", {INGEST: storage.ingest, OUTPUT: storage.output})
-        state_machine.grant_start_execution(fn)
-        state_machine.grant_execution(fn, "states:DescribeExecution", "states:StopExecution")
 
     def _gateway_responses(self, auth: str) -> None:
         errors = dict(GATEWAY_ERRORS)

@@ -1,5 +1,5 @@
 """The state machine: Probe -> Parallel(stages, each with its own Catch) -> SceneSpeech -> Trailer -> Finalize
--> outcome."""
+-> outcome; and what its role gets beside it (CDK grants it the invokes, the Transcribe poll and logging)."""
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
@@ -8,6 +8,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
+
+from functions.core.models import OptionalStage, StageName
+from infra.functions import StageFunctions
+from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
 
 # Lambda's own transient failures are retried; a handler's error (bad media) is not.
 TRANSIENT_ERRORS = [
@@ -23,26 +27,10 @@ TRANSCRIBE_POLL = Duration.seconds(15)
 
 
 class Pipeline(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        probe: lambda_.IFunction,
-        transcode_chunk: lambda_.IFunction,
-        transcode_package: lambda_.IFunction,
-        caption_part: lambda_.IFunction,
-        captions: lambda_.IFunction,
-        transcribe_start: lambda_.IFunction,
-        scene_part: lambda_.IFunction,
-        scenes: lambda_.IFunction,
-        scene_speech: lambda_.IFunction,
-        trailer: lambda_.IFunction,
-        finalize: lambda_.IFunction,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, functions: StageFunctions) -> None:
         super().__init__(scope, construct_id)
 
-        finalize_task = self._invoke("Finalize", finalize, result_path="$.final")
+        finalize_task = self._invoke("Finalize", functions.finalize, result_path="$.final")
         outcome = (
             sfn.Choice(self, "Outcome")
             .when(
@@ -53,24 +41,26 @@ class Pipeline(Construct):
         )
         finalize_task.next(outcome)
 
-        probe_task = self._invoke("Probe", probe, result_path="$.probe")
+        probe_task = self._invoke("Probe", functions.probe, result_path="$.probe")
         probe_task.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
-        stages = sfn.Parallel(self, "Stages", result_path="$.stages")
+        parallel = sfn.Parallel(self, "Stages", result_path="$.stages")
         # Branch order is the order of results in $.stages.
-        stages.branch(self._if_requested("transcode", self._transcode_branch(transcode_chunk, transcode_package)))
-        stages.branch(self._if_requested("captions", self._captions_branch(caption_part, captions, transcribe_start)))
-        stages.branch(self._if_requested("scenes", self._scenes_branch(scene_part, scenes)))
-        stages.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
+        parallel.branch(self._if_requested(
+            "transcode", self._transcode_branch(functions.transcode_chunk, functions.transcode_package)))
+        parallel.branch(self._if_requested(
+            "captions", self._captions_branch(functions.caption_part, functions.captions, functions.transcribe_start)))
+        parallel.branch(self._if_requested("scenes", self._scenes_branch(functions.scene_part, functions.scenes)))
+        parallel.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         # Steps that need two branches' results run after the Parallel state: speech per scene needs
         # scenes and the transcript; the trailer needs scenes (and uses the transcript). A failure
         # is caught into the step's own result path like a branch's, keeping every other result.
-        trailer_task = self._after_stages("Trailer", "trailer", trailer, then=finalize_task)
+        trailer_task = self._after_stages("Trailer", "trailer", functions.trailer, then=finalize_task)
         trailer_step = self._if_requested("trailer", trailer_task, result_path="$.trailer")
         trailer_step.afterwards().next(finalize_task)
-        speech_task = self._after_stages("SceneSpeech", "scene_speech", scene_speech, then=trailer_step)
-        definition = probe_task.next(stages).next(speech_task).next(trailer_step)
+        speech_task = self._after_stages("SceneSpeech", "scene_speech", functions.scene_speech, then=trailer_step)
+        definition = probe_task.next(parallel).next(speech_task).next(trailer_step)
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -80,6 +70,19 @@ class Pipeline(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
         )
+        self._acknowledge(functions)
+
+    def _acknowledge(self, functions: StageFunctions) -> None:
+        """What the state machine's role gets from CDK and AWS, on that role only."""
+        machine_policy = default_policy(self.state_machine.role)
+        acknowledge(machine_policy, "AwsSolutions-IAM5[Resource::*]",
+                    "Step Functions' log delivery (logs:*LogDelivery, DescribeLogGroups, resource policies) and "
+                    "X-Ray tracing accept no resource ARN.")
+        acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{TRANSCRIPTION_JOBS}]",
+                    "The Transcribe poll (getTranscriptionJob) names the job at run time.")
+        for fn in functions:
+            acknowledge(machine_policy, f"AwsSolutions-IAM5[Resource::{arn_token(fn)}:*]",
+                        "The state machine invokes this function's versions and aliases.")
 
     def _invoke(self, name: str, fn: lambda_.IFunction, **kwargs) -> tasks.LambdaInvoke:
         task = tasks.LambdaInvoke(
@@ -106,7 +109,8 @@ class Pipeline(Construct):
         )
         return task
 
-    def _after_stages(self, name: str, stage: str, fn: lambda_.IFunction, then: sfn.IChainable) -> tasks.LambdaInvoke:
+    def _after_stages(self, name: str, stage: StageName, fn: lambda_.IFunction,
+                      then: sfn.IChainable) -> tasks.LambdaInvoke:
         task = self._invoke(name, fn, result_path=f"$.{stage}")
         task.add_catch(
             sfn.Pass(
@@ -120,7 +124,7 @@ class Pipeline(Construct):
         )
         return task
 
-    def _stage_failed(self, stage: str) -> sfn.Pass:
+    def _stage_failed(self, stage: StageName) -> sfn.Pass:
         """A failed stage becomes a FAILED StageResult, so the other branches' results survive."""
         return sfn.Pass(
             self,
@@ -128,7 +132,7 @@ class Pipeline(Construct):
             parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
         )
 
-    def _if_requested(self, stage: str, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
+    def _if_requested(self, stage: OptionalStage, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
         """Run `start` unless the job's `stages` option left this stage out (Probe resolves $.probe.run)."""
         not_requested = sfn.Pass(
             self,
@@ -170,7 +174,7 @@ class Pipeline(Construct):
 
     def _chunks_then_join(
         self,
-        stage: str,
+        stage: StageName,
         per_chunk: tuple[str, str, lambda_.IFunction],
         result_path: str,
         join: tuple[str, lambda_.IFunction],

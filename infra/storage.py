@@ -1,13 +1,17 @@
-"""Buckets and tables: where sources, outputs, job records and idempotency records live."""
+"""Buckets and tables: where sources, outputs, job records and idempotency records live, and the two grants on
+them every function that uses them gets the same way."""
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as ddb
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions.core.settings import WORK_ROOT
 from infra.config import INCOMPLETE_UPLOAD_DAYS, SOURCE_RETENTION_DAYS, WORK_RETENTION_DAYS
+from infra.grants import INGEST, OUTPUT, grant_s3
+from infra.nag import acknowledge, arn_token, default_policy
 
 # A multipart upload that never completed (a crashed client or stage) holds storage that no listing shows.
 ABORT_INCOMPLETE = s3.LifecycleRule(
@@ -126,3 +130,13 @@ class Storage(Construct):
             ),
             removal_policy=RemovalPolicy.DESTROY,
         )
+
+    def grant_s3(self, fn: lambda_.Function, name: str) -> None:
+        """The function's rows of the grants table (infra/grants.py), on these buckets."""
+        grant_s3(fn, name, {INGEST: self.ingest, OUTPUT: self.output})
+
+    def grant_job_table(self, fn: lambda_.Function) -> None:
+        """Reads and writes on the job table and its indexes."""
+        self.table.grant_read_write_data(fn)
+        acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(self.table)}/index/*]",
+                    "Queries on the job table's own GSIs (job status, collections, scene tags).")

@@ -12,17 +12,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from functions.core.models import (
     AUTO_LANGUAGE,
+    OPTIONAL_STAGES,
     TRANSCRIBE_VOCABULARY_PATTERN,
     CaptionEngineName,
     JobOptions,
     JobStatus,
     LabelEngineName,
-    StageStatus,
+    ManifestStage,
+    ObjectRef,
+    OptionalStage,
     TranscribeLanguage,
     check_transcribe_options,
 )
 
-ANALYSIS_STAGES = ("transcode", "captions", "scenes", "trailer")
 # The name becomes the last part of an S3 key, shown to editors: after NFKC (which folds fullwidth and
 # compatibility forms), only letters, marks, numbers, punctuation, symbols and the plain space, and none of the
 # characters that draw a slash. No control or format characters (bidi overrides, zero-width) but the joiner
@@ -62,8 +64,8 @@ class JobOptionsRequest(Request):
                           description=f"BCP 47 language tag of the speech, e.g. `en-US`, or `{AUTO_LANGUAGE}` to "
                                       "identify it")
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
-    stages: list[Literal[ANALYSIS_STAGES]] | None = Field(  # type: ignore[valid-type]
-        default=None, min_length=1, max_length=len(ANALYSIS_STAGES), description="Stages to run (default: all)"
+    stages: list[OptionalStage] | None = Field(
+        default=None, min_length=1, max_length=len(OPTIONAL_STAGES), description="Stages to run (default: all)"
     )
     renditions: list[Annotated[int, Field(ge=144, le=2160, multiple_of=2)]] | None = Field(
         default=None, min_length=1, max_length=8, description="HLS rung heights, e.g. [720, 480]"
@@ -264,19 +266,12 @@ class JobAccepted(Body):
                                         "this job: no new execution was started")
 
 
-class StageOut(Body):
-    status: StageStatus
-    seconds: float = 0.0
-    error: str | None = None
-    note: str | None = None
+class StageOut(ManifestStage):
+    """One stage's result, as the manifest and the job record keep it."""
 
 
-class SourceRef(Body):
-    bucket: str
-    key: str
-    version_id: str | None = None
-    etag: str | None = None
-    size: int | None = None
+class SourceRef(ObjectRef):
+    """The source object the job read, pinned to its version (or ETag)."""
 
 
 class JobSummary(Body):

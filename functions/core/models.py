@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from functions.core.redaction import redact_optional
 
+# The one list of stage names. A job may leave out the optional ones (JobOptions.stages, the API's `stages`); every
+# stage reports a result under its name (StageResult.stage, the manifest's and the job record's `stages`). The
+# state machine in infra/pipeline.py spells them in its Pass states and Choices: tests/infra keeps it to these.
 OptionalStage = Literal["transcode", "captions", "scenes", "trailer"]
-OPTIONAL_STAGES: tuple[str, ...] = ("transcode", "captions", "scenes", "trailer")
+OPTIONAL_STAGES: tuple[OptionalStage, ...] = get_args(OptionalStage)
+StageName = Literal["probe", OptionalStage, "scene_speech", "finalize"]
+STAGE_NAMES: tuple[StageName, ...] = get_args(StageName)
 
 
 class Model(BaseModel):
@@ -114,6 +119,10 @@ class JobStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+# The frame rate assumed where probing found none (a stream without a rate, an image sequence).
+FALLBACK_FPS = 25.0
+
+
 class SourceInfo(Model):
     """What probing learnt about the source. Sizes are display sizes (SAR and rotation applied)."""
 
@@ -136,6 +145,11 @@ class SourceInfo(Model):
     audio_sample_rate: int = 0
     start_time: float = 0.0
     bit_rate: int | None = None
+
+    @property
+    def nominal_fps(self) -> float:
+        """The probed frame rate, or FALLBACK_FPS when probing found none."""
+        return self.fps if self.fps > 0 else FALLBACK_FPS
 
 
 class Rendition(Model):
@@ -215,7 +229,7 @@ class ChunkResult(Model):
     """What one EncodeChunk returns: aggregates only, so a long job's Map output stays small."""
 
     index: int
-    seconds: float
+    seconds: float = 0.0
     rungs: dict[str, RungStats]
     proxy_key: str
 
@@ -258,7 +272,7 @@ class StageError(Model):
 class StageResult(Model):
     """What one stage reports to Finalize. `outputs` maps manifest output names to paths in the asset folder."""
 
-    stage: str
+    stage: StageName
     status: StageStatus
     seconds: float = 0.0
     error: str | None = None
@@ -271,6 +285,11 @@ class StageResult(Model):
     def error_reason(self) -> str | None:
         """The stage's own error, or the reason Step Functions caught for it."""
         return self.error or (self.failure.reason if self.failure else None)
+
+    @classmethod
+    def skipped(cls, stage: StageName, reason: str, **fields: Any) -> StageResult:
+        """The stage did not run its work, and `reason` says why (no video, nothing to work from)."""
+        return cls(stage=stage, status=StageStatus.SKIPPED, note=reason, **fields)
 
 
 class AfterStagesInput(StageInput):
@@ -286,6 +305,15 @@ class FinalizeInput(JobInput):
     trailer: StageResult | None = None
     error: StageError | None = None
     failed_stage: Literal["probe", "pipeline"] | None = None
+
+
+class FinalizeResult(Model):
+    """What Finalize hands the state machine's Outcome choice: FAILED ends the execution failed, with `reason` as
+    its cause."""
+
+    status: JobStatus
+    reason: str = ""
+    manifest_key: str
 
 
 class ManifestSource(Model):

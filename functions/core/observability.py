@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from functions.core.models import JobInput
 from functions.core.redaction import redact
 
 J = TypeVar("J", bound=JobInput)
+Result = BaseModel | dict[str, Any]
 
 logger = Logger()
 tracer = Tracer()
@@ -25,13 +28,17 @@ class RedactedFailure(Exception):
     redacted, after its type."""
 
 
-def job_handler(model: type[J]) -> Callable[[Callable[[J], dict]], Callable[[dict, LambdaContext], dict]]:
-    """Turns `def handler(job: Model) -> dict` into a Lambda handler: the event parsed into `model`
+def job_handler(model: type[J]) -> Callable[[Callable[[J], Result]], Callable[[dict, LambdaContext], dict]]:
+    """Turns `def handler(job: Model) -> ResultModel` into a Lambda handler: the event parsed into `model`
     (a payload that drifts from the contract fails at the edge), and Powertools logging with the
     job, asset and chunk ids on every line, and tracing. An exception whose message carries credentials
-    leaves as a RedactedFailure, before the tracer or Lambda records it."""
+    leaves as a RedactedFailure, before the tracer or Lambda records it.
 
-    def decorate(fn: Callable[[J], dict]) -> Callable[[dict, LambdaContext], dict]:
+    The returned model is serialised here (handlers never dump their own), and the invocation is timed here:
+    a result with a `seconds` field gets this invocation's wall-clock time added to what the handler put there,
+    which is the time spent before it (the slowest of the parts that ran side by side), 0 by default."""
+
+    def decorate(fn: Callable[[J], Result]) -> Callable[[dict, LambdaContext], dict]:
         @logger.inject_lambda_context
         @tracer.capture_lambda_handler
         @functools.wraps(fn)
@@ -40,14 +47,25 @@ def job_handler(model: type[J]) -> Callable[[Callable[[J], dict]], Callable[[dic
             chunk = getattr(job, "chunk", None)
             logger.append_keys(job_id=job.job_id, asset_id=job.asset_id,
                                **({"chunk": chunk.index} if chunk is not None else {}))
+            started = time.monotonic()
             try:
-                return fn(job)
+                result = fn(job)
             except Exception as exc:
                 clean = redact(str(exc))
                 if clean == str(exc):
                     raise
                 raise RedactedFailure(f"{type(exc).__name__}: {clean}") from None
+            return serialise(result, time.monotonic() - started)
 
         return handler
 
     return decorate
+
+
+def serialise(result: Result, seconds: float) -> dict[str, Any]:
+    """`result` as the JSON document Lambda returns, with `seconds` added to its own (see job_handler)."""
+    if not isinstance(result, BaseModel):
+        return result
+    if "seconds" in type(result).model_fields:
+        result = result.model_copy(update={"seconds": round(getattr(result, "seconds") + seconds, 3)})
+    return result.model_dump(mode="json")

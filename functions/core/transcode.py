@@ -263,7 +263,7 @@ def _audio_args() -> dict[str, object]:
 
 
 def _output_fps(info: SourceInfo) -> float:
-    return round(min(info.fps or 25.0, MAX_OUTPUT_FPS), 3)
+    return round(min(info.nominal_fps, MAX_OUTPUT_FPS), 3)
 
 
 def _even(value: float) -> int:

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from functions.core.aws import client
 from functions.core.hls_subtitles import publish_hls_subtitles
 from functions.core.manifest import build_manifest, failure_reason
-from functions.core.models import FinalizeInput, JobStatus
+from functions.core.models import FinalizeInput, FinalizeResult, JobStatus
 from functions.core.observability import job_handler, logger
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import delete_prefix, put_json
@@ -15,7 +15,7 @@ from functions.core.settings import Settings, asset_prefix, work_prefix
 
 
 @job_handler(FinalizeInput)
-def handler(run: FinalizeInput) -> dict:
+def handler(run: FinalizeInput) -> FinalizeResult:
     started = time.monotonic()
     settings = Settings.from_env()
     repo = Repository(settings.table_name, run.tenant)
@@ -50,7 +50,7 @@ def handler(run: FinalizeInput) -> dict:
     if manifest.status == JobStatus.COMPLETED:
         _drop_work_files(settings.output_bucket, work_prefix(run.asset_id, run.job_id))
     logger.info("Finalized", extra={"status": manifest.status.value, "error": reason})
-    return {"status": manifest.status.value, "reason": reason or "", "manifest_key": manifest_key}
+    return FinalizeResult(status=manifest.status, reason=reason or "", manifest_key=manifest_key)
 
 
 def _drop_work_files(bucket: str, prefix: str) -> None:

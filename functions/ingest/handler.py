@@ -3,14 +3,14 @@ import os
 from dataclasses import asdict
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
-from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
+from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel, SqsRecordModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Json
 
 from functions.core.ingest import job_for, options_from_metadata, resolve_upload, start_job, tenant_of_key
 from functions.core.models import ObjectRef
@@ -18,7 +18,15 @@ from functions.core.observability import logger, tracer
 from functions.core.repository import Repository, TenantDirectory
 from functions.core.settings import Settings
 
-processor = BatchProcessor(event_type=EventType.SQS)
+
+class UploadRecord(SqsRecordModel):
+    """One queued message: the EventBridge "Object Created" event of an upload (the stack's rule targets the
+    queue with the whole event). A body that is not one fails that record alone."""
+
+    body: Json[S3EventNotificationEventBridgeModel]  # type: ignore[assignment]
+
+
+processor = BatchProcessor(event_type=EventType.SQS, model=UploadRecord)
 idempotency = IdempotencyConfig(event_key_jmespath="[bucket, key, version_id, etag]", expires_after_seconds=7 * 86400)
 persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
 
@@ -42,9 +50,8 @@ def ingest_upload(source: ObjectRef) -> dict:
     return asdict(started)
 
 
-def record_handler(record: SQSRecord) -> None:
-    event = S3EventNotificationEventBridgeModel.model_validate_json(record.body)
-    detail = event.detail
+def record_handler(record: UploadRecord) -> None:
+    detail = record.body.detail
     if detail.object.key.endswith("/"):
         logger.info("Ignoring a folder placeholder", extra={"key": detail.object.key})
         return

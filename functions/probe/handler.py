@@ -1,6 +1,4 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
-import time
-
 from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
@@ -12,8 +10,7 @@ from functions.core.settings import Settings
 
 
 @job_handler(JobInput)
-def handler(job: JobInput) -> dict:
-    started = time.monotonic()
+def handler(job: JobInput) -> ProbeResult:
     settings = Settings.from_env()
     repo = Repository(settings.table_name, job.tenant)
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
@@ -35,7 +32,6 @@ def handler(job: JobInput) -> dict:
     return ProbeResult(
         source=info,
         plan=plan,
-        seconds=round(time.monotonic() - started, 3),
         caption_engine=job.options.caption_engine or settings.default_caption_engine,
         run={stage: job.options.stages is None or stage in job.options.stages for stage in OPTIONAL_STAGES},
-    ).model_dump()
+    )

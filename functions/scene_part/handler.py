@@ -1,8 +1,6 @@
 """ScenePart: one part of the footage (a transcode chunk's time range) decoded and measured frame by frame.
 
 Parts run in a Map, so long footage never meets Lambda's 15-minute limit; Scenes joins them."""
-import time
-
 from functions.core.models import ChunkInput, ScenePartResult
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
@@ -12,16 +10,14 @@ from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(ChunkInput)
-def handler(job: ChunkInput) -> dict:
-    started = time.monotonic()
+def handler(job: ChunkInput) -> ScenePartResult:
     source = job.probe.source
     if not source.has_video:
-        return ScenePartResult(index=job.chunk.index, seconds=round(time.monotonic() - started, 3)).model_dump()
+        return ScenePartResult(index=job.chunk.index)
     chunks = job.probe.plan.chunks
     window = part_windows([c.start for c in chunks], source)[[c.index for c in chunks].index(job.chunk.index)]
     frames = measure_frames(source_url(job.source), source, window=window,
                             on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
     key = f"{work_prefix(job.asset_id, job.job_id)}/scenes/part-{job.chunk.index:04d}.npz"
     put_bytes(Settings.from_env().output_bucket, key, to_bytes(frames))
-    return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll,
-                           seconds=round(time.monotonic() - started, 3)).model_dump()
+    return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll)

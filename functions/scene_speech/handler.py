@@ -1,6 +1,5 @@
 """SceneSpeech: once both scenes and captions are done, measure each scene's speech share and tag dialogue."""
 import tempfile
-import time
 from pathlib import Path
 
 from functions.core.captions import Transcript
@@ -13,23 +12,15 @@ from functions.core.scenes.analyse import write_documents
 from functions.core.scenes.records import with_speech
 from functions.core.settings import Settings, asset_prefix
 
-STAGE = "scene_speech"
-
 
 @job_handler(AfterStagesInput)
-def handler(job: AfterStagesInput) -> dict:
-    started = time.monotonic()
+def handler(job: AfterStagesInput) -> StageResult:
     results = {r.stage: r for r in job.stages}
-
-    def result(status: StageStatus, note: str) -> dict:
-        return StageResult(stage=STAGE, status=status, note=note,
-                           seconds=round(time.monotonic() - started, 3)).model_dump()
-
     for needed in ("scenes", "captions"):
         got = results.get(needed)
         if got is None or got.status != StageStatus.SUCCEEDED:
             why = (got.note or got.error_reason or got.status.value.lower()) if got else "did not run"
-            return result(StageStatus.SKIPPED, f"no {needed} to work from ({why})")
+            return StageResult.skipped("scene_speech", f"no {needed} to work from ({why})")
 
     settings = Settings.from_env()
     prefix = asset_prefix(job.asset_id)
@@ -42,5 +33,5 @@ def handler(job: AfterStagesInput) -> dict:
         upload_tree(Path(tmp), settings.output_bucket, prefix)
     Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in doc.scenes])
     talking = sum("dialogue" in s.tags for s in doc.scenes)
-    return result(StageStatus.SUCCEEDED, f"{talking} of {len(doc.scenes)} scenes have dialogue "
-                                         f"({len(transcript.words)} words)")
+    return StageResult(stage="scene_speech", status=StageStatus.SUCCEEDED,
+                       note=f"{talking} of {len(doc.scenes)} scenes have dialogue ({len(transcript.words)} words)")

@@ -1,7 +1,6 @@
 """Scenes: joins the ScenePart measurements, then shot boundaries, per-scene features and tags, thumbnails,
 editor exports, and the tag index."""
 import tempfile
-import time
 from pathlib import Path
 
 from functions.core.catalog import Catalog
@@ -15,16 +14,14 @@ from functions.core.settings import Settings, asset_prefix
 
 
 @job_handler(ScenesInput)
-def handler(job: ScenesInput) -> dict:
-    started = time.monotonic()
+def handler(job: ScenesInput) -> StageResult:
     settings = Settings.from_env()
     source = job.probe.source
-    # The parts ran side by side before this: the stage took the slowest of them plus the join.
+    # The parts ran side by side before this: the stage took the slowest of them plus this join (job_handler).
     slowest_part = max((p.seconds for p in job.scene_parts), default=0.0)
 
-    def skipped(reason: str) -> dict:
-        return StageResult(stage="scenes", status=StageStatus.SKIPPED, note=reason,
-                           seconds=round(slowest_part + time.monotonic() - started, 3)).model_dump()
+    def skipped(reason: str) -> StageResult:
+        return StageResult.skipped("scenes", reason, seconds=slowest_part)
 
     if not source.has_video:
         return skipped(NO_VIDEO)
@@ -49,8 +46,8 @@ def handler(job: ScenesInput) -> dict:
     return StageResult(
         stage="scenes",
         status=StageStatus.SUCCEEDED,
-        seconds=round(slowest_part + time.monotonic() - started, 3),
+        seconds=slowest_part,
         note=f"{outcome.note}; measured in {len(parts)} part{'s' if len(parts) != 1 else ''}",
         outputs=outcome.outputs,
         details={"scene_count": len(outcome.scenes), "tags": tags},
-    ).model_dump()
+    )

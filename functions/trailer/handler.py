@@ -1,6 +1,5 @@
 """Trailer: pick highlights from the scenes (and words), assemble 16:9 and 9:16 cuts with a plan editors can recut."""
 import tempfile
-import time
 from pathlib import Path
 
 from functions.core.captions import Transcript
@@ -12,20 +11,13 @@ from functions.core.settings import Settings, asset_prefix
 from functions.core.trailer import make_trailer
 
 
-def skipped(reason: str, started: float) -> dict:
-    return StageResult(
-        stage="trailer", status=StageStatus.SKIPPED, note=reason, seconds=round(time.monotonic() - started, 3)
-    ).model_dump()
-
-
 @job_handler(AfterStagesInput)
-def handler(job: AfterStagesInput) -> dict:
-    started = time.monotonic()
+def handler(job: AfterStagesInput) -> StageResult:
     results = {r.stage: r for r in job.stages}
     scenes_result = results.get("scenes")
     if scenes_result is None or scenes_result.status != StageStatus.SUCCEEDED:
         why = (scenes_result.note or scenes_result.error_reason) if scenes_result else "the scenes stage did not run"
-        return skipped(f"no scenes to choose from ({why})", started)
+        return StageResult.skipped("trailer", f"no scenes to choose from ({why})")
 
     bucket = Settings.from_env().output_bucket
     prefix = asset_prefix(job.asset_id)
@@ -56,13 +48,12 @@ def handler(job: AfterStagesInput) -> dict:
             on_progress=lambda done: logger.debug("Assembling", extra={"progress": round(done, 3)}),
         )
         if outcome.skipped:
-            return skipped(outcome.skipped.reason, started)
+            return StageResult.skipped("trailer", outcome.skipped.reason)
         upload_tree(work / "out", bucket, prefix)
     return StageResult(
         stage="trailer",
         status=StageStatus.SUCCEEDED,
-        seconds=round(time.monotonic() - started, 3),
         note=outcome.note,
         outputs=outcome.outputs,
         details={"segments": len(outcome.plan.segments), "duration": outcome.plan.expected_duration},
-    ).model_dump()
+    )

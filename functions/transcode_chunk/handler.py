@@ -1,6 +1,5 @@
 """EncodeChunk: one chunk of the source into every HLS rung and a proxy part, uploaded to the asset folder."""
 import tempfile
-import time
 from pathlib import Path
 
 from functions.core.models import ChunkInput, ChunkResult
@@ -11,8 +10,7 @@ from functions.core.transcode import encode_chunk, rung_stats
 
 
 @job_handler(ChunkInput)
-def handler(job: ChunkInput) -> dict:
-    started = time.monotonic()
+def handler(job: ChunkInput) -> ChunkResult:
     settings = Settings.from_env()
     prefix = asset_prefix(job.asset_id)
     with tempfile.TemporaryDirectory(prefix="chunk-") as tmp:
@@ -36,7 +34,6 @@ def handler(job: ChunkInput) -> dict:
         upload_file(proxy, settings.output_bucket, proxy_key)
     return ChunkResult(
         index=job.chunk.index,
-        seconds=round(time.monotonic() - started, 3),
         rungs={name: rung_stats(segments) for name, segments in rungs.items()},
         proxy_key=proxy_key,
-    ).model_dump()
+    )

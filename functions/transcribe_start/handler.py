@@ -16,7 +16,7 @@ from functions.core.settings import Settings, work_prefix
 
 
 @job_handler(StageInput)
-def handler(job: StageInput) -> dict:
+def handler(job: StageInput) -> TranscribeJob:
     bucket = Settings.from_env().output_bucket
     work = work_prefix(job.asset_id, job.job_id)
     vocabulary_language = _vocabulary_language(job.options)  # before the audio work: a missing vocabulary fails fast
@@ -40,7 +40,7 @@ def handler(job: StageInput) -> dict:
         max_speakers=options.max_speakers,
     )
     client("transcribe").start_transcription_job(**request)
-    return TranscribeJob(job_name=request["TranscriptionJobName"], output_key=output_key).model_dump()
+    return TranscribeJob(job_name=request["TranscriptionJobName"], output_key=output_key)
 
 
 def _vocabulary_language(options: JobOptions) -> str | None:

@@ -106,11 +106,35 @@ def test_every_failure_is_caught_and_still_finalizes(definition):
 
 def test_each_branch_first_asks_whether_its_stage_runs_and_every_map_uses_the_probed_chunks(definition):
     branches = definition["States"]["Stages"]["Branches"]
-    for branch, stage in zip(branches, ("transcode", "captions", "scenes"), strict=True):
+    in_parallel = [stage for stage in models.OPTIONAL_STAGES if stage != "trailer"]  # the trailer runs after
+    for branch, stage in zip(branches, in_parallel, strict=True):
         first = branch["States"][branch["StartAt"]]
         assert first["Type"] == "Choice" and first["Choices"][0]["Variable"] == f"$.probe.run.{stage}"
         maps = [s for s in branch["States"].values() if s["Type"] == "Map"]
         assert maps and all(m["ItemsPath"] == "$.probe.plan.chunks" for m in maps), stage
+
+
+def test_the_state_machine_names_only_the_models_stages(definition):
+    """The Pass states that write a stage's result and the Choices that ask whether a stage runs spell the
+    names in ASL; they are the ones functions.core.models owns (StageResult.stage would refuse any other)."""
+    written, asked = set(), set()
+
+    def walk(states: dict) -> None:
+        for state in states.values():
+            if state["Type"] == "Pass" and "stage" in state.get("Parameters", {}):
+                written.add(state["Parameters"]["stage"])
+            for choice in state.get("Choices", []):
+                if choice.get("Variable", "").startswith("$.probe.run."):
+                    asked.add(choice["Variable"].removeprefix("$.probe.run."))
+            for branch in state.get("Branches", []):
+                walk(branch["States"])
+            if "ItemProcessor" in state:
+                walk(state["ItemProcessor"]["States"])
+
+    walk(definition["States"])
+    assert asked == set(models.OPTIONAL_STAGES)
+    assert written == set(models.OPTIONAL_STAGES) | {"scene_speech"}
+    assert written <= set(models.STAGE_NAMES)
 
 
 def _reaches(states: dict, start: str, goal: str) -> bool:

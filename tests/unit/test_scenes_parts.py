@@ -1,18 +1,24 @@
 """Long footage is analysed in parts (one Lambda each); joined, the parts must equal one pass over the file."""
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 
 from functions.core.models import SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames
+from functions.core.scenes.features import PER_FRAME, FrameSeries
 from functions.core.scenes.parts import from_bytes, join_parts, part_windows, to_bytes
 from tests import media
 from tests.fixtures.scenes import scene_clips
 
-PER_FRAME = ("brightness", "contrast", "colourfulness", "motion", "palette", "layout_distance", "hist_distance",
-             "flash_distance")
+
+def test_parts_carry_every_series_of_a_pass():
+    # A new FrameSeries field is stored and joined by parts without a list to update; only the per-window
+    # distances have their own shape.
+    assert set(PER_FRAME) == {f.name for f in fields(FrameSeries)} - {"wide_hist_distance"}
 
 
 def whole_and_joined(path, starts):

@@ -70,7 +70,7 @@ def measure_frames(
 ) -> FramePass:
     """The single decode pass over `media`, or over one `window` of it: every per-frame measurement,
     frame times, loudness and keyframe candidates (see parts.py for joining windows)."""
-    fps = source.fps if source.fps > 0 else 25.0
+    fps = source.nominal_fps
     analyser = FrameAnalyser(gradual_windows(fps, settings))
     sampler = KeyframeSampler(candidate_stride(fps, source.duration))
 
@@ -102,7 +102,7 @@ def scenes_from_frames(
     if len(series) == 0:
         return _skip("the video stream has no decodable frames")
     size = analysis_size(source)
-    fps = source.fps if source.fps > 0 else 25.0
+    fps = source.nominal_fps
     if source.vfr or source.fps <= 0:
         fps = _measured_fps(timestamps, fps)
     rate = Rate.from_fps(fps)

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input
-from functions.core.models import SourceInfo
+from functions.core.models import FALLBACK_FPS, SourceInfo
 
 ANALYSIS_LONG_SIDE = 320
 _FRAME_TIMES = "frames.txt"
@@ -177,7 +177,7 @@ def _read_frame_times(path: Path, count: int) -> np.ndarray:
 
 
 def _fill_missing_times(t: np.ndarray) -> np.ndarray:
-    """Frames without a usable pts get a time on the line through the others (or 25 fps spacing)."""
+    """Frames without a usable pts get a time on the line through the others (or FALLBACK_FPS spacing)."""
     ok = np.isfinite(t)
     if ok.all():
         return t
@@ -185,7 +185,7 @@ def _fill_missing_times(t: np.ndarray) -> np.ndarray:
     if ok.sum() >= 2:
         slope, intercept = np.polyfit(idx[ok], t[ok], 1)
     else:
-        slope, intercept = 1 / 25, (t[ok][0] - idx[ok][0] / 25) if ok.any() else 0.0
+        slope, intercept = 1 / FALLBACK_FPS, (t[ok][0] - idx[ok][0] / FALLBACK_FPS) if ok.any() else 0.0
     filled = t.copy()
     filled[~ok] = slope * idx[~ok] + intercept
     return filled

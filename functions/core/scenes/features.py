@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import get_type_hints
 
 import cv2
 import numpy as np
@@ -43,6 +44,11 @@ class FrameSeries:
 
     def __len__(self) -> int:
         return len(self.brightness)
+
+
+# The series with one value (or row) per frame, derived from the fields (as PySceneDetect derives METRIC_KEYS from
+# its Components): what parts store, join and load besides the per-window `wide_hist_distance`.
+PER_FRAME: tuple[str, ...] = tuple(name for name, kind in get_type_hints(FrameSeries).items() if kind is np.ndarray)
 
 
 class FrameAnalyser:

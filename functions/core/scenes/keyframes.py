@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from functions.core.models import FALLBACK_FPS
+
 JPEG_QUALITY = 85
 MAX_CANDIDATES = 4000  # about 40 MB of JPEGs at 320 px
 
@@ -27,7 +29,7 @@ class Candidate:
 def candidate_stride(fps: float, duration: float, every_seconds: float = 0.25) -> int:
     """Frames between candidates: every `every_seconds`, widened so a long video stays under the cap."""
     seconds = max(every_seconds, duration / MAX_CANDIDATES)
-    return max(1, round(seconds * (fps or 25)))
+    return max(1, round(seconds * (fps or FALLBACK_FPS)))
 
 
 class KeyframeSampler:

@@ -17,11 +17,8 @@ import numpy as np
 from functions.core.models import SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import LoudnessTrack, Window
-from functions.core.scenes.features import FrameSeries
+from functions.core.scenes.features import PER_FRAME, FrameSeries
 from functions.core.scenes.keyframes import Candidate
-
-_PER_FRAME = ("brightness", "contrast", "colourfulness", "motion", "palette", "layout_distance", "hist_distance",
-              "flash_distance")
 
 
 @dataclass(frozen=True)
@@ -47,7 +44,7 @@ def part_windows(starts: Sequence[float], source: SourceInfo,
 
     The preroll holds the frames the look-ahead values need (twice the widest gradual window, and
     the flash check), at the source's frame rate, plus slack."""
-    fps = source.fps if source.fps > 0 else 25.0
+    fps = source.nominal_fps
     frames = 2 * max(gradual_windows(fps, settings)) + 3
     preroll = frames / fps * (VFR_PREROLL_FACTOR if source.vfr or source.fps <= 0 else 1) + 0.5
     bounds = [*starts[1:], None]
@@ -57,7 +54,7 @@ def part_windows(starts: Sequence[float], source: SourceInfo,
 def join_parts(parts: Sequence[FramePass]) -> FramePass:
     """The parts (in order) as one pass: each frame once, look-ahead gaps filled across the joins."""
     first = parts[0]
-    arrays = {name: getattr(first.series, name)[first.preroll:].copy() for name in _PER_FRAME}
+    arrays = {name: getattr(first.series, name)[first.preroll:].copy() for name in PER_FRAME}
     wide = {k: v[first.preroll:].copy() for k, v in first.series.wide_hist_distance.items()}
     times = [first.timestamps[first.preroll:]]
     candidates = [replace(c, frame=c.frame - first.preroll) for c in first.candidates if c.frame >= first.preroll]
@@ -67,7 +64,7 @@ def join_parts(parts: Sequence[FramePass]) -> FramePass:
         pre = min(part.preroll, count)
         aligned = pre == part.preroll and np.allclose(
             np.concatenate(times)[count - pre:], part.timestamps[:pre], atol=1e-3)
-        for name in _PER_FRAME:
+        for name in PER_FRAME:
             own = getattr(part.series, name)
             if aligned and pre:
                 _fill_gaps(arrays[name][count - pre:], own[:pre])
@@ -82,7 +79,7 @@ def join_parts(parts: Sequence[FramePass]) -> FramePass:
         if part.loudness is not None:
             loudness.append(part.loudness)
         count += len(part) - part.preroll
-    series = FrameSeries(**{name: arrays[name] for name in _PER_FRAME}, wide_hist_distance=wide)
+    series = FrameSeries(**{name: arrays[name] for name in PER_FRAME}, wide_hist_distance=wide)
     track = LoudnessTrack(np.concatenate([t.times for t in loudness]),
                           np.concatenate([t.momentary for t in loudness])) if loudness else None
     return FramePass(series, np.concatenate(times), track, candidates)
@@ -98,7 +95,7 @@ def to_bytes(frames: FramePass) -> bytes:
     """The pass as one .npz (no pickles), for handing a part from one Lambda to another through S3."""
     s = frames.series
     jpegs = [c.jpeg for c in frames.candidates]
-    arrays = {name: getattr(s, name) for name in _PER_FRAME}
+    arrays = {name: getattr(s, name) for name in PER_FRAME}
     arrays |= {f"wide_{k}": v for k, v in s.wide_hist_distance.items()}
     arrays |= {
         "timestamps": frames.timestamps,
@@ -117,7 +114,7 @@ def to_bytes(frames: FramePass) -> bytes:
 def from_bytes(data: bytes) -> FramePass:
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         wide = {int(name.removeprefix("wide_")): z[name] for name in z.files if name.startswith("wide_")}
-        series = FrameSeries(**{name: z[name] for name in _PER_FRAME}, wide_hist_distance=wide)
+        series = FrameSeries(**{name: z[name] for name in PER_FRAME}, wide_hist_distance=wide)
         blob, ends = z["candidate_bytes"].tobytes(), z["candidate_ends"]
         starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
         candidates = [Candidate(int(f), blob[a:b]) for f, a, b in zip(z["candidate_frames"], starts, ends)]

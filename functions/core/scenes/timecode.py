@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from functions.core.models import FALLBACK_FPS
+
 # Broadcast rates written as exact fractions; anything else is rounded to a whole number.
 _NTSC = {23.976: Fraction(24000, 1001), 29.97: Fraction(30000, 1001), 59.94: Fraction(60000, 1001),
          47.952: Fraction(48000, 1001), 119.88: Fraction(120000, 1001)}
@@ -18,7 +20,7 @@ class Rate:
     @classmethod
     def from_fps(cls, fps: float) -> Rate:
         if fps <= 0:
-            return cls(Fraction(25))
+            return cls(Fraction(FALLBACK_FPS))
         for nominal, exact in _NTSC.items():
             if abs(fps - nominal) < 0.01:
                 return cls(exact)

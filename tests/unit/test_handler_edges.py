@@ -1,0 +1,62 @@
+"""The handlers' shared edges, in-process and without AWS: job_handler serialises and times what a handler
+returns; ingest parses its queue's records with Powertools' own models."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from functions.core.models import StageInput, StageResult, StageStatus, TranscribeJob
+from functions.core.observability import job_handler
+from tests.conftest import REPO
+
+
+@dataclass
+class Context:
+    function_name: str = "stage"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:stage"
+    aws_request_id: str = "req-1"
+
+
+def stage_event() -> dict:
+    return json.loads((REPO / "events" / "scenes.json").read_text())
+
+
+def test_a_returned_result_is_serialised_with_the_invocations_time_added():
+    @job_handler(StageInput)
+    def handler(job: StageInput) -> StageResult:
+        time.sleep(0.05)
+        # 1.5 s: what parts running side by side took before this invocation.
+        return StageResult.skipped("scenes", "nothing to measure", seconds=1.5)
+
+    result = handler(stage_event(), Context())
+    assert json.loads(json.dumps(result)) == result
+    assert result["stage"] == "scenes" and result["status"] == StageStatus.SKIPPED.value
+    assert 1.55 <= result["seconds"] < 3.0
+
+
+def test_a_result_without_seconds_is_returned_as_is():
+    @job_handler(StageInput)
+    def handler(job: StageInput) -> TranscribeJob:
+        return TranscribeJob(job_name=job.job_id, output_key="work/x/transcribe.json")
+
+    event = stage_event()
+    assert handler(event, Context()) == {"job_name": event["job_id"], "output_key": "work/x/transcribe.json"}
+
+
+def test_ingest_parses_each_record_and_fails_only_one_that_is_no_upload_event(monkeypatch):
+    from functions.ingest import handler as ingest
+
+    looked_up = []
+    # The object is gone by the time ingest looks: the record is done without touching AWS.
+    monkeypatch.setattr(ingest, "resolve_upload", lambda *args: looked_up.append(args))
+    good = json.loads((REPO / "events" / "ingest.json").read_text())["Records"][0]
+    not_json = {**good, "messageId": "not-json", "body": "{"}
+    other_shape = {**good, "messageId": "other-shape", "body": json.dumps({"Records": [{"s3": {}}]})}
+
+    response = ingest.handler({"Records": [good, not_json, other_shape]}, Context())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "not-json"}, {"itemIdentifier": "other-shape"}]}
+    body = json.loads(good["body"])["detail"]
+    assert looked_up == [(body["bucket"]["name"], body["object"]["key"], None)]
