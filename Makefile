@@ -54,4 +54,4 @@ synth: setup node_modules/.installed
 	@echo "Template: cdk.out/Reelflow.template.json (cdk-nag AwsSolutions and cfn-lint clean)"
 
 clean:
-	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis
+	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis .artifacts

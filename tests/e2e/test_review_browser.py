@@ -28,13 +28,16 @@ SCRIPT_WORD = "computer"  # from samples/sample_script.txt: "The computer must f
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file() or shutil.which("chromium") is None and "REELFLOW_CHROMIUM" not in os.environ:
-        message = f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium as root (apt-get install chromium)"
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None
+    if sync_api is None or not Path(CHROMIUM).is_file():
+        message = (f"needs Playwright's Python package and a Chromium at {CHROMIUM}: `make test` installs both "
+                   "(Debian's chromium as root with apt-get)")
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else __import__(
-        "playwright.sync_api", fromlist=["sync_playwright"])
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM,
                                               args=["--autoplay-policy=no-user-gesture-required"])
