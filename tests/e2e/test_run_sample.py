@@ -1,9 +1,7 @@
 """`reelflow run` on the built-in sample, as a user runs it: a playable ladder, proxy and poster."""
 import json
-import os
 import re
 import subprocess
-import sys
 
 import av
 
@@ -15,17 +13,6 @@ from functions.core.ffmpeg import ffmpeg_exe
 from tests.hls import decode, decode_errors, first_video_pts, master_variants, subtitle_segments
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-sample")]  # one worker: the sample runs once
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("out")
-    proc = subprocess.run(
-        [sys.executable, "-m", "reelflow.cli", "run", str(SAMPLE), "--out", str(out)],
-        capture_output=True, text=True, cwd=REPO, timeout=900, env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
-    folders = [p for p in out.iterdir() if p.is_dir()]
-    return proc, folders[0] if folders else None
 
 
 def test_exits_zero_and_reports_progress_and_outputs(run):

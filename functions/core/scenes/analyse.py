@@ -21,6 +21,7 @@ from functions.core.scenes.labels import LabelEngine, label_scenes
 from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcome, TimedWord, VideoSummary
 from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
+from functions.core.scenes.timeline import activity_timeline
 from functions.core.scenes.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
@@ -119,6 +120,7 @@ def scenes_from_frames(
                            width=source.width or size[0], height=source.height or size[1],
                            media_name=media_name),
         scenes=scenes,
+        timeline=activity_timeline(timestamps, series.motion, frames.loudness, scenes[-1].end),
     )
     _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1])
     if on_progress:

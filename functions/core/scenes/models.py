@@ -83,12 +83,23 @@ class VideoSummary(_Model):
     media_name: str
 
 
+class ActivityTimeline(_Model):
+    """Motion and loudness over the whole media in equal bins, for drawing it at a glance (the review page's
+    timeline). Bin i covers [i * step, (i + 1) * step); the last may be shorter."""
+
+    step: float = Field(gt=0, description="Seconds per bin")
+    motion: list[float | None] = Field(description="Mean motion of the bin's frames (as Scene motion); None: no frame")
+    loudness: list[float | None] = Field(
+        default_factory=list, description="Energy-mean momentary loudness (LUFS) of the bin; empty without audio")
+
+
 class ScenesDocument(_Model):
     """The content of scenes.json."""
 
     version: Literal[1] = 1
     video: VideoSummary
     scenes: list[Scene]
+    timeline: ActivityTimeline | None = Field(None, description="Motion and loudness over time, binned")
 
 
 class SceneSkip(_Model):

@@ -1,0 +1,182 @@
+"""The review page of `reelflow run`'s sample job in a real headless Chromium (Debian's `chromium`, driven by
+Playwright's Python package), served from 127.0.0.1 with byte ranges as CloudFront or `reelflow serve` would.
+
+Without the browser the tests skip on a developer's machine (`make test` installs it where it can) and fail in
+CI (`CI=true`), so a machine that cannot run them never passes silently.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from functions.core.models import JobStatus, Manifest, ManifestStage, StageStatus
+from functions.core.review import gather_inputs, player_script, render_review_page
+from reelflow.local.files import serve_folder
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("run-sample")]  # shares the sample run
+
+CHROMIUM = os.environ.get("REELFLOW_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(os.environ.get("REELFLOW_TEST_ARTIFACTS", REPO / ".artifacts"))
+SCRIPT_WORD = "computer"  # from samples/sample_script.txt: "The computer must find where each scene begins."
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright import sync_api
+    except ImportError:
+        sync_api = None
+    if sync_api is None or not Path(CHROMIUM).is_file():
+        message = (f"needs Playwright's Python package and a Chromium at {CHROMIUM}: `make test` installs both "
+                   "(Debian's chromium as root with apt-get)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM,
+                                              args=["--autoplay-policy=no-user-gesture-required"])
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """One page load: every request's URL and every console error or uncaught exception."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(url, wait_until="load")
+
+    def current_time(self) -> float:
+        return self.page.evaluate("() => document.getElementById('player').currentTime")
+
+    def wait_for_time(self, seconds: float, tolerance: float) -> None:
+        self.page.wait_for_function(
+            f"() => Math.abs(document.getElementById('player').currentTime - {seconds}) <= {tolerance}", timeout=10_000)
+
+
+@pytest.fixture(scope="module")
+def served(run):
+    _, asset = run
+    assert asset is not None and (asset / "review" / "index.html").is_file()
+    with serve_folder(asset.parent) as base:
+        yield asset, base
+
+
+@pytest.fixture(scope="module")
+def visit(browser, served):
+    asset, base = served
+    visit = Visit(browser, f"{base}/{asset.name}/review/index.html")
+    visit.page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; return v.play(); }")
+    yield visit
+    visit.page.close()
+
+
+def test_page_loads_without_errors_or_other_hosts(visit, served):
+    _, base = served
+    visit.page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=15_000)
+    origin = urlsplit(base).netloc
+    assert visit.errors == []
+    assert visit.requests and {urlsplit(url).netloc for url in visit.requests if not url.startswith(("blob:", "data:"))} == {origin}
+    assert any(url.endswith(".ts") for url in visit.requests)  # the ladder itself, not only the proxy
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    visit.page.screenshot(path=str(ARTIFACTS / "review_page.png"), full_page=True)
+    assert (ARTIFACTS / "review_page.png").stat().st_size > 10_000
+
+
+def test_video_plays_the_ladder_with_captions_showing(visit):
+    before = visit.current_time()
+    visit.page.wait_for_function(f"() => document.getElementById('player').currentTime > {before + 0.5}",
+                                 timeout=15_000)
+    state = visit.page.evaluate("""() => { const v = document.getElementById('player');
+        const shown = Array.from(v.textTracks).filter(t => t.mode === 'showing');
+        return {mode: v.dataset.mode, error: v.error && v.error.code, showing: shown.length,
+                cues: shown.length ? shown[0].cues.length : 0}; }""")
+    assert state["mode"] in ("hls.js", "native-hls") and state["error"] is None
+    assert state["showing"] == 1 and state["cues"] > 0
+
+
+def test_clicking_the_third_scene_seeks_to_its_start(visit, served):
+    asset, _ = served
+    scenes = json.loads((asset / "scenes.json").read_text())
+    items = visit.page.locator("#scenes > .scene")
+    assert items.count() == len(scenes["scenes"])
+    items.nth(2).locator("button.seek").click()
+    visit.wait_for_time(scenes["scenes"][2]["start"], 1 / scenes["video"]["fps"])
+
+
+def test_transcript_search_finds_a_scripted_word_and_seeks_to_it(visit, served):
+    asset, _ = served
+    word = next(w for w in json.loads((asset / "transcript.json").read_text())["words"]
+                if SCRIPT_WORD in w["text"].lower())
+    search = visit.page.locator("#transcript-search")
+    search.fill(SCRIPT_WORD)
+    assert visit.page.locator("#transcript .word.hit").count() >= 1
+    search.press("Enter")
+    visit.wait_for_time(word["start"], 0.05)
+    assert visit.page.locator("#transcript .word.at").get_attribute("data-start") == f"{word['start']:.3f}"
+
+
+def test_tag_filter_shows_only_the_scenes_with_that_tag(visit, served):
+    asset, _ = served
+    scenes = json.loads((asset / "scenes.json").read_text())["scenes"]
+    tag = "dialogue"
+    visit.page.select_option("#tag-filter", tag)
+    assert visit.page.locator("#scenes > .scene:visible").count() == sum(tag in s["tags"] for s in scenes) < len(scenes)
+    visit.page.select_option("#tag-filter", "")
+    assert visit.page.locator("#scenes > .scene:visible").count() == len(scenes)
+
+
+def test_timeline_marks_every_boundary_and_pick(visit, served):
+    asset, _ = served
+    scenes = json.loads((asset / "scenes.json").read_text())["scenes"]
+    plan = json.loads((asset / "trailer.json").read_text())
+    marks = visit.page.eval_on_selector_all("#timeline .boundary", "ls => ls.map(l => [l.classList[1], +l.dataset.time])")
+    assert marks == [[s["transition_in"], pytest.approx(s["start"], abs=1e-3)] for s in scenes[1:]]
+    assert visit.page.locator("#timeline rect.pick").count() == len(plan["segments"])
+    assert visit.page.locator("#timeline path.motion").count() == 1
+
+
+def test_partial_job_page_lists_what_is_missing(browser, run, tmp_path):
+    """The sample's outputs as a job whose captions failed and whose trailer was skipped would leave them."""
+    _, asset = run
+    full = Manifest.model_validate_json((asset / "manifest.json").read_text())
+    kept = {k: v for k, v in full.outputs.items() if k in ("hls_master", "proxy", "poster", "scenes", "review")}
+    partial = full.model_copy(update={"status": JobStatus.PARTIAL, "outputs": kept, "hls_subtitles": None,
+                                      "stages": full.stages | {
+                                          "captions": ManifestStage(status=StageStatus.FAILED, error="engine crashed",
+                                                                    error_code="MediaError"),
+                                          "trailer": ManifestStage(status=StageStatus.SKIPPED, note="no trailer")}})
+    folder = tmp_path / asset.name
+    shutil.copytree(asset, folder, ignore=shutil.ignore_patterns("transcript.json", "captions", "trailer*"))
+    page = render_review_page(gather_inputs(partial, lambda path: (folder / path).read_bytes()), player_script())
+    (folder / "review" / "index.html").write_text(page)
+    with serve_folder(tmp_path) as base:
+        visit = Visit(browser, f"{base}/{asset.name}/review/index.html")
+        missing = visit.page.eval_on_selector_all(
+            "#missing li", "ls => ls.map(l => [l.dataset.section, l.dataset.stage, l.dataset.stageStatus])")
+        assert sorted(missing) == [["captions", "captions", "FAILED"], ["trailer", "trailer", "SKIPPED"],
+                                   ["transcript", "captions", "FAILED"]]
+        assert visit.page.locator("#scenes > .scene").count() > 0
+        visit.page.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=10_000)
+        assert visit.errors == []
+        visit.page.close()
+
+
+def test_page_opened_as_a_file_plays_the_proxy(browser, run):
+    _, asset = run
+    visit = Visit(browser, (asset / "review" / "index.html").as_uri())
+    visit.page.wait_for_function("() => document.getElementById('player').readyState >= 1", timeout=10_000)
+    assert visit.page.eval_on_selector("#player", "v => v.dataset.mode") == "proxy"
+    assert {urlsplit(u).scheme for u in visit.requests} <= {"file", "data", "blob"}
+    visit.page.close()
