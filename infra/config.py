@@ -13,7 +13,7 @@ from constructs import Construct
 # Per function, how many instances may run at once. Reserving them does two things: a burst of uploads or
 # API calls cannot run up an unbounded bill or starve the rest of the account, and every stage keeps
 # capacity another function cannot take. The state machine retries throttled invokes with backoff, so a
-# cap slows jobs down rather than failing them. The sum (225) leaves an account's default limit of 1,000
+# cap slows jobs down rather than failing them. The sum (227) leaves an account's default limit of 1,000
 # well above the 100 Lambda keeps unreserved.
 RESERVED_CONCURRENCY: dict[str, int] = {
     # The chunk Maps run 10 wide per job, so 40 is four long jobs at full width (encode and scene parts
@@ -30,6 +30,8 @@ RESERVED_CONCURRENCY: dict[str, int] = {
     "SceneSpeech": 10,
     "Trailer": 10,
     "Finalize": 10,
+    # Only executions that end without Finalize reach it: rare, and each call is one conditional update.
+    "ExecutionEnd": 2,
     # The queue's poller is capped at the same number (event source maximum concurrency), so throttling
     # never returns messages to the queue and pushes them towards the DLQ.
     "Ingest": 5,

@@ -98,6 +98,7 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
                  "the scenes, the words and the captions to burn in"),
         S3Access(OUTPUT, WRITE, ("assets/*/trailer/*", "assets/*/trailer.json"), "the trailers and their plan"),
     ),
+    "ExecutionEnd": (),  # job records only
     "Finalize": (
         S3Access(OUTPUT, READ, ("assets/*/hls/master.m3u8", "assets/*/captions/*"),
                  "the master playlist and the captions, to put the captions into the ladder"),

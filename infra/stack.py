@@ -17,6 +17,7 @@ from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions, StageFunctions
 from infra.pipeline import Pipeline
 from infra.storage import Storage
+from infra.watch import ExecutionWatch
 
 
 class ReelflowStack(Stack):
@@ -36,6 +37,7 @@ class ReelflowStack(Stack):
         )
         self.state_machine = Pipeline(self, "Pipeline", functions=stages).state_machine
         self._upload_path(functions, self.state_machine, max_concurrency=config.reserved_concurrency.get("Ingest"))
+        ExecutionWatch(self, "Watch", functions=functions, state_machine=self.state_machine)
         self.api = StudioApi(
             self,
             "Api",

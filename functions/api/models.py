@@ -282,6 +282,8 @@ class JobSummary(Body):
     updated_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    error_code: str | None = Field(default=None, description="Set when the execution ended without recording "
+                                   "results: ExecutionTimedOut, ExecutionAborted or ExecutionFailed")
 
 
 class Job(JobSummary):

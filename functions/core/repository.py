@@ -240,6 +240,24 @@ class Repository:
             return False
         return True
 
+    def fail_unsettled(self, job_id: str, *, error: str, error_code: str) -> bool:
+        """Mark the job FAILED with the reason if it is still QUEUED or RUNNING (its execution ended without
+        Finalize); False when it was already settled or cancelled, which is then left alone."""
+        now = now_iso()
+        try:
+            self.table.update_item(
+                Key=self._job_key(job_id),
+                UpdateExpression="SET #s = :f, #e = :e, error_code = :c, updated_at = :now, finished_at = :now, "
+                                 "gsi2pk = :g",
+                ConditionExpression=Attr("status").is_in([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+                ExpressionAttributeNames={"#s": "status", "#e": "error"},
+                ExpressionAttributeValues={":f": JobStatus.FAILED.value, ":e": error, ":c": error_code, ":now": now,
+                                           ":g": self._status_partition(JobStatus.FAILED)},
+            )
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def get_job(self, job_id: str) -> dict | None:
         item = self.table.get_item(Key=self._job_key(job_id)).get("Item")
         return from_item(item) if item else None

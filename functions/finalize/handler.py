@@ -1,14 +1,13 @@
 """Finalize: write manifest.json, settle the Job record, announce the outcome on EventBridge."""
-import json
 import time
 
 from botocore.exceptions import ClientError
 
-from functions.core.aws import client
 from functions.core.hls_subtitles import publish_hls_subtitles
 from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput, FinalizeResult, JobStatus
 from functions.core.observability import job_handler, logger
+from functions.core.outcome_events import announce
 from functions.core.repository import Repository, now_iso
 from functions.core.review import publish_review
 from functions.core.s3io import delete_prefix, put_json
@@ -37,18 +36,8 @@ def handler(run: FinalizeInput) -> FinalizeResult:
         error=reason,
         finished_at=now_iso(),
     )
-    client("events").put_events(
-        Entries=[
-            {
-                "Source": "reelflow",
-                "DetailType": f"Job {manifest.status.value.capitalize()}",
-                "Detail": json.dumps(
-                    {"job_id": run.job_id, "asset_id": run.asset_id, "tenant": run.tenant, "status": manifest.status.value,
-                     "manifest_key": manifest_key, "error": reason}
-                ),
-            }
-        ]
-    )
+    announce(job_id=run.job_id, asset_id=run.asset_id, tenant=run.tenant, status=manifest.status,
+             manifest_key=manifest_key, error=reason)
     if manifest.status == JobStatus.COMPLETED:
         _drop_work_files(settings.output_bucket, work_prefix(run.asset_id, run.job_id))
     logger.info("Finalized", extra={"status": manifest.status.value, "error": reason})

@@ -24,6 +24,10 @@ does not, are these:
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
 - Step Functions' Lambda integration: moto's interpreter invokes Lambda through the server on
   MOTO_PORT, which `start` points at this cloud's moto for the cloud's lifetime.
+- Step Functions' "Execution Status Change" events, which moto does not emit, and EventBridge rules that
+  target a function, which moto does not run: `_announce_ended_executions` builds the event for each
+  execution that ends, once, and invokes the function of every rule whose pattern matches (moto's own
+  pattern matcher).
 - API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
   front of the Api function.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
@@ -122,6 +126,8 @@ class LocalCloud:
         self.intrinsics = Intrinsics(self.physical, self.attributes, pseudo_parameters(ACCOUNT, REGION, STACK))
         self.functions: dict[str, FunctionRuntime] = {}
         self.triggers: list[QueueTrigger] = []
+        self.function_rules: list[tuple[Any, str]] = []  # (moto EventPattern, function name) per Lambda target
+        self._announced: set[str] = set()
         self.listeners: list[InvokeListener] = []
         self._server = None
         self._stop = threading.Event()
@@ -285,8 +291,12 @@ class LocalCloud:
 
     # ---- the SQS -> Lambda bridge -----------------------------------------
     def _poll_queues(self) -> None:
-        sqs = self.client("sqs")
+        sqs, sfn = self.client("sqs"), self.client("stepfunctions")
+        next_watch = 0.0
         while not self._stop.is_set():
+            if self.function_rules and time.monotonic() >= next_watch:
+                self._announce_ended_executions(sfn)
+                next_watch = time.monotonic() + 1.0
             idle = True
             for trigger in self.triggers:
                 received = sqs.receive_message(
@@ -312,6 +322,32 @@ class LocalCloud:
         for message in messages:
             if message["MessageId"] not in failed:
                 sqs.delete_message(QueueUrl=trigger.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+    # ---- the Step Functions -> EventBridge -> Lambda bridge ------------------
+    def _announce_ended_executions(self, sfn) -> None:
+        """One "Step Functions Execution Status Change" event per execution that ended, with the fields Step
+        Functions sends, to every function rule that matches it."""
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=self.state_machine_arn):
+            for summary in page["executions"]:
+                arn = summary["executionArn"]
+                if summary["status"] == "RUNNING" or arn in self._announced:
+                    continue
+                self._announced.add(arn)
+                execution = sfn.describe_execution(executionArn=arn)
+                event = {
+                    "version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
+                    "source": "aws.states", "account": ACCOUNT, "region": REGION, "resources": [arn],
+                    "time": execution.get("stopDate", execution["startDate"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "detail": {
+                        "executionArn": arn, "stateMachineArn": execution["stateMachineArn"],
+                        "name": execution["name"], "status": execution["status"],
+                        "input": execution.get("input"), "output": execution.get("output"),
+                        "error": execution.get("error"), "cause": execution.get("cause"),
+                    },
+                }
+                for pattern, function_name in self.function_rules:
+                    if pattern.matches_event(event):
+                        self.invoke(function_name, event)
 
     # ---- creating resources from the template -----------------------------
     def _create_resources(self) -> None:
@@ -402,6 +438,12 @@ class LocalCloud:
         events = self.client("events")
         events.put_rule(Name=name, EventPattern=json.dumps(props["EventPattern"]), State=props.get("State", "ENABLED"))
         events.put_targets(Rule=name, Targets=[{"Id": t["Id"], "Arn": t["Arn"]} for t in props["Targets"]])
+        from moto.events.models import EventPattern
+
+        for target in props["Targets"]:
+            if ":lambda:" in target["Arn"]:
+                self.function_rules.append(
+                    (EventPattern.load(json.dumps(props["EventPattern"])), target["Arn"].rsplit(":", 1)[-1]))
         self.physical[lid] = name
         self.attributes[lid] = {"Arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"}
 

@@ -1,0 +1,82 @@
+"""Stuck jobs cannot exist: an execution that ends without Finalize still settles its job (issue 14)."""
+import json
+import time
+
+import pytest
+
+from functions.core.execution_end import DETAIL_TYPE, ExecutionStatusChange, UnfinishedEnd, reason_for
+from functions.core.models import JobInput, JobStatus, ObjectRef
+from functions.core.repository import Repository
+from reelflow.local.jobs import execution_arn, expected_job, upload_source
+
+pytestmark = pytest.mark.xdist_group("cloud")
+
+
+def wait_for_status(repo: Repository, job_id: str, statuses: set[str], timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    job: dict = {}
+    while time.monotonic() < deadline:
+        job = repo.get_job(job_id) or {}
+        if job.get("status") in statuses:
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} is {job.get('status')}, not one of {statuses}")
+
+
+def test_an_execution_stopped_outside_the_api_fails_its_job_with_the_reason(cloud, clips):
+    source = upload_source(cloud, clips["plain"], key="stuck/stopped-from-the-console.mp4")
+    job_id, _ = expected_job(source)
+    repo = Repository(cloud.table_name)
+    wait_for_status(repo, job_id, {JobStatus.RUNNING.value})
+    cloud.client("stepfunctions").stop_execution(executionArn=execution_arn(cloud, job_id), error="Operator",
+                                                 cause="stopped from the console")
+    job = wait_for_status(repo, job_id, {JobStatus.FAILED.value})
+    assert job["error_code"] == UnfinishedEnd.ABORTED.error_code == "ExecutionAborted"
+    assert job["finished_at"]
+    head = cloud.client("s3").head_object(Bucket=cloud.ingest_bucket, Key=source.key)
+    assert head["VersionId"] == source.version_id  # the source is untouched
+
+
+def event_for(job: JobInput, status: str, **detail) -> dict:
+    return {"version": "0", "id": "e-1", "detail-type": DETAIL_TYPE, "source": "aws.states",
+            "account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"executionArn": "arn:x", "stateMachineArn": "arn:sm", "name": job.job_id, "status": status,
+                       "input": job.model_dump_json(), **detail}}
+
+
+@pytest.mark.parametrize("settled", [JobStatus.COMPLETED, JobStatus.CANCELLED])
+def test_a_job_already_settled_or_cancelled_is_left_as_it_is(cloud, settled):
+    job = JobInput(job_id=f"settled-{settled.value.lower()}", asset_id="a-settled",
+                   source=ObjectRef(bucket=cloud.ingest_bucket, key="x.mp4"))
+    repo = Repository(cloud.table_name)
+    repo.create_job(job)
+    if settled is JobStatus.CANCELLED:
+        assert repo.cancel_job(job.job_id, (JobStatus.QUEUED,))
+    else:
+        assert repo.update_job(job.job_id, settled)
+    payload, errored = cloud.invoke("ExecutionEnd", event_for(job, "ABORTED"))
+    assert not errored and payload["settled"] is False
+    assert repo.get_job(job.job_id)["status"] == settled.value
+
+
+def test_a_failure_outside_any_catch_is_recorded_without_credentials(cloud):
+    job = JobInput(job_id="failed-outside", asset_id="a-failed", source=ObjectRef(bucket=cloud.ingest_bucket, key="y.mp4"))
+    repo = Repository(cloud.table_name)
+    repo.create_job(job)
+    repo.update_job(job.job_id, JobStatus.RUNNING)
+    cause = "open https://b.s3.amazonaws.com/y.mp4?X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=abc failed"
+    payload, errored = cloud.invoke("ExecutionEnd", event_for(job, "FAILED", error="States.Runtime", cause=cause))
+    assert not errored and payload == {"job_id": job.job_id, "settled": True, "error_code": "ExecutionFailed"}
+    record = repo.get_job(job.job_id)
+    assert record["status"] == JobStatus.FAILED.value and record["error_code"] == "ExecutionFailed"
+    assert "X-Amz-" not in json.dumps(record) and "States.Runtime" in record["error"]
+
+
+def test_every_unfinished_end_has_its_own_code_and_reason():
+    job = JobInput(job_id="j", asset_id="a", source=ObjectRef(bucket="b", key="k"))
+    codes = set()
+    for status in UnfinishedEnd:
+        change = ExecutionStatusChange.model_validate(event_for(job, status.value)["detail"])
+        assert reason_for(change)
+        codes.add(status.error_code)
+    assert codes == {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
