@@ -37,6 +37,7 @@ does not, are these:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import socket
@@ -291,23 +292,31 @@ class LocalCloud:
 
     # ---- the SQS -> Lambda bridge -----------------------------------------
     def _poll_queues(self) -> None:
+        """The pollers' loop. An error in one round is logged and the next round goes on: in AWS the service's
+        pollers never stop, and a dead thread here would leave every later upload without a job."""
         sqs, sfn = self.client("sqs"), self.client("stepfunctions")
         next_watch = 0.0
         while not self._stop.is_set():
-            if self.function_rules and time.monotonic() >= next_watch:
-                self._announce_ended_executions(sfn)
-                next_watch = time.monotonic() + 1.0
             idle = True
-            for trigger in self.triggers:
-                received = sqs.receive_message(
-                    QueueUrl=trigger.queue_url,
-                    MaxNumberOfMessages=min(trigger.batch_size, 10),
-                    AttributeNames=["All"],
-                    WaitTimeSeconds=0,
-                ).get("Messages", [])
-                if received:
-                    idle = False
-                    self._deliver(sqs, trigger, received)
+            try:
+                if self.function_rules and time.monotonic() >= next_watch:
+                    next_watch = time.monotonic() + 1.0
+                    self._announce_ended_executions(sfn)
+                for trigger in self.triggers:
+                    received = sqs.receive_message(
+                        QueueUrl=trigger.queue_url,
+                        MaxNumberOfMessages=min(trigger.batch_size, 10),
+                        AttributeNames=["All"],
+                        WaitTimeSeconds=0,
+                    ).get("Messages", [])
+                    if received:
+                        idle = False
+                        self._deliver(sqs, trigger, received)
+            except Exception:  # noqa: BLE001 - see the docstring
+                if self._stop.is_set():
+                    return
+                logging.getLogger(__name__).exception("local poller round failed; retrying")
+                self._stop.wait(1.0)
             if idle:
                 self._stop.wait(0.2)
 
@@ -332,7 +341,6 @@ class LocalCloud:
                 arn = summary["executionArn"]
                 if summary["status"] == "RUNNING" or arn in self._announced:
                     continue
-                self._announced.add(arn)
                 execution = sfn.describe_execution(executionArn=arn)
                 event = {
                     "version": "0", "id": str(uuid.uuid4()), "detail-type": "Step Functions Execution Status Change",
@@ -348,6 +356,7 @@ class LocalCloud:
                 for pattern, function_name in self.function_rules:
                     if pattern.matches_event(event):
                         self.invoke(function_name, event)
+                self._announced.add(arn)  # after delivery: a failed round delivers again, as EventBridge retries
 
     # ---- creating resources from the template -----------------------------
     def _create_resources(self) -> None:
