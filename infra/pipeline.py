@@ -22,6 +22,10 @@ TRANSIENT_ERRORS = [
 # A function at its reserved concurrency (infra/config.py) throttles: wait for a slot for up to about
 # 15 minutes, with jitter so the waiting branches of many jobs do not return at once.
 THROTTLED = ["Lambda.TooManyRequestsException"]
+# A handler process that died (killed, crashed, out of memory) is tried once more: a lost host recovers, while a
+# deterministic crash costs one extra attempt before the stage fails with the reason. Timeouts are not retried:
+# the same work would time out again.
+CRASHED = ["Runtime.ExitError", "Lambda.Unknown"]
 CHUNK_CONCURRENCY = 10
 TRANSCRIBE_POLL = Duration.seconds(15)
 
@@ -99,6 +103,7 @@ class Pipeline(Construct):
             max_attempts=3,
             backoff_rate=2,
         )
+        task.add_retry(errors=CRASHED, interval=Duration.seconds(1), max_attempts=1)
         task.add_retry(
             errors=THROTTLED,
             interval=Duration.seconds(5),

@@ -20,6 +20,12 @@ does not, are these:
   sets (function name, memory, timeout, the function's ARN as REELFLOW_FUNCTION_ARN), the endpoint
   of moto and its test credentials, and no other host variable than PASSTHROUGH_ENV; X-Ray and
   metrics publishing are switched off (no daemon, no CloudWatch).
+- Lambda's timeout: each invocation is killed (with what it started) at its function's template timeout
+  and reported as Lambda reports it, `Sandbox.Timedout` "Task timed out after N seconds".
+- Faults, for tests and for trying failure handling by hand (`Faults`; `REELFLOW_LOCAL_FAULTS` as JSON, e.g.
+  `{"timeouts": {"Trailer": 2}, "kills": {"ScenePart": 1.5}}`): a shorter timeout for a function, or its next
+  invocation's process killed after some seconds (Lambda reports `Runtime.ExitError`, as for a crash or
+  running out of memory).
 - Lambda's SQS poller: moto would deliver synchronously inside SendMessage and ignore partial
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
 - Step Functions' Lambda integration: moto's interpreter invokes Lambda through the server on
@@ -45,16 +51,16 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 
 from reelflow.local import s3_policy
 from reelflow.local.intrinsics import Intrinsics, dependencies, pseudo_parameters
-from reelflow.local.zygote import Zygote
+from reelflow.local.zygote import InvocationTimedOut, Zygote
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -89,6 +95,34 @@ class FunctionRuntime:
 
 
 @dataclass
+class Faults:
+    """Failures this runtime injects as AWS would cause them (see the module docstring). By function name."""
+
+    timeouts: dict[str, float] = field(default_factory=dict)  # seconds, instead of the template's Timeout
+    kills: dict[str, float] = field(default_factory=dict)  # kill the next invocation's process after seconds
+
+    ENV: ClassVar[str] = "REELFLOW_LOCAL_FAULTS"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Faults:
+        raw = environ.get(cls.ENV)
+        return cls(**json.loads(raw)) if raw else cls()
+
+    def take_kill(self, fn: FunctionRuntime) -> float | None:
+        """The kill planned for this invocation of `fn`, used up (the retry runs normally)."""
+        for name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
+            if name in self.kills:
+                return self.kills.pop(name)
+        return None
+
+    def timeout(self, fn: FunctionRuntime) -> float:
+        for name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
+            if name in self.timeouts:
+                return self.timeouts[name]
+        return float(fn.timeout_s)
+
+
+@dataclass
 class Invocation:
     """One handler run, reported to listeners when it starts and when it ends."""
 
@@ -117,8 +151,9 @@ def free_port() -> int:
 
 
 class LocalCloud:
-    def __init__(self, template: dict, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, template: dict, workdir: Path, port: int | None = None, faults: Faults | None = None) -> None:
         self.template = template
+        self.faults = faults if faults is not None else Faults.from_env()
         self.workdir = workdir
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -265,9 +300,18 @@ class LocalCloud:
         event_path.write_text(json.dumps(event))
         env = self.handler_environment(fn)
         assert self._zygote is not None, "LocalCloud.start() first"
-        self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file)
+        timeout, kill = self.faults.timeout(fn), self.faults.take_kill(fn)
+        outcome: dict = {}
         try:
-            outcome = json.loads(result_path.read_text()) if result_path.exists() else {}
+            self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file,
+                             timeout=min(timeout, kill) if kill is not None else timeout)
+        except InvocationTimedOut:
+            if kill is None or timeout <= kill:
+                outcome = {"ok": False, "error": {"errorType": "Sandbox.Timedout",
+                                                   "errorMessage": f"Task timed out after {timeout:.2f} seconds"}}
+        try:
+            if not outcome and result_path.exists():
+                outcome = json.loads(result_path.read_text())
         finally:
             event_path.unlink(missing_ok=True)
             result_path.unlink(missing_ok=True)

@@ -3,8 +3,9 @@ per invocation. Each child gets the function's environment and imports the handl
 isolation is that of a fresh process while start-up costs milliseconds instead of seconds.
 
 Protocol (one JSON object per line): requests on stdin
-`{"id", "handler", "env", "event_file", "result_file", "log_file"}`; replies on stdout
-`{"ready": true}` once, then `{"done": id, "exit": code}` per invocation.
+`{"id", "handler", "env", "event_file", "result_file", "log_file"}`, or `{"kill": id}` to stop an invocation
+(with everything it started) the way Lambda stops one at its timeout; replies on stdout `{"ready": true}`
+once, then `{"done": id, "exit": code}` per invocation.
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ PRELOAD = (
 )
 
 
+class InvocationTimedOut(Exception):
+    """Raised by `Zygote.run` when an invocation ran past its timeout and was killed (args: the timeout)."""
+
+
 class Zygote:
     """The runtime's side: start the warm parent once, then `run` invocations from any thread."""
 
@@ -55,19 +60,28 @@ class Zygote:
         self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}
         threading.Thread(target=self._read_replies, name="zygote-replies", daemon=True).start()
 
-    def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path, log_file: Path) -> int:
-        """Run one invocation in a forked child; blocks until it exits and returns its exit code."""
+    def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path, log_file: Path,
+            timeout: float | None = None) -> int:
+        """Run one invocation in a forked child; blocks until it exits and returns its exit code. After `timeout`
+        seconds the child and its own children are killed and InvocationTimedOut is raised."""
         request_id = str(next(self._ids))
         done, code = threading.Event(), [1]
         request = {"id": request_id, "handler": handler, "env": env, "event_file": str(event_file),
                    "result_file": str(result_file), "log_file": str(log_file)}
         with self._lock:
             self._waiting[request_id] = (done, code)
-            assert self._process.stdin is not None
-            self._process.stdin.write(json.dumps(request).encode() + b"\n")
-            self._process.stdin.flush()
+            self._send(request)
+        if done.wait(timeout):
+            return code[0]
+        with self._lock:
+            self._send({"kill": request_id})
         done.wait()
-        return code[0]
+        raise InvocationTimedOut(timeout)
+
+    def _send(self, message: dict) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(json.dumps(message).encode() + b"\n")
+        self._process.stdin.flush()
 
     def _read_replies(self) -> None:
         assert self._process.stdout is not None
@@ -127,6 +141,9 @@ def main() -> None:
             while b"\n" in buffer:
                 line, buffer = buffer.split(b"\n", 1)
                 request = json.loads(line)
+                if "kill" in request:
+                    _kill([pid for pid, rid in running.items() if rid == request["kill"]])
+                    continue
                 pid = os.fork()
                 if pid == 0:
                     os.setpgid(0, 0)  # its own group, so stopping it also stops the ffmpeg it started
@@ -142,6 +159,10 @@ def main() -> None:
                             except Exception:  # noqa: BLE001
                                 pass
                         os._exit(code)
+                try:
+                    os.setpgid(pid, pid)  # also here, so a kill that comes first still finds the group
+                except OSError:
+                    pass
                 running[pid] = request["id"]
         while running:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -151,15 +172,20 @@ def main() -> None:
     _stop(running)
 
 
-def _stop(running: dict[int, str]) -> NoReturn:
-    """The parent closed stdin (the local cloud is stopping): invocations still running are abandoned, as
-    Lambda abandons them when a deployment goes away, rather than left orphaned. Then exit at once: the
-    interpreter's final garbage collection of the preloaded libraries took seconds here and nothing needs it."""
-    for pid in running:
+def _kill(pids: list[int]) -> None:
+    """Kill each child's process group: the handler and whatever it started (ffmpeg)."""
+    for pid in pids:
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def _stop(running: dict[int, str]) -> NoReturn:
+    """The parent closed stdin (the local cloud is stopping): invocations still running are abandoned, as
+    Lambda abandons them when a deployment goes away, rather than left orphaned. Then exit at once: the
+    interpreter's final garbage collection of the preloaded libraries took seconds here and nothing needs it."""
+    _kill(list(running))
     for pid in running:
         try:
             os.waitpid(pid, 0)

@@ -80,3 +80,24 @@ def test_every_unfinished_end_has_its_own_code_and_reason():
         assert reason_for(change)
         codes.add(status.error_code)
     assert codes == {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
+
+
+def test_a_killed_handler_is_retried_and_a_timed_out_one_fails_its_stage_alone(cloud, clips):
+    """Faults injected by the local runtime: the first CaptionPart process is killed mid-invocation (the crash
+    retry runs it again) and Trailer is held to a 0.3 s timeout (Lambda's Sandbox.Timedout, not retried)."""
+    from reelflow.local.jobs import wait_for_job
+
+    saved = cloud.faults
+    cloud.faults = type(saved)(timeouts={"Trailer": 0.3}, kills={"CaptionPart": 0.3})
+    try:
+        source = upload_source(cloud, clips["plain"], key="faults/killed-and-timed-out.mp4")
+        job_id, asset_id = expected_job(source)
+        outcome = wait_for_job(cloud, job_id, asset_id, timeout=300)
+        assert not cloud.faults.kills  # the planned kill happened
+    finally:
+        cloud.faults = saved
+    stages = outcome.job["stages"]
+    assert outcome.status == JobStatus.PARTIAL.value
+    assert stages["captions"]["status"] == "SUCCEEDED"  # after the retry
+    assert stages["trailer"]["status"] == "FAILED" and stages["trailer"]["error_code"] == "Sandbox.Timedout"
+    assert {name for name, stage in stages.items() if stage["status"] == "FAILED"} == {"trailer"}
