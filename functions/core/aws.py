@@ -9,6 +9,11 @@ import os
 from functools import cache
 
 import boto3
+from botocore.config import Config
+
+# Standard retry mode: throttling (S3 503 SlowDown, DynamoDB ProvisionedThroughputExceeded) and transient errors
+# are retried with jittered exponential backoff, 8 attempts in all, before a stage sees the error.
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
 
 
 def client(service: str):
@@ -21,9 +26,9 @@ def table(name: str):
 
 @cache
 def _client(service: str, endpoint: str | None):
-    return boto3.client(service)
+    return boto3.client(service, config=RETRIES)
 
 
 @cache
 def _resource(service: str, endpoint: str | None):
-    return boto3.resource(service)
+    return boto3.resource(service, config=RETRIES)

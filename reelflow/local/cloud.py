@@ -23,9 +23,10 @@ does not, are these:
 - Lambda's timeout: each invocation is killed (with what it started) at its function's template timeout
   and reported as Lambda reports it, `Sandbox.Timedout` "Task timed out after N seconds".
 - Faults, for tests and for trying failure handling by hand (`Faults`; `REELFLOW_LOCAL_FAULTS` as JSON, e.g.
-  `{"timeouts": {"Trailer": 2}, "kills": {"ScenePart": 1.5}}`): a shorter timeout for a function, or its next
-  invocation's process killed after some seconds (Lambda reports `Runtime.ExitError`, as for a crash or
-  running out of memory).
+  `{"timeouts": {"Trailer": 2}, "kills": {"ScenePart": 1.5}, "throttle": 0.1}`): a shorter timeout for a
+  function; its next invocation's process killed after some seconds (Lambda reports `Runtime.ExitError`, as for
+  a crash or running out of memory); a fraction of the handlers' S3 and DynamoDB calls answered as throttled
+  (`throttle.py`).
 - Lambda's SQS poller: moto would deliver synchronously inside SendMessage and ignore partial
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
 - Step Functions' Lambda integration: moto's interpreter invokes Lambda through the server on
@@ -58,7 +59,7 @@ from typing import Any, ClassVar
 
 import boto3
 
-from reelflow.local import s3_policy
+from reelflow.local import s3_policy, throttle
 from reelflow.local.intrinsics import Intrinsics, dependencies, pseudo_parameters
 from reelflow.local.zygote import InvocationTimedOut, Zygote
 
@@ -100,6 +101,7 @@ class Faults:
 
     timeouts: dict[str, float] = field(default_factory=dict)  # seconds, instead of the template's Timeout
     kills: dict[str, float] = field(default_factory=dict)  # kill the next invocation's process after seconds
+    throttle: float = 0.0  # fraction of every handler's S3 and DynamoDB calls answered as throttled
 
     ENV: ClassVar[str] = "REELFLOW_LOCAL_FAULTS"
 
@@ -271,7 +273,7 @@ class LocalCloud:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             s3_policy.ENV: json.dumps(self._s3_statements(fn.logical_id)),
-        }
+        } | ({throttle.ENV: str(self.faults.throttle)} if self.faults.throttle else {})
 
     def _s3_statements(self, function_lid: str) -> list[dict]:
         """The S3 statements of the function's role, with the local bucket names (reelflow.local.s3_policy)."""

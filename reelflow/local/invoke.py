@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelflow.local.s3_policy import enforce_from_environment
+from reelflow.local.throttle import throttle_from_environment
 
 
 @dataclass
@@ -42,8 +43,10 @@ class LocalContext:
 
 
 def load_handler(path: str):
-    """Import the handler as Lambda would, with the function's S3 grants enforced on its calls from then on."""
+    """Import the handler as Lambda would, with the function's S3 grants enforced on its calls from then on
+    (and the throttling fault, when the runtime injects it)."""
     enforce_from_environment()
+    throttle_from_environment()
     module, _, name = path.rpartition(".")
     return getattr(importlib.import_module(module), name)
 

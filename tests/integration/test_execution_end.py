@@ -8,6 +8,7 @@ from functions.core.execution_end import DETAIL_TYPE, ExecutionStatusChange, Unf
 from functions.core.models import JobInput, JobStatus, ObjectRef
 from functions.core.repository import Repository
 from reelflow.local.jobs import execution_arn, expected_job, upload_source
+from reelflow.local.throttle import MARKER
 
 pytestmark = pytest.mark.xdist_group("cloud")
 
@@ -82,13 +83,18 @@ def test_every_unfinished_end_has_its_own_code_and_reason():
     assert codes == {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
-def test_a_killed_handler_is_retried_and_a_timed_out_one_fails_its_stage_alone(cloud, clips):
-    """Faults injected by the local runtime: the first CaptionPart process is killed mid-invocation (the crash
-    retry runs it again) and Trailer is held to a 0.3 s timeout (Lambda's Sandbox.Timedout, not retried)."""
+def throttled_calls(cloud) -> int:
+    return sum(log.read_text(errors="replace").count(MARKER) for log in (cloud.workdir / "logs").glob("*.log"))
+
+
+def test_killed_throttled_and_timed_out_handlers_end_in_an_explained_state(cloud, clips):
+    """Faults injected by the local runtime, in one job: the first CaptionPart process is killed mid-invocation
+    (the crash retry runs it again), a tenth of every S3 and DynamoDB call is throttled (the SDK's retries absorb
+    them), and Trailer is held to a 0.3 s timeout (Lambda's Sandbox.Timedout, not retried)."""
     from reelflow.local.jobs import wait_for_job
 
-    saved = cloud.faults
-    cloud.faults = type(saved)(timeouts={"Trailer": 0.3}, kills={"CaptionPart": 0.3})
+    saved, throttled_before = cloud.faults, throttled_calls(cloud)
+    cloud.faults = type(saved)(timeouts={"Trailer": 0.3}, kills={"CaptionPart": 0.3}, throttle=0.1)
     try:
         source = upload_source(cloud, clips["plain"], key="faults/killed-and-timed-out.mp4")
         job_id, asset_id = expected_job(source)
@@ -101,3 +107,4 @@ def test_a_killed_handler_is_retried_and_a_timed_out_one_fails_its_stage_alone(c
     assert stages["captions"]["status"] == "SUCCEEDED"  # after the retry
     assert stages["trailer"]["status"] == "FAILED" and stages["trailer"]["error_code"] == "Sandbox.Timedout"
     assert {name for name, stage in stages.items() if stage["status"] == "FAILED"} == {"trailer"}
+    assert throttled_calls(cloud) - throttled_before >= 5
