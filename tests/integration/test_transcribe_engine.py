@@ -7,9 +7,8 @@ import pytest
 import srt
 import webvtt
 
-from functions.core.ingest import job_for, start_job
+from functions.core.ingest import job_for
 from functions.core.models import JobOptions
-from functions.core.repository import Repository
 from functions.core.settings import work_prefix
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 
@@ -35,16 +34,15 @@ def dialogue_job(cloud, clips) -> tuple[str, str]:
 
 def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_job, tmp_path):
     s3 = cloud.client("s3")
-    ref = upload_source(cloud, clips["plain"], key="transcribe/interview.mp4")
-    # The upload's own job (default engine) runs too; this is the re-run with Transcribe.
+    # One job only: a second job of the same asset (the default engine's) would race it to transcript.json.
+    ref = upload_source(cloud, clips["plain"], key="transcribe/interview.mp4",
+                        options=JobOptions(caption_engine="transcribe"))
+    job_id, asset_id = expected_job(ref)
+    # moto runs no speech recognition: put the result where Transcribe will write it, long before the first poll.
+    s3.put_object(Bucket=cloud.output_bucket, Key=f"{work_prefix(asset_id, job_id)}/transcribe.json",
+                  Body=RESULT.read_bytes())
     job = job_for(ref, JobOptions(caption_engine="transcribe"))
-    # moto runs no speech recognition: put the result where Transcribe would write it.
-    s3.put_object(
-        Bucket=cloud.output_bucket,
-        Key=f"{work_prefix(job.asset_id, job.job_id)}/transcribe.json",
-        Body=RESULT.read_bytes(),
-    )
-    start_job(job, repo=Repository(cloud.table_name), state_machine_arn=cloud.state_machine_arn)
+    assert (job.job_id, job.asset_id) == (job_id, asset_id)
     outcome = wait_for_job(cloud, job.job_id, job.asset_id, timeout=240)
 
     assert outcome.job["stages"]["captions"]["status"] == "SUCCEEDED", outcome.job["stages"]["captions"]
@@ -65,12 +63,11 @@ def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_
 
 
 def test_missing_transcribe_result_fails_captions_only(cloud, clips):
-    ref = upload_source(cloud, clips["plain"], key="transcribe/no-result.mp4")
-    job = job_for(ref, JobOptions(caption_engine="transcribe"))
-    start_job(job, repo=Repository(cloud.table_name), state_machine_arn=cloud.state_machine_arn)
-    outcome = wait_for_job(cloud, job.job_id, job.asset_id, timeout=240)
+    ref = upload_source(cloud, clips["plain"], key="transcribe/no-result.mp4",
+                        options=JobOptions(caption_engine="transcribe"))
+    outcome = wait_for_job(cloud, *expected_job(ref), timeout=240)
     assert outcome.status == "PARTIAL"
-    assert "result is missing" in outcome.job["stages"]["captions"]["error"]
+    assert outcome.job["stages"]["captions"]["error_code"] == "TranscribeFailed"
     assert outcome.job["stages"]["transcode"]["status"] == "SUCCEEDED"
 
 
