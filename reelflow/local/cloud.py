@@ -372,7 +372,8 @@ class LocalCloud:
             ]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         self.physical[lid] = name
-        self.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}"}
+        self.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                                "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com"}
 
     def _create_DynamoDB_GlobalTable(self, lid: str, props: dict) -> None:
         name = self._name(lid)

@@ -108,11 +108,11 @@ class _DistributionHandler(http.server.BaseHTTPRequestHandler):
             return
         headers = response["ResponseMetadata"]["HTTPHeaders"]
         self.send_response(response["ResponseMetadata"]["HTTPStatusCode"])
+        if headers.get("content-type", "binary/octet-stream") == "binary/octet-stream":  # stored without one
+            headers["content-type"] = content_type(Path(key))
         for name in PASSED_HEADERS:
             if headers.get(name.lower()):
                 self.send_header(name, headers[name.lower()])
-        if not headers.get("content-type") or headers["content-type"] == "binary/octet-stream":
-            self.send_header("Content-Type", content_type(Path(key)))
         self.send_header("Access-Control-Allow-Origin", "*")
         for cookie in set_cookie_headers(target.path, query) if found[1] else []:
             self.send_header("Set-Cookie", cookie)
