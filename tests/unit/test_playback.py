@@ -189,3 +189,45 @@ def test_policy_values_survive_a_url_and_a_cookie_header(access):
     url = urlsplit(playback_block(access, OUTPUTS).master_url or "")
     parsed = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert parsed == _values(access)
+
+
+def test_the_service_signs_with_the_secrets_key_and_never_logs_an_unusable_one(key, monkeypatch, caplog):
+    from aws_lambda_powertools.utilities import parameters
+
+    from functions.api.service import ApiConfig, StudioService
+    from functions.core.models import Manifest
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # a Table handle; nothing here calls AWS
+    config = ApiConfig(table_name="t", output_bucket="o", ingest_bucket="i", state_machine_arn="arn:sm",
+                       playback_base_url=BASE, playback_key_pair_id=KEY_ID, playback_key_secret="arn:secret",
+                       playback_url_seconds=600)
+    service = StudioService(config, "default")
+    manifest = Manifest.model_validate({"asset_id": ASSET, "job_id": "j1", "status": "COMPLETED", "source_key": "a.mp4",
+                                        "stages": {}, "created_at": "2026-01-01T00:00:00Z", "outputs": OUTPUTS})
+    secret = {"value": _pem(key).decode()}
+    monkeypatch.setattr(parameters, "get_secret", lambda name, max_age: secret["value"])
+    block = service._playback(ASSET, manifest)
+    assert block is not None and block.resource == f"{BASE}/assets/{ASSET}/*"
+    expires = datetime.fromisoformat(block.expires_at.replace("Z", "+00:00"))
+    assert timedelta(seconds=590) < expires - datetime.now(UTC) <= timedelta(seconds=600)
+    verify(f"{BASE}/assets/{ASSET}/hls/720p/index.m3u8",
+           {k: v[0] for k, v in parse_qs(block.query).items()}, {KEY_ID: key.public_key()})
+    assert service._playback(ASSET, None) is None  # no job has written outputs yet
+    # The secret still holds the stack's generated placeholder: no playback, and the value is never logged.
+    secret["value"] = "Zq8-placeholder-the-stack-generated"
+    caplog.clear()
+    assert service._playback(ASSET, manifest) is None
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert all(secret["value"] not in json.dumps(r.__dict__, default=str) for r in caplog.records)
+    unsigned = StudioService(ApiConfig(table_name="t", output_bucket="o", ingest_bucket="i",
+                                       state_machine_arn="arn:sm"), "default")
+    assert unsigned._playback(ASSET, manifest) is None  # a stack without a distribution
+
+
+def test_the_openapi_document_describes_the_playback_block():
+    from functions.api import models as m
+
+    schema = m.Asset.model_json_schema(mode="serialization")
+    assert {"playback", "review_url"} <= set(schema["properties"])
+    playback = schema["$defs"]["Playback"]
+    assert set(playback["required"]) == {"resource", "expires_at", "query", "cookies", "cookie_domain", "cookie_path"}
