@@ -23,7 +23,18 @@ def build_app(outdir: Path | None = None, context: dict[str, Any] | None = None)
     return app
 
 
+class NagFindings(RuntimeError):
+    """Raised by an in-process synth when cdk-nag reports a finding nobody acknowledged (the CLI exits 1)."""
+
+
 def synth_template(outdir: Path, context: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Synthesize in-process and return the stack's CloudFormation template."""
+    """Synthesize in-process and return the stack's CloudFormation template; NagFindings if cdk-nag objects."""
     assembly = build_app(outdir, context).synth()
+    report = outdir / "validation-report.json"
+    if report.exists():
+        # Each unacknowledged finding is a violation (the report's "conclusion" can still say success).
+        rules = sorted({violation["ruleName"] for plugin in json.loads(report.read_text())["pluginReports"]
+                        for violation in plugin["violations"]})
+        if rules:
+            raise NagFindings(f"cdk-nag: unacknowledged findings: {', '.join(rules)}")
     return assembly.get_stack_by_name(STACK_NAME).template

@@ -88,6 +88,29 @@ def cors_origins(value: Any) -> list[str]:
     return [origin.strip() for origin in origins]
 
 
+def public_key_pem(value: Any) -> str | None:
+    """`playback_public_key`: the playback key group's RSA public key, as PEM text or the path of a PEM file;
+    absent, the stack has no playback distribution (the API then returns no `playback` block)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError("playback_public_key must be a PEM public key or the path of one")
+    text = value if value.lstrip().startswith("-----BEGIN") else _read_pem(value)
+    if "-----BEGIN PUBLIC KEY-----" not in text:
+        raise ConfigError("playback_public_key must be a PEM public key (-----BEGIN PUBLIC KEY-----), "
+                          "e.g. from `openssl rsa -pubout`")
+    return text.strip() + "\n"
+
+
+def _read_pem(path: str) -> str:
+    from pathlib import Path
+
+    try:
+        return Path(path).expanduser().read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"playback_public_key: cannot read {path}: {exc.strerror or exc}") from None
+
+
 def positive_days(name: str, value: Any, default: int) -> int:
     value = _parsed(value)
     if value is None:
@@ -102,6 +125,7 @@ class StackConfig:
     reserved_concurrency: dict[str, int] = field(default_factory=lambda: dict(RESERVED_CONCURRENCY))
     cors_origins: list[str] = field(default_factory=list)
     source_retention_days: int = SOURCE_RETENTION_DAYS
+    playback_public_key: str | None = None
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -111,4 +135,5 @@ class StackConfig:
             cors_origins=cors_origins(context("cors_origins")),
             source_retention_days=positive_days(
                 "source_retention_days", context("source_retention_days"), SOURCE_RETENTION_DAYS),
+            playback_public_key=public_key_pem(context("playback_public_key")),
         )

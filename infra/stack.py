@@ -16,6 +16,7 @@ from infra.api import StudioApi
 from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions, StageFunctions
 from infra.pipeline import Pipeline
+from infra.playback import Playback
 from infra.storage import Storage
 from infra.watch import ExecutionWatch
 
@@ -46,6 +47,11 @@ class ReelflowStack(Stack):
             state_machine=self.state_machine,
             auth=str(self.node.try_get_context("api_auth") or "key"),
         )
+        # Signed playback through CloudFront, when the operator gave the key group's public key (README, Playback).
+        self.playback = None
+        if config.playback_public_key:
+            self.playback = Playback(self, "Playback", storage=self.storage, public_key_pem=config.playback_public_key)
+            self.playback.grant_signing(self.api.function)
         self.functions = functions.functions
 
     def _upload_path(self, functions: MediaFunctions, state_machine: sfn.StateMachine,

@@ -87,7 +87,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--trailer-title", help="title card text for the trailer")
     run.add_argument("--burn-captions", action="store_true", help="burn the captions into the trailer")
     run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
+    run.add_argument("--open", action="store_true",
+                     help="when the job ends, serve its folder on 127.0.0.1 and open the review page (as `reelflow open`)")
     run.set_defaults(command=_run)
+
+    open_ = sub.add_parser(
+        "open",
+        help="serve an asset's output folder on 127.0.0.1 and open its review page in a browser",
+        description="Serves the asset folder (byte ranges, so the video seeks) on 127.0.0.1 and opens "
+        "review/index.html in the default browser, or prints its URL when there is no browser. Ctrl-C stops.",
+    )
+    open_.add_argument("target", nargs="?", help="an asset id (its folder under --out) or an asset folder "
+                       "(default: the newest asset folder under --out)")
+    open_.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"where `reelflow run` put outputs (default: {DEFAULT_OUT})")
+    open_.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: 0, a free one)")
+    open_.add_argument("--no-browser", action="store_true", help="print the URL only")
+    open_.set_defaults(command=_open)
 
     invoke = sub.add_parser(
         "invoke",
@@ -155,7 +170,62 @@ def _run(args: argparse.Namespace) -> int:
         if not args.debug:
             shutil.rmtree(workdir, ignore_errors=True)
     _print_summary(outcome, out_dir, time.monotonic() - started)
-    return 0 if outcome.status in ("COMPLETED", "PARTIAL") else 1
+    code = 0 if outcome.status in ("COMPLETED", "PARTIAL") else 1
+    if args.open and (out_dir / REVIEW_PAGE).is_file():
+        open_review(out_dir)
+    return code
+
+
+REVIEW_PAGE = "review/index.html"
+
+
+class NoAssetFolder(FileNotFoundError):
+    """Raised by `reelflow open` when the target names no asset folder holding a review page."""
+
+
+def asset_folder(target: str | None, out: Path) -> Path:
+    """The folder `reelflow open` serves: TARGET as a folder, else as an asset id under OUT; without TARGET the
+    asset folder under OUT written last."""
+    if target is None:
+        folders = sorted((p for p in out.glob("*/") if (p / "manifest.json").is_file()),
+                         key=lambda p: (p / "manifest.json").stat().st_mtime)
+        if not folders:
+            raise NoAssetFolder(f"no asset folder under {out}/ (run `reelflow run FILE` first, or name one)")
+        folder = folders[-1]
+    else:
+        folder = Path(target) if Path(target).is_dir() else out / target
+    if not (folder / REVIEW_PAGE).is_file():
+        raise NoAssetFolder(f"{folder} has no {REVIEW_PAGE} (not an asset folder, or a job from before review pages)")
+    return folder
+
+
+def open_review(folder: Path, *, port: int = 0, browser: bool = True, out=print,
+                stop: threading.Event | None = None) -> int:
+    """Serve `folder` on 127.0.0.1 and open its review page (or print the URL) until Ctrl-C or `stop`."""
+    import webbrowser
+
+    from reelflow.local.files import serve_folder
+
+    with serve_folder(folder, port) as base:
+        url = f"{base}/{REVIEW_PAGE}"
+        opened = browser and webbrowser.open(url)
+        out(f"Review page: {url}" + ("   (opened in your browser)" if opened else "   (open it in a browser)"))
+        out(f"Serving {folder}/ on {base}. Ctrl-C stops.")
+        try:
+            (stop or threading.Event()).wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    try:
+        folder = asset_folder(args.target, args.out)
+    except NoAssetFolder as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return open_review(folder, port=args.port, browser=not args.no_browser,
+                       out=lambda line: print(line, flush=True))
 
 
 def _job_options(args: argparse.Namespace):

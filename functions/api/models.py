@@ -324,12 +324,36 @@ class AssetSummary(Body):
     latest_job_id: str | None = None
 
 
+class Playback(Body):
+    """Signed access to the asset's folder on the playback distribution (CloudFront): one custom policy whose
+    resource is every URL under the folder, carried as a signed URL's query or as signed cookies."""
+
+    master_url: str | None = Field(default=None, description="The HLS master playlist as a signed URL: give it to "
+                                                             "any HLS player (null without an HLS ladder)")
+    review_url: str | None = Field(default=None, description="The review page as a signed URL: open it in a browser "
+                                                             "(null without a review page)")
+    resource: str = Field(description="What the policy covers: `https://<distribution>/assets/<asset_id>/*`")
+    expires_at: str = Field(description="When the policy stops granting access")
+    query: str = Field(description="`Policy=...&Signature=...&Key-Pair-Id=...`: valid on any URL under `resource`. "
+                                   "A signed URL's response also sets them as cookies for the folder, so players "
+                                   "that keep cookies need nothing else; others append this to every request")
+    cookies: dict[str, str] = Field(description="The same values as CloudFront signed cookies (`CloudFront-Policy`, "
+                                                "`CloudFront-Signature`, `CloudFront-Key-Pair-Id`), for players "
+                                                "that send cookie headers")
+    cookie_domain: str = Field(description="The distribution's host: where the cookies apply")
+    cookie_path: str = Field(description="`/assets/<asset_id>/`: the folder the cookies apply to")
+
+
 class Asset(AssetSummary):
     status: str = Field(description="The latest job's status, or AWAITING_UPLOAD before the first job")
     source_info: dict[str, Any] | None = Field(default=None, description="What probing found")
     transcript: dict[str, Any] | None = Field(default=None, description="The captions stage's summary")
     latest_job: JobSummary | None = None
     outputs: Outputs | None = Field(default=None, description="Links to the outputs in the latest manifest")
+    review_url: str | None = Field(default=None, description="The review page (playback.review_url); null when the "
+                                                             "stack has no playback distribution or no page exists")
+    playback: Playback | None = Field(default=None, description="What a player needs to play the outputs through "
+                                                                "the playback distribution; null without one")
 
 
 class AssetPage(Body):

@@ -30,6 +30,8 @@ from functions.core.ingest import (
     tenant_of_key,
 )
 from functions.core.models import DEFAULT_TENANT, JobStatus, Manifest
+from functions.core.observability import logger
+from functions.core.playback import MASTER, REVIEW, PlaybackKeyInvalid, SignedAccess, load_private_key, sign_asset
 from functions.core.repository import Listing, Repository, TenantDirectory, now_iso
 from functions.core.s3io import delete_prefix
 from functions.core.settings import asset_prefix
@@ -48,6 +50,11 @@ class ApiConfig:
     upload_url_seconds: int = 900
     download_url_seconds: int = 3600
     default_tenant: str = DEFAULT_TENANT  # must match the Ingest function's DEFAULT_TENANT
+    # The playback distribution (infra/playback.py); all None when the stack has none.
+    playback_base_url: str | None = None
+    playback_key_pair_id: str | None = None
+    playback_key_secret: str | None = None
+    playback_url_seconds: int = 4 * 3600
 
     @classmethod
     def from_env(cls) -> ApiConfig:
@@ -60,6 +67,12 @@ class ApiConfig:
             upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 900)),
             download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", 3600)),
             default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
+            # PLAYBACK_URL overrides the https://<domain> form (the local runtime's distribution is plain HTTP).
+            playback_base_url=env.get("PLAYBACK_URL") or (
+                f"https://{env['PLAYBACK_DOMAIN']}" if env.get("PLAYBACK_DOMAIN") else None),
+            playback_key_pair_id=env.get("PLAYBACK_KEY_PAIR_ID"),
+            playback_key_secret=env.get("PLAYBACK_KEY_SECRET"),
+            playback_url_seconds=int(env.get("PLAYBACK_URL_SECONDS", 4 * 3600)),
         )
 
 
@@ -76,6 +89,24 @@ def _presigning_s3(endpoint: str | None):
 
 def _sfn():
     return aws.client("stepfunctions")
+
+
+def playback_block(access: SignedAccess, outputs: dict[str, str]) -> m.Playback:
+    """What a player needs, from one signed policy over the asset's folder and the manifest's outputs."""
+    master = outputs.get("hls_master")
+    review = outputs.get("review")
+    return m.Playback(
+        master_url=access.url(master) if master == MASTER else None,
+        review_url=access.url(review) if review == REVIEW else None,
+        resource=access.resource, expires_at=_iso(access.expires), query=access.query, cookies=access.cookies,
+        cookie_domain=access.base_url.split("://", 1)[1], cookie_path=access.cookie_path)
+
+
+def _signing_key(secret_id: str):
+    """The playback private key from its secret, cached for 5 minutes (Powertools parameters)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return load_private_key(parameters.get_secret(secret_id, max_age=300))
 
 
 def _iso(moment: datetime) -> str:
@@ -267,7 +298,9 @@ class StudioService:
             source_info=record.get("source"),
             transcript=record.get("transcript"),
             latest_job=summary,
-            outputs=self._outputs(asset_id),
+            outputs=self._outputs(asset_id, manifest := self._manifest(asset_id)),
+            playback=(playback := self._playback(asset_id, manifest)),
+            review_url=playback.review_url if playback else None,
         )
 
     def assets(self, limit: int, next_token: str | None) -> m.AssetPage:
@@ -351,15 +384,45 @@ class StudioService:
         return _s3().generate_presigned_url("get_object", Params={"Bucket": self.config.output_bucket, "Key": key},
                                             ExpiresIn=self.config.download_url_seconds)
 
-    def _outputs(self, asset_id: str) -> m.Outputs | None:
-        prefix = asset_prefix(asset_id)
+    def _manifest(self, asset_id: str) -> Manifest | None:
         try:
-            body = _s3().get_object(Bucket=self.config.output_bucket, Key=f"{prefix}/manifest.json")["Body"].read()
+            body = _s3().get_object(Bucket=self.config.output_bucket,
+                                    Key=f"{asset_prefix(asset_id)}/manifest.json")["Body"].read()
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
                 return None
             raise
-        manifest = Manifest.model_validate_json(body)
+        return Manifest.model_validate_json(body)
+
+    def _playback(self, asset_id: str, manifest: Manifest | None) -> m.Playback | None:
+        """Signed access to the asset's folder, once a job wrote outputs there; None without a distribution or
+        a usable signing key (logged without the key or any part of it)."""
+        config = self.config
+        if manifest is None or not (config.playback_base_url and config.playback_key_pair_id
+                                    and config.playback_key_secret):
+            return None
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            key = _signing_key(config.playback_key_secret)
+        except PlaybackKeyInvalid as exc:
+            logger.warning("Playback is not signed: the signing key is unusable", extra={"reason": str(exc)})
+            return None
+        except GetParameterError as exc:
+            # The cause is the service's error (not found, access denied), never the secret's value.
+            logger.warning("Playback is not signed: the signing key could not be read",
+                           extra={"cause": type(exc.__cause__ or exc).__name__})
+            return None
+        access = sign_asset(base_url=config.playback_base_url, asset_id=asset_id,
+                            key_pair_id=config.playback_key_pair_id, private_key=key,
+                            expires=datetime.now(UTC).replace(microsecond=0)
+                            + timedelta(seconds=config.playback_url_seconds))
+        return playback_block(access, manifest.outputs)
+
+    def _outputs(self, asset_id: str, manifest: Manifest | None) -> m.Outputs | None:
+        prefix = asset_prefix(asset_id)
+        if manifest is None:
+            return None
         links = {name: m.OutputLink(path=path, url=self._presign(f"{prefix}/{path}"))
                  for name, path in manifest.outputs.items()}
         return m.Outputs(job_id=manifest.job_id, status=manifest.status, links=links,

@@ -37,6 +37,10 @@ does not, are these:
   pattern matcher).
 - API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
   front of the Api function.
+- CloudFront: the distribution gets a loopback address (`playback_url`, which the Api function learns
+  as PLAYBACK_URL, since it is plain HTTP) where `reelflow serve` runs its stand-in
+  (reelflow.local.playback.PlaybackServer), trusting the key group's public keys from the template; the
+  signing-key secret is created in moto and given this checkout's local private key, as an operator does.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
   moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
   in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
@@ -172,6 +176,7 @@ class LocalCloud:
         self._poller: threading.Thread | None = None
         self._saved_env: dict[str, str | None] = {}
         self._zygote: Zygote | None = None
+        self.playback_url: str | None = None
 
     # ---- lifecycle -------------------------------------------------------
     def start(self) -> LocalCloud:
@@ -195,6 +200,7 @@ class LocalCloud:
         urllib.request.urlopen(urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")).close()
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._create_resources()
+        self._install_playback_key()
         self._poller = threading.Thread(target=self._poll_queues, name="sqs-poller", daemon=True)
         self._poller.start()
         return self
@@ -273,7 +279,8 @@ class LocalCloud:
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
             s3_policy.ENV: json.dumps(self._s3_statements(fn.logical_id)),
-        } | ({throttle.ENV: str(self.faults.throttle)} if self.faults.throttle else {})
+        } | ({throttle.ENV: str(self.faults.throttle)} if self.faults.throttle else {}) \
+          | ({"PLAYBACK_URL": self.playback_url} if self.playback_url else {})
 
     def _s3_statements(self, function_lid: str) -> list[dict]:
         """The S3 statements of the function's role, with the local bucket names (reelflow.local.s3_policy)."""
@@ -457,7 +464,8 @@ class LocalCloud:
             ]
             s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         self.physical[lid] = name
-        self.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}"}
+        self.attributes[lid] = {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                                "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com"}
 
     def _create_DynamoDB_GlobalTable(self, lid: str, props: dict) -> None:
         name = self._name(lid)
@@ -543,6 +551,62 @@ class LocalCloud:
         )["stateMachineArn"]
         self.physical[lid] = arn
         self.attributes[lid] = {"Arn": arn, "Name": arn.rsplit(":", 1)[-1]}
+
+
+    # ---- CloudFront: bridged (see the module docstring) ----------------------
+    def _create_CloudFront_PublicKey(self, lid: str, props: dict) -> None:
+        self.physical[lid] = "K" + uuid.uuid5(uuid.NAMESPACE_URL, props["PublicKeyConfig"]["EncodedKey"]).hex[:13].upper()
+        self.attributes[lid] = {}
+
+    def _create_CloudFront_KeyGroup(self, lid: str, props: dict) -> None:
+        self.physical[lid] = str(uuid.uuid4())
+        self.attributes[lid] = {}
+
+    def _create_CloudFront_OriginAccessControl(self, lid: str, props: dict) -> None:
+        self.physical[lid] = lid
+        self.attributes[lid] = {"Id": lid}
+
+    def _create_CloudFront_Function(self, lid: str, props: dict) -> None:
+        self.physical[lid] = lid
+        self.attributes[lid] = {"FunctionARN": f"arn:aws:cloudfront::{ACCOUNT}:function/{lid}"}
+
+    def _create_CloudFront_Distribution(self, lid: str, props: dict) -> None:
+        domain = f"127.0.0.1:{free_port()}"
+        self.playback_url = f"http://{domain}"
+        self.physical[lid] = lid
+        self.attributes[lid] = {"DomainName": domain, "Id": lid}
+
+    def playback_public_keys(self) -> dict[str, str]:
+        """{key pair id: public key PEM} of every key the distribution's key groups trust."""
+        resources = self.template["Resources"]
+        trusted = {ref["Ref"] for res in resources.values() if res["Type"] == "AWS::CloudFront::Distribution"
+                   for ref in res["Properties"]["DistributionConfig"]["DefaultCacheBehavior"].get("TrustedKeyGroups", [])}
+        return {self.physical[item["Ref"]]: resources[item["Ref"]]["Properties"]["PublicKeyConfig"]["EncodedKey"]
+                for group in trusted for item in resources[group]["Properties"]["KeyGroupConfig"]["Items"]}
+
+    def _create_SecretsManager_Secret(self, lid: str, props: dict) -> None:
+        import secrets
+
+        created = self.client("secretsmanager").create_secret(
+            Name=self._name(lid), Description=props.get("Description", ""),
+            SecretString=props.get("SecretString") or secrets.token_urlsafe(32))
+        self.physical[lid] = created["ARN"]
+        self.attributes[lid] = {"Id": created["ARN"]}
+
+    def _install_playback_key(self) -> None:
+        """The operator's step: the playback signing-key secret gets the private key whose public half the key
+        group holds (this checkout's local key, if the template was synthesized with it)."""
+        from reelflow.local.playback import local_key_pair
+        from reelflow.local.template import CACHE_DIR
+
+        if self.playback_url is None:
+            return
+        private, public = local_key_pair(CACHE_DIR)
+        if public.strip() not in {pem.strip() for pem in self.playback_public_keys().values()}:
+            return  # a template made with another key: the API cannot sign, and says so
+        secret = next(lid for lid, res in self.template["Resources"].items()
+                      if res["Type"] == "AWS::SecretsManager::Secret" and lid.startswith("PlaybackSigningKey"))
+        self.client("secretsmanager").put_secret_value(SecretId=self.physical[secret], SecretString=private.decode())
 
 
 def construct_name(logical_id: str) -> str:

@@ -12,6 +12,8 @@ in AWS, this does here, in the same shape (`{"error": {"code", "message"}}`):
 - required query parameters (422) and API Gateway's 10 MB body limit (413). JSON bodies are validated
   by the handler, with the same pydantic models the gateway's body models are generated from;
 - a handler crash is a 502, a handler over its timeout a 504.
+It also runs the stack's playback distribution (reelflow.local.playback), where the signed `playback` URLs that
+`GET /assets/{id}` returns point.
 
 Lambda keeps an execution environment warm between requests; so does this by default: a few long-lived
 worker processes (one request at a time each) instead of a fresh process per request (`--cold`, which is
@@ -414,14 +416,23 @@ class ApiServer:
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="api-gateway", daemon=True)
+        self.playback = None
+        if cloud.playback_url:
+            from reelflow.local.playback import PlaybackServer
+
+            self.playback = PlaybackServer(cloud)
 
     def start(self) -> ApiServer:
         if self._pool:
             self._pool.warm_up()
+        if self.playback:
+            self.playback.start()
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        if self.playback:
+            self.playback.stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -442,6 +453,8 @@ def serve(cloud: LocalCloud, *, port: int, api_key: str | None, cold: bool = Fal
     docs_note = "" if open_docs else "   (needs x-api-key; --open-docs lets a browser in)"
     out(f"Swagger UI:  {server.url}/swagger{docs_note}")
     out(f"OpenAPI:     {server.url}/openapi.json")
+    if server.playback:
+        out(f"Playback:    {server.playback.url}   (the CloudFront distribution: signed URLs from GET /assets/{{id}})")
     out(f"S3 (moto):   {cloud.endpoint}   ingest bucket: {cloud.ingest_bucket}")
     out(f'Try:         curl -s -H "x-api-key: {next(iter(server.api_keys.values()))}" {server.url}/jobs')
     out("Ctrl-C stops.")

@@ -10,11 +10,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # functions/api/models.py: infra/api.py generates API Gateway body models from those request models.
 CACHE_DIR = REPO_ROOT / ".reelflow"
-SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "functions/api/models.py")
+SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "infra/*.js", "functions/api/models.py")
 
 
-def _digest() -> str:
-    h = hashlib.sha256()
+def _digest(context: dict[str, str]) -> str:
+    h = hashlib.sha256(json.dumps(context, sort_keys=True).encode())
     for pattern in SYNTH_INPUTS:
         for path in sorted(REPO_ROOT.glob(pattern)):
             h.update(path.name.encode())
@@ -23,8 +23,12 @@ def _digest() -> str:
 
 
 def stack_template(cache_dir: Path = CACHE_DIR) -> dict:
-    """The stack's template, as `cdk synth` would write it (cdk-nag checks included)."""
-    cache = cache_dir / f"template-{_digest()}.json"
+    """The stack's template, as `cdk synth` would write it (cdk-nag checks included), for a deployment whose
+    playback key group holds this checkout's local key (reelflow.local.playback)."""
+    from reelflow.local.playback import local_key_pair
+
+    context = {"playback_public_key": local_key_pair(cache_dir)[1]}
+    cache = cache_dir / f"template-{_digest(context)}.json"
     if cache.exists():
         return json.loads(cache.read_text())
     # jsii's Node prints a banner on every start under Node 20; the CLI's output is for the user.
@@ -32,7 +36,7 @@ def stack_template(cache_dir: Path = CACHE_DIR) -> dict:
     from infra.app import synth_template
 
     with tempfile.TemporaryDirectory(prefix="reelflow-synth-") as outdir:
-        template = synth_template(Path(outdir))
+        template = synth_template(Path(outdir), context)
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(json.dumps(template))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from functions.core.ffmpeg import run_ffmpeg
+from functions.core.ffmpeg import ffmpeg_exe, run_ffmpeg
 from functions.core.ids import asset_id_for
 from reelflow.local.cloud import free_port
 from tests.conftest import REPO
@@ -201,6 +201,61 @@ def test_listings_find_the_asset_and_job(api, completed):
     assert all(j["status"] == "COMPLETED" for j in done)
     scenes = api.get(f"/assets/{asset['asset_id']}/scenes").json()["items"]
     assert all(s["asset_id"] == asset["asset_id"] for s in scenes)
+
+
+def test_the_playback_block_plays_the_whole_folder_from_one_signed_url(server, completed, tmp_path):
+    """The local distribution, like CloudFront with the key group: the signed master URL works, its response
+    sets the cookies for the asset's folder, and with them every playlist, segment and page of that folder
+    (relative URLs, no query) is served; nothing without them, nothing outside the folder."""
+    from reelflow.local.outputs import playlist_uris
+
+    _, asset = completed
+    playback = asset["playback"]
+    base = next(line.split()[1] for line in server[1] if line.startswith("Playback:"))
+    folder = f"{base}/assets/{asset['asset_id']}/"
+    assert playback["resource"] == folder + "*" and playback["cookie_path"] == f"/assets/{asset['asset_id']}/"
+    assert playback["master_url"] == f"{folder}hls/master.m3u8?{playback['query']}"
+    assert asset["review_url"] == playback["review_url"] == f"{folder}review/index.html?{playback['query']}"
+
+    player = requests.Session()  # a player that keeps cookies, given only the master URL
+    master = player.get(playback["master_url"], timeout=60)
+    assert master.status_code == 200 and master.text.startswith("#EXTM3U")
+    assert {c.name: c.value for c in player.cookies} == playback["cookies"]
+    assert {c.path for c in player.cookies} == {playback["cookie_path"]}
+    fetched, pending = 0, [("hls/master.m3u8", master.text)]
+    while pending:
+        playlist, text = pending.pop()
+        for uri in playlist_uris(text):
+            path = os.path.normpath(os.path.join(os.path.dirname(playlist), uri))
+            got = player.get(folder + path, timeout=60)
+            assert got.status_code == 200 and got.content, path
+            fetched += 1
+            if path.endswith(".m3u8"):
+                pending.append((path, got.text))
+    assert fetched >= 4  # variants, subtitles and their segments
+    ranged = player.get(folder + "proxy.mp4", headers={"Range": "bytes=0-99"}, timeout=60)
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+
+    # The same values as cookie headers (players that cannot keep cookies), and on the review page.
+    cookie = "; ".join(f"{k}={v}" for k, v in playback["cookies"].items())
+    assert requests.get(folder + "poster.jpg", headers={"Cookie": cookie}, timeout=60).status_code == 200
+    page = requests.get(playback["review_url"], timeout=60)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+
+    # Refused: no signature, a forged one, another asset's folder, and a URL with nothing there.
+    assert requests.get(folder + "hls/master.m3u8", timeout=60).status_code == 403
+    forged = playback["master_url"].replace("Signature=", "Signature=A")
+    assert requests.get(forged, timeout=60).status_code == 403
+    assert player.get(f"{base}/assets/aother/hls/master.m3u8?{playback['query']}", timeout=60).status_code == 403
+    assert player.get(folder + "no-such-file.ts", timeout=60).status_code == 403
+
+    # Any HLS player: ffmpeg given only the master URL reads every rendition (it keeps the cookies), no error.
+    read = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-xerror",
+                           "-i", playback["master_url"], "-map", "0:v", "-map", "0:a?", "-f", "null", "-"],
+                          capture_output=True, text=True, timeout=300)
+    assert read.returncode == 0 and not read.stderr.strip(), read.stderr
+    # The signature appears in no log line the server printed.
+    assert playback["cookies"]["CloudFront-Signature"] not in "".join(server[1])
 
 
 def test_upload_with_options_signs_them_into_the_upload_and_its_job_uses_them(api, tmp_path):

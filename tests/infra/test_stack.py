@@ -24,14 +24,14 @@ def resources(template, kind):
 
 def test_buckets_block_public_access_enforce_ssl_and_encrypt(stack, template):
     buckets = resources(template, "AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 4  # ingest, output, access logs, playback (CloudFront) logs
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
             "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
         assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     policies = resources(template, "AWS::S3::BucketPolicy")
-    assert len(policies) == 3
+    assert len(policies) == 4
     for policy in policies.values():
         statements = policy["Properties"]["PolicyDocument"]["Statement"]
         assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
