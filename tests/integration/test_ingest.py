@@ -72,19 +72,47 @@ def queue_drained(cloud, timeout=60):
     raise AssertionError("ingest queue not drained")
 
 
-def test_same_event_twice_starts_one_execution(cloud):
+def test_the_same_event_ten_times_at_once_starts_one_execution(cloud):
     ref = put(cloud, "dupes/take one.mp4")
     job_id, asset_id = expected_job(ref)
     wait_for_execution(cloud, job_id)
-    event = object_created(ref.bucket, ref.key, ref.etag, ref.version_id)
-    send_to_ingest_queue(cloud, event)
-    send_to_ingest_queue(cloud, event)
+    event = json.dumps(object_created(ref.bucket, ref.key, ref.etag, ref.version_id))
+    cloud.client("sqs").send_message_batch(QueueUrl=cloud.triggers[0].queue_url, Entries=[
+        {"Id": str(n), "MessageBody": event} for n in range(10)])  # one batch: ten records in one invocation
+    send_to_ingest_queue(cloud, json.loads(event))  # and a late replay
     queue_drained(cloud)
     wait_for_job(cloud, job_id, asset_id, timeout=120)
     assert len(executions_named(cloud, job_id)) == 1
     jobs = cloud.client("dynamodb").scan(TableName=cloud.table_name, FilterExpression="asset_id = :a",
                                            ExpressionAttributeValues={":a": {"S": asset_id}})["Items"]
     assert len([j for j in jobs if j["sk"]["S"] == "JOB"]) == 1
+
+
+def test_a_source_overwritten_and_deleted_while_its_job_runs(cloud, clips):
+    """Each version keeps its own job, pinned to that version, and every version is kept byte for byte."""
+    from functions.core.repository import Repository
+    from reelflow.local.jobs import upload_source
+
+    key = "overwritten/take.mp4"
+    first = upload_source(cloud, clips["plain"], key=key)
+    first_job, asset_id = expected_job(first)
+    repo = Repository(cloud.table_name)
+    deadline = time.monotonic() + 60
+    while (repo.get_job(first_job) or {}).get("status") != "RUNNING":
+        assert time.monotonic() < deadline, "the first job never started"
+        time.sleep(0.2)
+    second = upload_source(cloud, clips["no_audio"], key=key)
+    cloud.client("s3").delete_object(Bucket=cloud.ingest_bucket, Key=key)  # a delete marker on top
+    second_job, second_asset = expected_job(second)
+    assert second_job != first_job and second_asset == asset_id
+    for job_id, ref in ((first_job, first), (second_job, second)):
+        outcome = wait_for_job(cloud, job_id, asset_id, timeout=300)
+        assert outcome.status == "COMPLETED", outcome.error
+        assert outcome.job["source"]["version_id"] == ref.version_id
+    s3 = cloud.client("s3")
+    for ref, path in ((first, clips["plain"]), (second, clips["no_audio"])):
+        body = s3.get_object(Bucket=cloud.ingest_bucket, Key=key, VersionId=ref.version_id)["Body"].read()
+        assert body == path.read_bytes()
 
 
 @pytest.mark.parametrize(
