@@ -6,6 +6,7 @@ from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from functions.core.repository import RESERVATION_EXPIRES
 from functions.core.settings import WORK_ROOT
 from infra.config import INCOMPLETE_UPLOAD_DAYS, SOURCE_RETENTION_DAYS, WORK_RETENTION_DAYS
 
@@ -100,6 +101,9 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=RemovalPolicy.RETAIN,
+            # Upload reservations never used: DynamoDB deletes them some time after they expired (the API reads
+            # them as EXPIRED meanwhile; functions.core.repository).
+            time_to_live_attribute=RESERVATION_EXPIRES,
             global_secondary_indexes=[
                 # Collections ordered by time: ASSETS, JOBS, and TAG#<tag> for scene search.
                 ddb.GlobalSecondaryIndexPropsV2(

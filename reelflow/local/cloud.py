@@ -380,7 +380,12 @@ class LocalCloud:
             args["GlobalSecondaryIndexes"] = [
                 {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")} for gsi in props["GlobalSecondaryIndexes"]
             ]
-        table = self.client("dynamodb").create_table(**args)["TableDescription"]
+        dynamodb = self.client("dynamodb")
+        table = dynamodb.create_table(**args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification") or {}
+        if ttl.get("Enabled"):  # moto records it but never deletes expired items: code must not rely on deletion
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": ttl["AttributeName"]})
         self.physical[lid] = name
         self.attributes[lid] = {"Arn": table["TableArn"]}
 

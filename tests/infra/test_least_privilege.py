@@ -82,6 +82,14 @@ def test_replaced_and_deleted_sources_are_kept_for_the_retention_period(template
     assert not any("ExpirationInDays" in r for r in rules)  # a current source version never expires
 
 
+def test_unused_upload_reservations_expire_through_the_job_tables_ttl(template):
+    from functions.core.repository import RESERVATION_EXPIRES
+
+    (table,) = [r["Properties"] for lid, r in resources(template, "AWS::DynamoDB::GlobalTable").items()
+                if lid.startswith("StorageJobs")]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": RESERVATION_EXPIRES, "Enabled": True}
+
+
 def test_only_the_api_deletes_outputs_or_sources_and_only_within_its_prefixes(template):
     deletes = {name: {(a, b, k) for a, b, k, _ in s3_grants(template, statements) if a.startswith("s3:Delete")}
                for name, statements in statements_by_function(template).items()}
