@@ -30,8 +30,8 @@ from constructs import Construct
 
 from functions.api.models import CompleteRequest, JobRequest, PartsRequest, UploadRequest
 from infra.functions import FunctionSpec, MediaFunctions
-from infra.grants import INGEST, OUTPUT, grant_s3
-from infra.nag import acknowledge, arn_token, default_policy
+from infra.grants import IDEMPOTENCY, INGEST, JOBS, OUTPUT, grant_s3, grant_tables
+from infra.nag import acknowledge, default_policy
 from infra.storage import Storage
 
 MAX_BODY_BYTES = 64 * 1024
@@ -232,9 +232,7 @@ class StudioApi(Construct):
 
     def _grant(self, storage: Storage, state_machine: sfn.IStateMachine) -> None:
         fn = self.function
-        storage.table.grant_read_write_data(fn)
-        acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(storage.table)}/index/*]",
-                    "Queries on the job table's own GSIs (job status, collections, scene tags).")
+        grant_tables(fn, "Api", {JOBS: storage.table, IDEMPOTENCY: storage.idempotency})
         # S3: its rows in infra/grants.py (presigned uploads and purges only under uploads/, outputs under assets/).
         grant_s3(fn, "Api", {INGEST: storage.ingest, OUTPUT: storage.output})
         state_machine.grant_start_execution(fn)

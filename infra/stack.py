@@ -14,7 +14,7 @@ from functions.core.models import DEFAULT_CAPTION_ENGINE
 from infra.api import StudioApi
 from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions
-from infra.grants import INGEST, OUTPUT, grant_s3
+from infra.grants import IDEMPOTENCY, INGEST, JOBS, OUTPUT, grant_s3, grant_tables
 from infra.nag import LAMBDA_BASIC_EXECUTION, acknowledge, arn_token, default_policy
 from infra.pipeline import Pipeline
 from infra.storage import Storage
@@ -171,14 +171,11 @@ class ReelflowStack(Stack):
 
         # S3: per function, the actions and key prefixes it uses (infra/grants.py, listed in the README).
         # No stage writes or deletes a source; only the API deletes outputs or sources.
+        # DynamoDB: per function, the item actions its repository calls make (infra/grants.py, in the README).
         buckets = {INGEST: storage.ingest, OUTPUT: storage.output}
         for name, fn in functions.functions.items():
             grant_s3(fn, name, buckets)
-        for fn in (ingest, probe, captions, scenes, scene_speech, finalize):
-            storage.table.grant_read_write_data(fn)
-            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(storage.table)}/index/*]",
-                        "Queries on the job table's own GSIs (job status, collections, scene tags).")
-        storage.idempotency.grant_read_write_data(ingest)
+            grant_tables(fn, name, {JOBS: storage.table, IDEMPOTENCY: storage.idempotency})
         state_machine.grant_start_execution(ingest)
         # Transcribe reads the extracted audio and writes its result as the caller (no service role).
         # StartTranscriptionJob has no resource type in IAM (a job-ARN grant never matches, and the vocabulary it
