@@ -26,6 +26,8 @@ does not, are these:
   MOTO_PORT, which `start` points at this cloud's moto for the cloud's lifetime.
 - API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
   front of the Api function.
+- S3 form uploads: moto stores any form POST; `post_policy` makes it check each presigned POST's signed policy
+  (size range, key, content type, expiry) as S3 does, from the document the API signed.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
   moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
   in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
@@ -47,7 +49,7 @@ from typing import Any
 
 import boto3
 
-from reelflow.local import s3_policy
+from reelflow.local import post_policy, s3_policy
 from reelflow.local.intrinsics import Intrinsics, dependencies, pseudo_parameters
 from reelflow.local.zygote import Zygote
 
@@ -144,6 +146,7 @@ class LocalCloud:
         self._saved_env = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
         _route_lambda_invokes_to(self)
+        post_policy.enforce_on_moto({CREDENTIALS["AWS_ACCESS_KEY_ID"]: CREDENTIALS["AWS_SECRET_ACCESS_KEY"]})
         self._zygote = Zygote()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()

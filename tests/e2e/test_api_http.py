@@ -449,6 +449,15 @@ def test_an_upload_is_signed_for_its_size_and_15_minutes(api):
     assert ["content-length-range", 1, 5 * 1024**3] in json.loads(base64.b64decode(default["upload_fields"]["policy"]))["conditions"]
 
 
+def test_an_upload_over_its_size_range_is_refused_and_starts_nothing(api, ingest):
+    upload = api.post("/uploads", json={"filename": "oversized.mp4", "size": 1000}).json()
+    refused = send(upload, b"\0" * 1001)
+    assert refused.status_code == 400 and "<Code>EntityTooLarge</Code>" in refused.text
+    assert versions_of(ingest, upload["key"]) == (0, 0)
+    assert api.get(f"/assets/{upload['asset_id']}").json()["status"] == "AWAITING_UPLOAD"
+    assert send(upload, b"\0" * 1000).status_code == 204  # the same form, within its range
+
+
 def test_a_multipart_upload_in_several_parts_completes_and_runs(api, tmp_path):
     clip = tmp_path / "noise.mp4"  # 1 s of noise, lossless: about 12 MB, three parts of 5 MiB
     run_ffmpeg(["-f", "lavfi", "-i", "color=gray:s=640x360:d=1:r=25,noise=alls=80:allf=t", "-c:v", "libx264",
