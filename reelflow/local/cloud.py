@@ -29,8 +29,8 @@ does not, are these:
 - S3 form uploads: moto stores any form POST; `post_policy` makes it check each presigned POST's signed policy
   (size range, key, content type, expiry) as S3 does, from the document the API signed.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
-  moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
-  in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
+  moto's Lambda checks that a function's role exists. Each function's S3 and DynamoDB statements are
+  enforced in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
 """
 from __future__ import annotations
 
@@ -231,11 +231,12 @@ class LocalCloud:
             "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            s3_policy.ENV: json.dumps(self._s3_statements(fn.logical_id)),
+            s3_policy.ENV: json.dumps(self._enforced_statements(fn.logical_id)),
         }
 
-    def _s3_statements(self, function_lid: str) -> list[dict]:
-        """The S3 statements of the function's role, with the local bucket names (reelflow.local.s3_policy)."""
+    def _enforced_statements(self, function_lid: str) -> list[dict]:
+        """The S3 and DynamoDB statements of the function's role, with the local bucket and table names
+        (reelflow.local.s3_policy)."""
         resources = self.template["Resources"]
         role = resources[function_lid]["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = [
@@ -243,7 +244,7 @@ class LocalCloud:
             for policy in resources.values()
             if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role} in policy["Properties"]["Roles"]
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            if all(str(action).startswith("s3:") for action in s3_policy.as_list(statement["Action"]))
+            if all(str(action).startswith(("s3:", "dynamodb:")) for action in s3_policy.as_list(statement["Action"]))
         ]
         return self.intrinsics.resolve(statements)
 
