@@ -141,7 +141,7 @@ class StudioApi(Construct):
             FunctionSpec(
                 # Its S3 grants are its rows in infra/grants.py (uploads under <tenant>/uploads/, outputs under
                 # assets/), applied by MediaFunctions with the job table's.
-                "Api", "functions.api.handler.handler", memory_mb=512, timeout_s=29, job_table=True,
+                "Api", "functions.api.handler.handler", memory_mb=512, timeout_s=29,
                 description="Studio REST API (Powertools REST resolver behind API Gateway)",
                 environment={
                     "INGEST_BUCKET": storage.ingest.bucket_name,

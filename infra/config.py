@@ -10,6 +10,8 @@ from typing import Any
 
 from constructs import Construct
 
+from functions.core import settings
+
 # Per function, how many instances may run at once. Reserving them does two things: a burst of uploads or
 # API calls cannot run up an unbounded bill or starve the rest of the account, and every stage keeps
 # capacity another function cannot take. The state machine retries throttled invokes with backoff, so a
@@ -41,7 +43,7 @@ RESERVED_CONCURRENCY: dict[str, int] = {
 }
 SOURCE_RETENTION_DAYS = 30
 WORK_RETENTION_DAYS = 3
-INCOMPLETE_UPLOAD_DAYS = 1
+INCOMPLETE_UPLOAD_DAYS = settings.INCOMPLETE_UPLOAD_DAYS  # the API's multipart reservations last as long
 
 
 class ConfigError(ValueError):

@@ -44,8 +44,8 @@ MINUTES_15 = 900
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """How one handler runs: the module path inside the image, memory, timeout and storage. `job_table`: it reads
-    and writes job records; `unscoped`: why its role holds actions on "*" beyond X-Ray's (they name no resource)."""
+    """How one handler runs: the module path inside the image, memory, timeout and storage (its S3 and table
+    grants are its rows in infra/grants.py); `unscoped`: why its role holds actions on "*" beyond X-Ray's (they name no resource)."""
 
     name: str
     handler: str
@@ -54,7 +54,6 @@ class FunctionSpec:
     ephemeral_mb: int = 512
     description: str = ""
     environment: dict[str, str] = field(default_factory=dict)
-    job_table: bool = False
     unscoped: str = ""
 
 
@@ -111,8 +110,7 @@ class MediaFunctions(Construct):
         # S3: the actions and key prefixes it uses (infra/grants.py, listed in the README). No stage writes or
         # deletes a source; only the API deletes outputs or sources.
         self.storage.grant_s3(fn, spec.name)
-        if spec.job_table:
-            self.storage.grant_job_table(fn)
+        self.storage.grant_tables(fn, spec.name)
         assert fn.role is not None
         acknowledge(fn.role, LAMBDA_BASIC_EXECUTION,
                     "The AWS-managed minimum for Lambda: it grants only CloudWatch Logs writes.")
@@ -147,7 +145,7 @@ class StageFunctions:
         stack = Stack.of(functions)
         add = functions.add
         probe = add(FunctionSpec(
-            "Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120, job_table=True,
+            "Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120,
             description="Probe and validate the source; plan the ladder, chunks and engines",
             environment={"DEFAULT_CAPTION_ENGINE": caption_engine}))
         transcode_chunk = add(FunctionSpec(
@@ -165,7 +163,7 @@ class StageFunctions:
             description="Speech recognition on one part of the soundtrack (a chunk plus overlaps)"))
         captions = add(FunctionSpec(
             "Captions", "functions.captions.handler.handler",
-            memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024, job_table=True,
+            memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
             description="Join the caption parts (or read Transcribe's result); transcript, WebVTT, SRT"))
         # Transcribe reads the extracted audio and writes its result as the caller (no service role).
         captions.add_to_role_policy(iam.PolicyStatement(
@@ -199,21 +197,21 @@ class StageFunctions:
             description="Decode one part of the footage and measure every frame for scene detection"))
         scenes = add(FunctionSpec(
             "Scenes", "functions.scenes.handler.handler",
-            memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024, job_table=True,
+            memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
             description="Join the parts; shots, per-scene features and tags, thumbnails, exports",
             environment={"DEFAULT_LABEL_ENGINE": label_engine},
             unscoped="rekognition:DetectLabels on image bytes"))
         # DetectLabels on image bytes names no resource, so it can only be granted on "*".
         scenes.add_to_role_policy(iam.PolicyStatement(actions=["rekognition:DetectLabels"], resources=["*"]))
         scene_speech = add(FunctionSpec(
-            "SceneSpeech", "functions.scene_speech.handler.handler", memory_mb=512, timeout_s=120, job_table=True,
+            "SceneSpeech", "functions.scene_speech.handler.handler", memory_mb=512, timeout_s=120,
             description="Speech share and dialogue tags per scene, once scenes and captions are done"))
         trailer = add(FunctionSpec(
             "Trailer", "functions.trailer.handler.handler",
             memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=2048,
             description="Highlight reel from scenes and words, 16:9 and 9:16"))
         finalize = add(FunctionSpec(
-            "Finalize", "functions.finalize.handler.handler", memory_mb=512, timeout_s=60, job_table=True,
+            "Finalize", "functions.finalize.handler.handler", memory_mb=512, timeout_s=60,
             description="Write the manifest and the job's final status"))
         # The "Job ..." outcome events.
         events.EventBus.from_event_bus_name(functions, "DefaultBus", "default").grant_put_events_to(finalize)

@@ -1,4 +1,5 @@
-"""Each function's S3 access: the actions it uses, on the key prefixes it uses them on, and why.
+"""Each function's S3 and DynamoDB access: the actions it uses, on the key prefixes (or tables) it uses them on,
+and why.
 
 One table drives the IAM statements, the cdk-nag acknowledgements of their wildcards (the reason is the
 row's own `why`), and the README's permissions table, so the three cannot disagree. Only the API deletes
@@ -6,12 +7,18 @@ outputs or sources, and only within its prefixes; Finalize deletes a completed j
 `work/`, which no output and no source ever lives under. Object keys: sources anywhere in the ingest bucket
 (editors choose their keys; the API's uploads are under `<tenant>/uploads/`), outputs under `assets/<asset_id>/`,
 intermediate files under `work/<asset_id>/<job_id>/` (functions.core.settings).
+
+DynamoDB: each function gets the item actions its repository calls make (functions.core.repository), no more.
+Reads are GetItem and Query; conditional writes need no extra action. Only the API and the scene writers may
+remove items of the job table: the API in DELETE /assets/{id}, Scenes and SceneSpeech when they replace an asset's
+scene items. Both go through BatchWriteItem, which IAM cannot split into puts and deletes.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from aws_cdk import aws_dynamodb as ddb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -127,6 +134,59 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
 }
 
 
+JOBS, IDEMPOTENCY = "jobs", "idempotency"
+GET, QUERY = "dynamodb:GetItem", "dynamodb:Query"
+PUT, UPDATE, DELETE, BATCH_WRITE = "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"
+# Actions that can remove an item (BatchWriteItem carries deletes as well as puts).
+REMOVES = (DELETE, BATCH_WRITE)
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    """`actions` on the items of one table, and on its indexes too when `indexes` is set."""
+
+    table: str
+    actions: tuple[str, ...]
+    why: str
+    indexes: bool = False
+
+
+TABLE_GRANTS: dict[str, tuple[TableAccess, ...]] = {
+    "Ingest": (
+        TableAccess(JOBS, (GET,), "does the key's first folder name a tenant"),
+        TableAccess(JOBS, (PUT, UPDATE), "the asset and its job, once per upload; claim (or expire) a reserved upload"),
+        TableAccess(IDEMPOTENCY, (GET, PUT, UPDATE, DELETE),
+                    "Powertools idempotency: one record per upload event; a failed attempt's record is deleted so a "
+                    "retry runs"),
+    ),
+    "Probe": (TableAccess(JOBS, (UPDATE,), "the job is RUNNING; the asset's probed source"),),
+    "Captions": (TableAccess(JOBS, (UPDATE,), "the asset's transcript summary"),),
+    "Scenes": (TableAccess(JOBS, (QUERY, BATCH_WRITE), "replace the asset's scene items and tag entries"),),
+    "SceneSpeech": (TableAccess(JOBS, (QUERY, BATCH_WRITE), "replace the scene items, now with dialogue tags"),),
+    "Finalize": (TableAccess(JOBS, (GET, UPDATE), "read the job; its final status, stage results and cost"),),
+    "ExecutionEnd": (TableAccess(JOBS, (UPDATE,), "a job still QUEUED or RUNNING when its execution ended: FAILED"),),
+    "Api": (
+        TableAccess(JOBS, (GET,), "the tenant of an API key; an asset, a job; does a tenant exist"),
+        TableAccess(JOBS, (QUERY,), "listings, scene search, an asset's jobs and items", indexes=True),
+        TableAccess(JOBS, (PUT, UPDATE), "reserve an upload; start, cancel and settle jobs"),
+        TableAccess(JOBS, (BATCH_WRITE,), "DELETE /assets/{id}: the asset's items and its jobs"),
+    ),
+}
+
+
+def grant_tables(fn: lambda_.Function, name: str, tables: Mapping[str, ddb.ITableV2]) -> None:
+    """Add the function's rows of TABLE_GRANTS to its role; acknowledge index wildcards with the row's reason."""
+    assert fn.role is not None
+    for access in TABLE_GRANTS.get(name, ()):
+        table = tables[access.table]
+        resources = [table.table_arn] + ([f"{table.table_arn}/index/*"] if access.indexes else [])
+        fn.add_to_role_policy(iam.PolicyStatement(actions=list(access.actions), resources=resources))
+        if access.indexes:
+            acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(table)}/index/*]",
+                        f"{name} may {', '.join(access.actions)} on the {access.table} table's own indexes: "
+                        f"{access.why}.")
+
+
 def _statement(access: S3Access, bucket: s3.IBucket) -> iam.PolicyStatement:
     if access.on_bucket:
         conditions = None if access.keys == (ANY,) else {"StringLike": {"s3:prefix": list(access.keys)}}
@@ -162,4 +222,15 @@ def markdown_table() -> str:
                 keys = "the bucket" if access.keys == (ANY,) else f"the bucket, under {keys}"
             actions = ", ".join(a.removeprefix("s3:") for a in access.actions)
             rows.append(f"| {name} | {access.bucket} | {actions} | {keys} | {access.why} |")
+    return "\n".join(rows) + "\n"
+
+
+def table_markdown_table() -> str:
+    """The README's table of every function's DynamoDB access (tests/infra checks the README holds it verbatim)."""
+    rows = ["| function | table | actions | on | why |", "|---|---|---|---|---|"]
+    for name, accesses in TABLE_GRANTS.items():
+        for access in accesses:
+            actions = ", ".join(a.removeprefix("dynamodb:") for a in access.actions)
+            scope = "items and indexes" if access.indexes else "items"
+            rows.append(f"| {name} | {access.table} | {actions} | {scope} | {access.why} |")
     return "\n".join(rows) + "\n"

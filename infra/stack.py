@@ -59,14 +59,13 @@ class ReelflowStack(Stack):
         """Upload -> EventBridge -> SQS (buffer, retries, DLQ) -> the Ingest function -> one execution per upload.
         (Its resources stay in the stack's own scope, where their logical ids have always been.)"""
         ingest = functions.add(
-            FunctionSpec("Ingest", "functions.ingest.handler.handler", memory_mb=512, timeout_s=60, job_table=True,
+            FunctionSpec("Ingest", "functions.ingest.handler.handler", memory_mb=512, timeout_s=60,
                          description="Turn an upload into an Asset, a Job and one execution",
                          environment={
                              "IDEMPOTENCY_TABLE": self.storage.idempotency.table_name,
                              "STATE_MACHINE_ARN": state_machine.state_machine_arn,
                          })
         )
-        self.storage.idempotency.grant_read_write_data(ingest)
         state_machine.grant_start_execution(ingest)
         dlq = sqs.Queue(
             self,

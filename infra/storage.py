@@ -8,9 +8,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from functions.core.repository import RESERVATION_EXPIRES
 from functions.core.settings import WORK_ROOT
 from infra.config import INCOMPLETE_UPLOAD_DAYS, SOURCE_RETENTION_DAYS, WORK_RETENTION_DAYS
-from infra.grants import INGEST, OUTPUT, grant_s3
+from infra.grants import IDEMPOTENCY, INGEST, JOBS, OUTPUT, grant_s3, grant_tables
 from infra.nag import acknowledge, arn_token, default_policy
 
 # A multipart upload that never completed (a crashed client or stage) holds storage that no listing shows.
@@ -104,6 +105,9 @@ class Storage(Construct):
                 point_in_time_recovery_enabled=True
             ),
             removal_policy=RemovalPolicy.RETAIN,
+            # Upload reservations never used: DynamoDB deletes them some time after they expired (the API reads
+            # them as EXPIRED meanwhile; functions.core.repository).
+            time_to_live_attribute=RESERVATION_EXPIRES,
             global_secondary_indexes=[
                 # Collections ordered by time: ASSETS, JOBS, and TAG#<tag> for scene search.
                 ddb.GlobalSecondaryIndexPropsV2(
@@ -135,8 +139,6 @@ class Storage(Construct):
         """The function's rows of the grants table (infra/grants.py), on these buckets."""
         grant_s3(fn, name, {INGEST: self.ingest, OUTPUT: self.output})
 
-    def grant_job_table(self, fn: lambda_.Function) -> None:
-        """Reads and writes on the job table and its indexes."""
-        self.table.grant_read_write_data(fn)
-        acknowledge(default_policy(fn.role), f"AwsSolutions-IAM5[Resource::{arn_token(self.table)}/index/*]",
-                    "Queries on the job table's own GSIs (job status, collections, scene tags).")
+    def grant_tables(self, fn: lambda_.Function, name: str) -> None:
+        """The function's rows of the table grants (infra/grants.py), on the job and idempotency tables."""
+        grant_tables(fn, name, {JOBS: self.table, IDEMPOTENCY: self.idempotency})

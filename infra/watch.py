@@ -17,7 +17,7 @@ class ExecutionWatch(Construct):
                  state_machine: sfn.StateMachine) -> None:
         super().__init__(scope, construct_id)
         self.function = functions.add(FunctionSpec(
-            "ExecutionEnd", "functions.execution_end.handler.handler", memory_mb=256, timeout_s=30, job_table=True,
+            "ExecutionEnd", "functions.execution_end.handler.handler", memory_mb=256, timeout_s=30,
             description="Mark a job FAILED when its execution ended without Finalize (timeout, abort, failure)"))
         events.EventBus.from_event_bus_name(self, "DefaultBus", "default").grant_put_events_to(self.function)
         self.rule = events.Rule(

@@ -49,6 +49,13 @@ class UploadTooLarge(ApiError):
     status, code = HTTPStatus.CONFLICT, "UploadTooLarge"
 
 
+class UploadExpired(ApiError):
+    """Raised when a reserved upload is used after its reservation expired (parts, completion, or a job on an
+    upload that arrived too late): reserve a new upload."""
+
+    status, code = HTTPStatus.CONFLICT, "UploadExpired"
+
+
 class PayloadTooLarge(ApiError):
     status, code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "PayloadTooLarge"
 

@@ -177,7 +177,7 @@ def create_upload(request: m.UploadRequest) -> Response[m.UploadCreated]:
 
 @app.post("/uploads/<asset_id>/parts", tags=["uploads"], summary="Presigned URLs for parts of a multipart upload",
           responses=_ok(200, m.PartUrls, "PUT each part's bytes to its URL; keep the ETag each PUT answers")
-          | _errors(400, 404, 413, 422, 429))
+          | _errors(400, 404, 409, 413, 422, 429))
 def upload_parts(asset_id: IdParam, request: m.PartsRequest) -> m.PartUrls:
     return service().part_urls(asset_id, request)
 

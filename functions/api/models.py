@@ -239,7 +239,10 @@ class UploadCreated(Body):
                                                                             "before the file")
     max_bytes: int = Field(description="The largest file the upload accepts")
     multipart: MultipartUpload | None = None
-    expires_at: str
+    expires_at: str = Field(description="When the upload URL (or the first part URLs) stop working")
+    reserved_until: str = Field(description="The upload must reach S3 before this (URL expiry plus time for the "
+                                            "transfer; a day for multipart); a later one starts no job and the "
+                                            "asset reads EXPIRED")
 
 
 class PartUrl(Body):
@@ -345,7 +348,11 @@ class Playback(Body):
 
 
 class Asset(AssetSummary):
-    status: str = Field(description="The latest job's status, or AWAITING_UPLOAD before the first job")
+    status: str = Field(description="The latest job's status; before the first job AWAITING_UPLOAD, or EXPIRED "
+                                    "once the reservation ran out without an upload or the upload came after it")
+    reserved_until: str | None = Field(default=None, description="Until when a reserved upload may arrive "
+                                                                 "(AWAITING_UPLOAD)")
+    error: str | None = Field(default=None, description="Why the asset has no job (EXPIRED)")
     source_info: dict[str, Any] | None = Field(default=None, description="What probing found")
     transcript: dict[str, Any] | None = Field(default=None, description="The captions stage's summary")
     latest_job: JobSummary | None = None

@@ -16,12 +16,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from functions.api import models as m
-from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable, UploadTooLarge
+from functions.api.errors import BadRequest, Conflict, NotFound, SourceNotPurgeable, UploadExpired, UploadTooLarge
 from functions.api.models import MAX_KEY_BYTES
 from functions.api.pagination import decode_token, encode_token
 from functions.core import aws
 from functions.core.ids import asset_id_for
 from functions.core.ingest import (
+    LATE_UPLOAD,
     api_upload_prefix,
     job_for,
     metadata_for,
@@ -32,11 +33,21 @@ from functions.core.ingest import (
 from functions.core.models import DEFAULT_TENANT, JobStatus, Manifest
 from functions.core.observability import logger
 from functions.core.playback import MASTER, REVIEW, PlaybackKeyInvalid, SignedAccess, load_private_key, sign_asset
-from functions.core.repository import Listing, Repository, TenantDirectory, now_iso
+from functions.core.repository import (
+    RESERVATION_EXPIRES,
+    UPLOAD_EXPIRED,
+    Claim,
+    Listing,
+    Repository,
+    TenantDirectory,
+    now_iso,
+    reservation_state,
+)
 from functions.core.s3io import delete_prefix
-from functions.core.settings import asset_prefix
+from functions.core.settings import INCOMPLETE_UPLOAD_DAYS, asset_prefix
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+UNUSED_RESERVATION = "No upload arrived before the reservation expired. Reserve a new upload."
 # What Step Functions' view of an execution means for a job whose record still says it is active.
 EXECUTION_OUTCOME = {"ABORTED": JobStatus.CANCELLED, "FAILED": JobStatus.FAILED, "TIMED_OUT": JobStatus.FAILED}
 
@@ -48,6 +59,8 @@ class ApiConfig:
     ingest_bucket: str
     state_machine_arn: str
     upload_url_seconds: int = 900
+    # A POST that starts just before its URL expires still has to travel: the reservation lasts this much longer.
+    upload_grace_seconds: int = 3600
     download_url_seconds: int = 3600
     default_tenant: str = DEFAULT_TENANT  # must match the Ingest function's DEFAULT_TENANT
     # The playback distribution (infra/playback.py); all None when the stack has none.
@@ -65,6 +78,7 @@ class ApiConfig:
             ingest_bucket=env["INGEST_BUCKET"],
             state_machine_arn=env["STATE_MACHINE_ARN"],
             upload_url_seconds=int(env.get("UPLOAD_URL_SECONDS", 900)),
+            upload_grace_seconds=int(env.get("UPLOAD_GRACE_SECONDS", 3600)),
             download_url_seconds=int(env.get("DOWNLOAD_URL_SECONDS", 3600)),
             default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
             # PLAYBACK_URL overrides the https://<domain> form (the local runtime's distribution is plain HTTP).
@@ -117,6 +131,10 @@ def _expiry(seconds: int) -> str:
     return _iso(datetime.now(UTC) + timedelta(seconds=seconds))
 
 
+def _epoch_iso(seconds: int | float) -> str:
+    return _iso(datetime.fromtimestamp(int(seconds), UTC))
+
+
 class StudioService:
     """One tenant's view: every read, listing and change goes through a repository scoped to `tenant`,
     so another tenant's ids are unknown ids (404), not forbidden ones."""
@@ -143,21 +161,24 @@ class StudioService:
         asset_id = asset_id_for(bucket, key, self.tenant)  # what ingest will compute for this object
         # The same x-amz-meta-* options an editor can set on any upload; ingest reads them.
         metadata = metadata_for(request.options.to_job_options()) if request.options else {}
-        seconds = self.config.upload_url_seconds
+        seconds, now = self.config.upload_url_seconds, datetime.now(UTC)
         if request.multipart:
+            # S3 aborts a multipart upload this long after it began (lifecycle rule): the reservation ends with it.
+            reserved_until = now + timedelta(days=INCOMPLETE_UPLOAD_DAYS)
             size, part_size = request.size or 0, request.chosen_part_size
             params = {"Bucket": bucket, "Key": key, "Metadata": metadata}
             if request.content_type:
                 params["ContentType"] = request.content_type
             upload_id = _s3().create_multipart_upload(**params)["UploadId"]
-            self.repo.reserve_asset(asset_id, bucket, key, request.title,
+            self.repo.reserve_asset(asset_id, bucket, key, reserved_until, request.title,
                                     upload={"upload_id": upload_id, "upload_size": size, "part_size": part_size})
             return m.UploadCreated(
                 asset_id=asset_id, bucket=bucket, key=key, upload_method="MULTIPART", max_bytes=size,
                 multipart=m.MultipartUpload(upload_id=upload_id, part_size=part_size, part_count=-(-size // part_size),
                                             parts_url=f"/uploads/{asset_id}/parts",
                                             complete_url=f"/uploads/{asset_id}/complete"),
-                expires_at=_expiry(seconds))
+                expires_at=_expiry(seconds), reserved_until=_iso(reserved_until))
+        reserved_until = now + timedelta(seconds=seconds + self.config.upload_grace_seconds)
         max_bytes = request.size or m.MAX_SINGLE_UPLOAD_BYTES
         fields = {f"x-amz-meta-{name}": value for name, value in metadata.items()}
         if request.content_type:
@@ -165,9 +186,10 @@ class StudioService:
         post = _s3().generate_presigned_post(
             bucket, key, Fields=fields, ExpiresIn=seconds,
             Conditions=[["content-length-range", 1, max_bytes], *({name: v} for name, v in fields.items())])
-        self.repo.reserve_asset(asset_id, bucket, key, request.title)
+        self.repo.reserve_asset(asset_id, bucket, key, reserved_until, request.title)
         return m.UploadCreated(asset_id=asset_id, bucket=bucket, key=key, upload_method="POST", upload_url=post["url"],
-                               upload_fields=post["fields"], max_bytes=max_bytes, expires_at=_expiry(seconds))
+                               upload_fields=post["fields"], max_bytes=max_bytes, expires_at=_expiry(seconds),
+                               reserved_until=_iso(reserved_until))
 
     def part_urls(self, asset_id: str, request: m.PartsRequest) -> m.PartUrls:
         record = self._multipart_record(asset_id)
@@ -218,9 +240,14 @@ class StudioService:
                 raise
 
     def _multipart_record(self, asset_id: str) -> dict:
+        """The reservation of a multipart upload still open; an expired one is aborted (S3's lifecycle rule would
+        abort it about now anyway) and refused."""
         record = self._asset_record(asset_id)
         if not record.get("upload_id"):
             raise NotFound(f"Asset {asset_id} has no multipart upload")
+        if reservation_state(record) == UPLOAD_EXPIRED:
+            self._abort_upload(record)
+            raise UploadExpired(f"Asset {asset_id}'s upload reservation expired; reserve a new upload")
         return record
 
     # ---- jobs ------------------------------------------------------------------------------------
@@ -242,7 +269,9 @@ class StudioService:
             raise NotFound("The source does not exist (not uploaded yet, or deleted)")
         job = job_for(source, request.options.to_job_options(), tenant=self.tenant)
         started = start_job(job, repo=self.repo, state_machine_arn=self.config.state_machine_arn)
-        if started.refused:
+        if started.refused in LATE_UPLOAD:
+            raise UploadExpired(LATE_UPLOAD[started.refused])
+        if started.refused == Claim.TAKEN:
             raise Conflict("This upload's key already has its job; a new version there starts nothing. "
                            "Re-run the asset with asset_id, or reserve a new upload")
         record = self.repo.get_job(started.job_id) or {}
@@ -292,9 +321,12 @@ class StudioService:
         record = self._asset_record(asset_id)
         latest = self.repo.get_job(record["latest_job_id"]) if record.get("latest_job_id") else None
         summary = m.JobSummary.model_validate(latest) if latest else None
+        expired = reservation_state(record) == UPLOAD_EXPIRED
         return m.Asset(
             **m.AssetSummary.model_validate(record).model_dump(),
-            status=summary.status.value if summary else "AWAITING_UPLOAD",
+            status=summary.status.value if summary else UPLOAD_EXPIRED if expired else "AWAITING_UPLOAD",
+            reserved_until=_epoch_iso(record[RESERVATION_EXPIRES]) if RESERVATION_EXPIRES in record else None,
+            error=(record.get("upload_error") or UNUSED_RESERVATION) if expired else None,
             source_info=record.get("source"),
             transcript=record.get("transcript"),
             latest_job=summary,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, get_args, get_origin
 
 from botocore.exceptions import ClientError
@@ -12,11 +13,18 @@ from pydantic import TypeAdapter, ValidationError
 from functions.core.aws import client
 from functions.core.ids import asset_id_for, job_id_for, key_candidates
 from functions.core.models import DEFAULT_TENANT, TENANT_PATTERN, JobInput, JobOptions, ObjectRef
-from functions.core.repository import Repository
+from functions.core.repository import Claim, Repository
 
 
 # `<tenant>/uploads/<uuid>/<name>`: keys the Studio API reserves (POST /uploads), one job each.
 API_UPLOAD_FOLDER = "uploads"
+
+
+LATE_UPLOAD = {
+    Claim.EXPIRED: "The upload arrived after its reservation expired; no job was started. Reserve a new upload.",
+    Claim.UNRESERVED: "No reservation for this upload key (never made, or expired and removed); no job was started. "
+                      "Reserve a new upload.",
+}
 
 
 def api_upload_prefix(tenant: str) -> str:
@@ -28,8 +36,9 @@ class JobStarted:
     job_id: str
     asset_id: str
     duplicate: bool
-    # A second version under a reserved upload key (the upload URL used again): no job was started.
-    refused: bool = False
+    # Why no job was started for an upload under a reserved key: the upload URL used again (TAKEN), or the
+    # upload came after its reservation expired, or to a key never reserved (EXPIRED, UNRESERVED). None: started.
+    refused: Claim | None = None
 
 
 # Job options an editor can set on the upload itself, e.g.
@@ -115,6 +124,7 @@ def resolve_upload(bucket: str, key: str, version_id: str | None = None, *, lite
             etag=head["ETag"].strip('"'),
             size=head["ContentLength"],
             metadata=head.get("Metadata", {}),
+            last_modified=head.get("LastModified"),
         )
     return None
 
@@ -135,11 +145,16 @@ def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title:
     """Idempotent: the Job item is written once, and the execution is named after the job id,
     so Step Functions refuses a second execution for the same upload. `repo` is the job's tenant's.
 
-    A key the API reserved runs for the first version uploaded to it only: a reused upload URL (or any later
-    write there) starts nothing, so the API's quota bounds the work too."""
-    if job.source.key.startswith(api_upload_prefix(job.tenant)) and not repo.claim_upload(
-            job.asset_id, job.source.version_id or job.source.etag or ""):
-        return JobStarted(job.job_id, job.asset_id, duplicate=False, refused=True)
+    A key the API reserved runs for the first version uploaded to it only, if S3 stored it before the
+    reservation expired: a reused upload URL (or any later write there) starts nothing, so the API's quota
+    bounds the work too; a late upload starts nothing either, and its asset records why."""
+    if job.source.key.startswith(api_upload_prefix(job.tenant)):
+        uploaded_at = job.source.last_modified or datetime.now(UTC)
+        claim = repo.claim_upload(job.asset_id, job.source.version_id or job.source.etag or "", uploaded_at)
+        if claim in (Claim.EXPIRED, Claim.UNRESERVED):
+            repo.expire_upload(job.asset_id, job.source.bucket, job.source.key, LATE_UPLOAD[claim])
+        if claim != Claim.CLAIMED:
+            return JobStarted(job.job_id, job.asset_id, duplicate=False, refused=claim)
     repo.put_asset(job, title)
     created = repo.create_job(job)
     try:

@@ -6,6 +6,7 @@ payload that drifts from the contract fails loudly at the edge instead of deep i
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
@@ -36,6 +37,8 @@ class ObjectRef(Model):
     size: int | None = None
     # The object's x-amz-meta-* values, read by ingest; never part of ids or stage payloads.
     metadata: dict[str, str] = Field(default_factory=dict, exclude=True)
+    # When S3 stored it (HEAD's Last-Modified): whether it came before its reservation expired. Not in ids or payloads.
+    last_modified: datetime | None = Field(default=None, exclude=True)
 
 
 LabelEngineName = Literal["none", "rekognition"]

@@ -5,6 +5,9 @@ Every studio's items live under its tenant (t), so a read with another tenant's 
 - Job `T#<t>#JOB#<id>`/`JOB`; gsi1 `T#<t>#JOBS` by creation time; gsi2 `T#<t>#JOBSTATUS#<status>`.
 - Scenes (written by the scenes stage) in the asset's partition: `SCENE#<0001>`, and one
   `SCENETAG#<tag>#<0001>` per tag with gsi1 `T#<t>#TAG#<tag>` / `<asset_id>#<0001>` for search by tag.
+- A reserved upload (an asset item with `uploaded_by_api`) carries RESERVATION_EXPIRES, the table's TTL attribute,
+  until its upload is claimed: DynamoDB removes a reservation never used, some time after it expired (reads must
+  not wait for that: `reservation_state`).
 - The tenant directory, outside every tenant: `TENANT#<t>`/`TENANT` (the tenant exists, so uploads under
   `<t>/` are its own) and `APIKEY#<API Gateway key id>`/`APIKEY` with the key's `tenant`.
 """
@@ -14,6 +17,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +29,30 @@ from functions.core.models import DEFAULT_TENANT, JobInput, JobStatus, SourceInf
 # Key attributes of the table (None) and of each index.
 INDEX_KEYS = {None: ("pk", "sk"), "gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
 ASSET_SK, JOB_SK = "ASSET", "JOB"
+# Epoch seconds after which a reservation is void; the table's TTL attribute (infra/storage.py).
+RESERVATION_EXPIRES = "reservation_expires"
+UPLOAD_EXPIRED = "EXPIRED"
+
+
+class Claim(StrEnum):
+    """What an upload to a reserved key finds (Repository.claim_upload)."""
+
+    CLAIMED = "claimed"  # the first version, in time (or that same version again): it gets the job
+    TAKEN = "taken"  # another version claimed the reservation first (the upload URL was used again)
+    EXPIRED = "expired"  # the upload arrived after the reservation expired
+    UNRESERVED = "unreserved"  # no reservation: never made, or DynamoDB's TTL already removed it
+
+
+def reservation_state(record: dict, now: datetime | None = None) -> str | None:
+    """EXPIRED for a reservation whose upload came too late, or never came and whose time is up (DynamoDB's TTL
+    deletes such items days later at the earliest, and never under moto); None otherwise."""
+    if record.get("upload_status") == UPLOAD_EXPIRED:
+        return UPLOAD_EXPIRED
+    expires = record.get(RESERVATION_EXPIRES)
+    if expires is not None and not record.get("upload_version") and \
+            int(expires) <= (now or datetime.now(UTC)).timestamp():
+        return UPLOAD_EXPIRED
+    return None
 
 
 def now_iso() -> str:
@@ -148,35 +176,61 @@ class Repository:
             },
         )
 
-    def reserve_asset(self, asset_id: str, bucket: str, key: str, title: str | None = None,
+    def reserve_asset(self, asset_id: str, bucket: str, key: str, expires: datetime, title: str | None = None,
                       upload: dict[str, Any] | None = None) -> None:
-        """An asset whose upload is still to come (presigned URL handed out); ingest fills in the rest
-        and keeps the title and creation time. `uploaded_by_api` marks the only sources a purge may delete;
-        `upload` holds what finishing a multipart upload needs (`upload_id`, `upload_size`, `part_size`)."""
+        """An asset whose upload is still to come (presigned URL handed out), until `expires`; ingest fills in
+        the rest and keeps the title and creation time. `uploaded_by_api` marks the only sources a purge may
+        delete; `upload` holds what finishing a multipart upload needs (`upload_id`, `upload_size`, `part_size`)."""
         now = now_iso()
         self.table.put_item(
             Item={
                 **self._asset_key(asset_id), "asset_id": asset_id, "tenant": self.tenant, "source_bucket": bucket,
                 "source_key": key, "title": title or key.rsplit("/", 1)[-1], "created_at": now, "updated_at": now,
-                "uploaded_by_api": True, "gsi1pk": self._scoped("ASSETS"), "gsi1sk": now, **(upload or {}),
+                "uploaded_by_api": True, "gsi1pk": self._scoped("ASSETS"), "gsi1sk": now,
+                RESERVATION_EXPIRES: int(expires.timestamp()), **(upload or {}),
             },
             ConditionExpression=Attr("pk").not_exists(),
         )
 
-    def claim_upload(self, asset_id: str, version: str) -> bool:
-        """The first version uploaded to a reserved asset claims it; True for that version (again, for a
-        re-run), False for any other, and for a key nobody reserved."""
+    def claim_upload(self, asset_id: str, version: str, uploaded_at: datetime) -> Claim:
+        """The first version uploaded to a reserved asset, if S3 stored it before the reservation expired, claims
+        it (and the asset leaves the TTL's reach); that version claims it again (a re-run). Anything else is
+        refused, and says why."""
         try:
             self.table.update_item(
                 Key=self._asset_key(asset_id),
-                UpdateExpression="SET upload_version = :v",
-                ConditionExpression="uploaded_by_api = :yes AND (attribute_not_exists(upload_version) "
-                                    "OR upload_version = :v)",
-                ExpressionAttributeValues={":v": version, ":yes": True},
+                UpdateExpression=f"SET upload_version = :v REMOVE {RESERVATION_EXPIRES}",
+                ConditionExpression=f"uploaded_by_api = :yes AND (upload_version = :v OR "
+                                    f"(attribute_not_exists(upload_version) AND attribute_not_exists(upload_status) AND "
+                                    f"(attribute_not_exists({RESERVATION_EXPIRES}) OR {RESERVATION_EXPIRES} > :at)))",
+                ExpressionAttributeValues={":v": version, ":yes": True, ":at": int(uploaded_at.timestamp())},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        except self.table.meta.client.exceptions.ConditionalCheckFailedException as exc:
+            found = exc.response.get("Item")
+            if not found or not found.get("uploaded_by_api"):
+                return Claim.UNRESERVED
+            return Claim.TAKEN if "upload_version" in found else Claim.EXPIRED
+        return Claim.CLAIMED
+
+    def expire_upload(self, asset_id: str, bucket: str, key: str, reason: str) -> None:
+        """Record that an upload to a reserved key came too late (or to no reservation): the asset reads EXPIRED
+        with the reason, and stays (out of the TTL's reach) so its tenant sees why no job ran. A record this
+        creates is not `uploaded_by_api`: nothing proves the API handed out that key, so a purge keeps it."""
+        now = now_iso()
+        self.table.update_item(
+            Key=self._asset_key(asset_id),
+            UpdateExpression=(
+                f"SET upload_status = :expired, upload_error = :why, asset_id = :id, tenant = :tenant, "
+                f"source_bucket = :b, source_key = :k, updated_at = :now, created_at = if_not_exists(created_at, :now), "
+                f"title = if_not_exists(title, :t), gsi1pk = :coll, gsi1sk = if_not_exists(gsi1sk, :now) "
+                f"REMOVE {RESERVATION_EXPIRES}"
+            ),
+            ExpressionAttributeValues={
+                ":expired": UPLOAD_EXPIRED, ":why": reason, ":id": asset_id, ":tenant": self.tenant, ":b": bucket,
+                ":k": key, ":now": now, ":t": key.rsplit("/", 1)[-1], ":coll": self._scoped("ASSETS"),
+            },
+        )
 
     def record_source(self, asset_id: str, source: SourceInfo) -> None:
         self.table.update_item(

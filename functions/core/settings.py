@@ -45,6 +45,10 @@ def asset_prefix(asset_id: str) -> str:
     return f"assets/{asset_id}"
 
 
+# S3 aborts a multipart upload this many days after it began (a lifecycle rule on both buckets); an upload the
+# API reserves as multipart waits as long for its parts.
+INCOMPLETE_UPLOAD_DAYS = 1
+
 # Intermediate files (chunk playlists, proxy parts, scene parts, audio for Transcribe and its result) live
 # outside the asset folder, so one lifecycle rule can expire them and they never reach an asset's outputs.
 WORK_ROOT = "work"

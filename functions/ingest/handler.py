@@ -44,7 +44,7 @@ def ingest_upload(source: ObjectRef) -> dict:
         state_machine_arn=settings.state_machine_arn or "",
     )
     if started.refused:
-        logger.warning("A reserved upload was written again; no job started", extra=asdict(started))
+        logger.warning("An upload under a reserved key started no job", extra=asdict(started))
     else:
         logger.info("Job started", extra=asdict(started) | {"tenant": tenant})
     return asdict(started)

@@ -41,9 +41,11 @@ does not, are these:
   as PLAYBACK_URL, since it is plain HTTP) where `reelflow serve` runs its stand-in
   (reelflow.local.playback.PlaybackServer), trusting the key group's public keys from the template; the
   signing-key secret is created in moto and given this checkout's local private key, as an operator does.
+- S3 form uploads: moto stores any form POST; `post_policy` makes it check each presigned POST's signed policy
+  (size range, key, content type, expiry) as S3 does, from the document the API signed.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
-  moto's Lambda checks that a function's role exists. Each function's S3 statements are enforced
-  in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
+  moto's Lambda checks that a function's role exists. Each function's S3 and DynamoDB statements are
+  enforced in its handler process instead (`reelflow.local.s3_policy`), so a missing grant fails here.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ from typing import Any, ClassVar
 
 import boto3
 
-from reelflow.local import s3_policy, throttle
+from reelflow.local import post_policy, s3_policy, throttle
 from reelflow.local.intrinsics import Intrinsics, dependencies, pseudo_parameters
 from reelflow.local.zygote import InvocationTimedOut, Zygote
 
@@ -193,6 +195,7 @@ class LocalCloud:
         self._saved_env = {k: os.environ.get(k) for k in overrides}
         os.environ.update(overrides)
         _route_lambda_invokes_to(self)
+        post_policy.enforce_on_moto({CREDENTIALS["AWS_ACCESS_KEY_ID"]: CREDENTIALS["AWS_SECRET_ACCESS_KEY"]})
         self._zygote = Zygote()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
@@ -278,12 +281,13 @@ class LocalCloud:
             "REELFLOW_FUNCTION_ARN": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn.name}",
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_DISABLED": "true",
-            s3_policy.ENV: json.dumps(self._s3_statements(fn.logical_id)),
+            s3_policy.ENV: json.dumps(self._enforced_statements(fn.logical_id)),
         } | ({throttle.ENV: str(self.faults.throttle)} if self.faults.throttle else {}) \
           | ({"PLAYBACK_URL": self.playback_url} if self.playback_url else {})
 
-    def _s3_statements(self, function_lid: str) -> list[dict]:
-        """The S3 statements of the function's role, with the local bucket names (reelflow.local.s3_policy)."""
+    def _enforced_statements(self, function_lid: str) -> list[dict]:
+        """The S3 and DynamoDB statements of the function's role, with the local bucket and table names
+        (reelflow.local.s3_policy)."""
         resources = self.template["Resources"]
         role = resources[function_lid]["Properties"]["Role"]["Fn::GetAtt"][0]
         statements = [
@@ -291,7 +295,7 @@ class LocalCloud:
             for policy in resources.values()
             if policy["Type"] == "AWS::IAM::Policy" and {"Ref": role} in policy["Properties"]["Roles"]
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            if all(str(action).startswith("s3:") for action in s3_policy.as_list(statement["Action"]))
+            if all(str(action).startswith(("s3:", "dynamodb:")) for action in s3_policy.as_list(statement["Action"]))
         ]
         return self.intrinsics.resolve(statements)
 
@@ -479,7 +483,12 @@ class LocalCloud:
             args["GlobalSecondaryIndexes"] = [
                 {k: gsi[k] for k in ("IndexName", "KeySchema", "Projection")} for gsi in props["GlobalSecondaryIndexes"]
             ]
-        table = self.client("dynamodb").create_table(**args)["TableDescription"]
+        dynamodb = self.client("dynamodb")
+        table = dynamodb.create_table(**args)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification") or {}
+        if ttl.get("Enabled"):  # moto records it but never deletes expired items: code must not rely on deletion
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "Enabled": True, "AttributeName": ttl["AttributeName"]})
         self.physical[lid] = name
         self.attributes[lid] = {"Arn": table["TableArn"]}
 

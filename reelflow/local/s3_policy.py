@@ -1,11 +1,13 @@
-"""The function's S3 grants from the template, enforced on its own S3 calls (moto enforces no IAM).
+"""The function's S3 and DynamoDB grants from the template, enforced on its own calls (moto enforces no IAM).
 
-Each handler process gets its role's S3 statements (resolved to the local bucket names) in
-`REELFLOW_S3_POLICY`. Every S3 call and every presigned URL the handler makes is checked against them
-as IAM would check the request, and refused with AccessDenied when no statement allows it, so a grant
-that is too narrow fails locally instead of after a deploy. Covered: object reads, writes (single and
-multipart), deletes (single and batch, with versions) and listings (objects, versions) with the
-`s3:prefix` condition; operations outside that list are not checked.
+Each handler process gets its role's S3 and DynamoDB statements (resolved to the local bucket and table names)
+in `REELFLOW_S3_POLICY`. Every S3 call, every presigned URL and every DynamoDB call the handler makes through
+boto3's default session is checked against them as IAM would check the request, and refused with AccessDenied
+when no statement allows it, so a grant that is too narrow fails locally instead of after a deploy. Covered:
+S3 object reads, writes (single and multipart), deletes (single and batch, with versions) and listings
+(objects, versions) with the `s3:prefix` condition; DynamoDB item and batch calls, queries and scans on a table
+or on one of its indexes. Other operations are not checked, and neither are clients of other sessions
+(Powertools' idempotency layer makes its own).
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ ENV = "REELFLOW_S3_POLICY"
 _WRITES = {"PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"}
 _READS = {"GetObject", "HeadObject"}
 _LISTS = {"ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket", "ListObjectVersions": "s3:ListBucketVersions"}
+_TABLE_CALLS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "ConditionCheckItem", "DescribeTable"}
+_BATCH_CALLS = {"BatchGetItem", "BatchWriteItem"}
 
 
 class UnsupportedCondition(ValueError):
@@ -87,18 +91,38 @@ def requests_for(operation: str, params: dict) -> list[Request]:
     return []
 
 
-def enforce(session: Any, statements: list[dict], function: str) -> None:
+def table_requests_for(operation: str, params: dict, table_arn: str) -> list[Request]:
+    """The IAM requests a DynamoDB operation makes; `table_arn` is the ARN of a table named `{}`."""
+    if operation in _TABLE_CALLS:
+        arn = table_arn.format(params.get("TableName", ""))
+        index = params.get("IndexName")
+        return [Request(f"dynamodb:{operation}", f"{arn}/index/{index}" if index else arn)]
+    if operation in _BATCH_CALLS:
+        return [Request(f"dynamodb:{operation}", table_arn.format(name)) for name in params.get("RequestItems", {})]
+    return []
+
+
+def enforce(session: Any, statements: list[dict], function: str, table_arn: str | None = None) -> None:
     """Refuse every S3 call (and presigned URL) made through `session`'s clients, created from now on,
-    that `statements` do not allow."""
+    that `statements` do not allow; DynamoDB calls too when `table_arn` (with `{}` for the table name) is given."""
     from botocore.exceptions import ClientError
 
-    def check(params: dict, model: Any, **_: Any) -> None:
-        for request in requests_for(model.name, params):
+    def refuse_unless_allowed(requests: list[Request], operation: str) -> None:
+        for request in requests:
             if not allowed(statements, request):
                 message = f"{function} is not authorized to perform {request.action} on {request.resource}"
-                raise ClientError({"Error": {"Code": "AccessDenied", "Message": message}}, model.name)
+                raise ClientError({"Error": {"Code": "AccessDenied", "Message": message}}, operation)
 
-    session.events.register("before-parameter-build.s3", check)
+    def check_s3(params: dict, model: Any, **_: Any) -> None:
+        refuse_unless_allowed(requests_for(model.name, params), model.name)
+
+    def check_dynamodb(params: dict, model: Any, **_: Any) -> None:
+        assert table_arn is not None
+        refuse_unless_allowed(table_requests_for(model.name, params, table_arn), model.name)
+
+    session.events.register("before-parameter-build.s3", check_s3)
+    if table_arn:
+        session.events.register("before-parameter-build.dynamodb", check_dynamodb)
 
 
 def enforce_from_environment() -> None:
@@ -111,4 +135,8 @@ def enforce_from_environment() -> None:
 
     if boto3.DEFAULT_SESSION is None:
         boto3.setup_default_session()
-    enforce(boto3.DEFAULT_SESSION, json.loads(document), os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "the function"))
+    # arn:aws:lambda:<region>:<account>:function:<name>: tables live in the same region and account.
+    _, partition, _, region, account, *_ = (os.environ.get("REELFLOW_FUNCTION_ARN") or "::::::").split(":")
+    table_arn = f"arn:{partition}:dynamodb:{region}:{account}:table/{{}}" if region and account else None
+    enforce(boto3.DEFAULT_SESSION, json.loads(document), os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "the function"),
+            table_arn)

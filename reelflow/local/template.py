@@ -8,9 +8,11 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# functions/api/models.py: infra/api.py generates API Gateway body models from those request models.
+# functions/api/models.py: infra/api.py generates API Gateway body models from those request models; infra reads
+# names and durations from functions/core/settings.py and repository.py (the work prefix, the TTL attribute).
 CACHE_DIR = REPO_ROOT / ".reelflow"
-SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "infra/*.js", "functions/api/models.py")
+SYNTH_INPUTS = ("cdk.json", "pyproject.toml", "infra/*.py", "infra/*.js", "functions/api/models.py",
+                "functions/core/settings.py", "functions/core/repository.py")
 
 
 def _digest(context: dict[str, str]) -> str:

@@ -1,7 +1,7 @@
 """The Studio API over real HTTP: `reelflow serve` in a subprocess, a requests client, the whole event path.
 
 Upload URL -> PUT -> EventBridge -> SQS -> ingest -> state machine -> outputs, followed through the API;
-then re-runs, cancels, listing, deletes, auth and error shapes, and a bounded schemathesis run.
+then re-runs, cancels, listing, deletes, auth and error shapes, and a schemathesis run with two tenants' keys.
 """
 from __future__ import annotations
 
@@ -436,7 +436,149 @@ def test_each_tenant_lists_and_searches_only_its_own(api, tenants):
                 s["asset_id"] for s in client.get("/scenes", params={"tag": tag}).json()["items"]}
 
 
-def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(tenants):
+# ---- a schemathesis run: both tenants, no 5xx, nothing of another tenant's -------------------------------
+# Here, before the tests below delete tenant A's asset: the run must have another tenant's live data to leak.
+FUZZ_CASES = 500
+UNKNOWN_CHAR = "0"
+
+
+@pytest.fixture(scope="module")
+def b_seeded(tenants):
+    """Tenant B's own upload, job and asset (not media: its job fails fast at Probe)."""
+    b = tenants["b"]
+    upload = b.post("/uploads", json={"filename": "b-own.mp4"}).json()
+    assert send(upload, NOT_MEDIA).status_code == 204
+    return wait_for(b, f"/assets/{upload['asset_id']}", lambda x: x["status"] in TERMINAL)
+
+
+def owned(tenants: dict, b_seeded: dict) -> dict[str, dict[str, set[str]]]:
+    """Per tenant, the ids and keys of what it owns: {"tenant": {"asset_id": ..., "job_id": ..., "key": ...}}."""
+    def of(*assets: dict) -> dict[str, set[str]]:
+        return {"asset_id": {a["asset_id"] for a in assets},
+                "job_id": {a["latest_job_id"] for a in assets if a.get("latest_job_id")},
+                "key": {a["source_key"] for a in assets}}
+
+    b_reserved = {"asset_id": tenants["b_upload"]["asset_id"], "source_key": tenants["b_upload"]["key"]}
+    return {"tenant-a": of(tenants["asset"], tenants["editor_asset"]), "tenant-b": of(b_seeded, b_reserved),
+            "default": of(tenants["default_asset"])}
+
+
+def unknown_like(value: str) -> str:
+    """An id of the same shape nobody owns: the first character kept, the rest zeros."""
+    return value[:1] + UNKNOWN_CHAR * (len(value) - 1)
+
+
+def test_schemathesis_both_tenants_no_server_errors_and_no_other_tenants_data(server, tenants, b_seeded):
+    """FUZZ_CASES generated requests (valid and invalid), each sent with tenant A's or tenant B's key. Path and
+    body ids are sometimes replaced with real ids (the caller's own, on reads; another tenant's, on any route)
+    and scene tags with tags A's scenes have. Every response: no 5xx; valid requests' responses as the
+    OpenAPI document says; no id or key of another tenant unless the request itself named it; and a request
+    naming another tenant's id is answered exactly as the same request with an unknown id of that shape."""
+    import json
+
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.failures import CustomFailure
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    url = server[0]
+    ours = owned(tenants, b_seeded)
+    tags = sorted({t for s in tenants["a"].get(f"/assets/{tenants['asset']['asset_id']}/scenes").json()["items"]
+                   for t in s["tags"]})
+    assert tags, "tenant A's asset has no scene tags to search for"
+    sessions = {t: requests.Session() for t in TENANT_KEYS}
+    for tenant, session in sessions.items():
+        session.headers["x-api-key"] = TENANT_KEYS[tenant]
+
+    def foreign(caller: str) -> dict[str, set[str]]:
+        return {kind: set().union(*(ours[t][kind] for t in ours if t != caller)) for kind in ("asset_id", "job_id", "key")}
+
+    callers: list[str] = []  # the caller of the case being checked (a Case takes no extra attributes)
+
+    def no_other_tenants_data(ctx, response, case) -> None:
+        sent = json.dumps([case.formatted_path, case.query, case.body], default=str)
+        leaked = sorted(v for values in foreign(callers[-1]).values() for v in values
+                        if v in response.text and v not in sent)
+        if leaked:
+            raise CustomFailure(operation=case.operation.label, title="Another tenant's data",
+                                message=f"{callers[-1]} was answered with {leaked}", exception=AssertionError(leaked))
+
+    positive = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+                no_other_tenants_data]
+    negative = [not_a_server_error, no_other_tenants_data]
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers={"x-api-key": API_KEY})
+    strategy = st.one_of(schema.as_strategy(generation_mode=GenerationMode.POSITIVE),
+                         schema.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    calls: list[str] = []
+    crossed: list[str] = []
+
+    def substitute(case, caller: str, data) -> list[tuple[dict, str, str]]:
+        """Put real ids (and tags) into the case; returns where another tenant's id went, as
+        (container, name, an unknown id of the same shape)."""
+        theirs, placed = foreign(caller), []
+        reads = case.method == "GET"
+
+        def pick(container: dict, name: str, kind: str) -> None:
+            choices = sorted(theirs[kind] | (ours[caller][kind] if reads else set()))
+            if data.draw(st.booleans()):
+                container[name] = data.draw(st.sampled_from(choices))
+                if container[name] in theirs[kind]:
+                    placed.append((container, name, unknown_like(container[name])))
+
+        for name in ("asset_id", "job_id"):
+            if name in (case.path_parameters or {}):
+                pick(case.path_parameters, name, name)
+        if isinstance(case.body, dict):
+            for name, kind in (("asset_id", "asset_id"), ("source_key", "key")):
+                if isinstance(case.body.get(name), str):
+                    pick(case.body, name, kind)
+        if isinstance(case.query, dict) and "tag" in case.query and data.draw(st.booleans()):
+            case.query["tag"] = data.draw(st.sampled_from(tags))
+        return placed
+
+    def outcome(response: requests.Response) -> tuple[int, str | None]:
+        try:
+            return response.status_code, response.json().get("error", {}).get("code")
+        except (ValueError, AttributeError):
+            return response.status_code, None
+
+    @given(case=strategy, data=st.data())
+    @settings(max_examples=FUZZ_CASES, deadline=None, database=None, derandomize=True,
+              phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure is reported as found
+              suppress_health_check=list(HealthCheck))
+    def run(case, data) -> None:
+        caller = data.draw(st.sampled_from(sorted(TENANT_KEYS)))
+        placed = substitute(case, caller, data)
+        callers.append(caller)
+        calls.append(f"{caller} {case.method} {case.formatted_path}")
+        checks = negative if case.meta and case.meta.generation.mode.is_negative else positive
+        response = case.call_and_validate(base_url=url, session=sessions[caller], checks=checks)
+        if placed:  # the same request with an unknown id of the same shape must get the same answer
+            crossed.append(calls[-1])
+            for container, name, unknown in placed:
+                container[name] = unknown
+            assert outcome(case.call(base_url=url, session=sessions[caller])) == outcome(response), calls[-1]
+
+    started = time.monotonic()
+    run()
+    seconds = time.monotonic() - started
+    print(f"schemathesis: {len(calls)} cases ({len(crossed)} naming another tenant's ids) in {seconds:.1f} s")
+    assert len(calls) >= FUZZ_CASES
+    assert len(crossed) >= FUZZ_CASES // 10  # the cross-tenant part really ran
+    assert {c.split()[0] for c in calls} == set(TENANT_KEYS)
+    for tenant, key in TENANT_KEYS.items():  # whatever the run made, each tenant lists only its own
+        listed = Api(url, key).get("/assets", params={"limit": 100}).json()["items"]
+        assert all(a["source_key"].startswith(f"{tenant}/") for a in listed)
+
+
+def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(tenants, ingest):
     b, asset = tenants["b"], tenants["asset"]
     job_id, asset_id = asset["latest_job_id"], asset["asset_id"]
 
@@ -454,6 +596,8 @@ def test_another_tenants_ids_answer_404_exactly_like_unknown_ids(tenants):
         assert theirs.json()["error"]["message"].replace(job_id, "ID").replace(asset_id, "ID") == \
             nobodys.json()["error"]["message"].replace("j" + "0" * 23, "ID").replace("a" + "0" * 15, "ID")
     assert tenants["a"].get(f"/assets/{asset_id}").status_code == 200  # still there
+    assert versions_of(ingest, tenants["upload"]["key"]) == (1, 0)  # B's erase of A's asset touched nothing
+    assert versions_of(ingest, tenants["editor_key"]) == (2, 0)
 
 
 def test_a_purge_never_deletes_an_editors_direct_upload(tenants, ingest):
@@ -502,6 +646,15 @@ def test_an_upload_is_signed_for_its_size_and_15_minutes(api):
     assert 14 * 60 < (expires - datetime.now(expires.tzinfo)).total_seconds() <= 15 * 60
     default = api.post("/uploads", json={"filename": "unsized.mp4"}).json()
     assert ["content-length-range", 1, 5 * 1024**3] in json.loads(base64.b64decode(default["upload_fields"]["policy"]))["conditions"]
+
+
+def test_an_upload_over_its_size_range_is_refused_and_starts_nothing(api, ingest):
+    upload = api.post("/uploads", json={"filename": "oversized.mp4", "size": 1000}).json()
+    refused = send(upload, b"\0" * 1001)
+    assert refused.status_code == 400 and "<Code>EntityTooLarge</Code>" in refused.text
+    assert versions_of(ingest, upload["key"]) == (0, 0)
+    assert api.get(f"/assets/{upload['asset_id']}").json()["status"] == "AWAITING_UPLOAD"
+    assert send(upload, b"\0" * 1000).status_code == 204  # the same form, within its range
 
 
 def test_a_multipart_upload_in_several_parts_completes_and_runs(api, tmp_path):
@@ -561,51 +714,6 @@ def test_source_keys_are_taken_literally(api, ingest):
     missing = api.post("/jobs", json={"source_key": "default/literal/a+b.mov"})
     assert_error(missing, 404, "NotFound")
     assert bucket not in missing.text
-
-
-# ---- a bounded schemathesis run ---------------------------------------------------------------------
-def test_schemathesis_finds_no_server_errors(server):
-    import schemathesis
-    from hypothesis import HealthCheck, given, settings
-    from schemathesis import GenerationMode
-    from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (
-        content_type_conformance,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-
-    url = server[0]
-    schema = schemathesis.openapi.from_url(f"{url}/openapi.json", headers={"x-api-key": API_KEY})
-    calls: list[str] = []
-    conformance = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-    # Per operation: 3 valid requests checked against the whole contract (as tenant A), 2 invalid ones that
-    # must not 5xx (as tenant B).
-    modes = {GenerationMode.POSITIVE: (3, conformance, "tenant-a"),
-             GenerationMode.NEGATIVE: (2, [not_a_server_error], "tenant-b")}
-
-    def bounded_test(strategy, examples: int, checks: list, tenant: str):
-        session = requests.Session()
-        session.headers["x-api-key"] = TENANT_KEYS[tenant]
-
-        @given(case=strategy)
-        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-                  suppress_health_check=list(HealthCheck))
-        def run(case) -> None:
-            calls.append(f"{case.method} {case.path}")
-            case.call_and_validate(base_url=url, session=session, checks=checks)
-
-        return run
-
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        for mode, (examples, checks, tenant) in modes.items():
-            bounded_test(operation.as_strategy(generation_mode=mode), examples, checks, tenant)()
-    cases = len(calls)
-    assert 20 <= cases <= 60
-    for tenant, key in TENANT_KEYS.items():  # whatever the run made, each tenant lists only its own
-        listed = Api(url, key).get("/assets", params={"limit": 100}).json()["items"]
-        assert all(a["source_key"].startswith(f"{tenant}/") for a in listed)
 
 
 # ---- last: Ctrl-C --------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from infra.config import RESERVED_CONCURRENCY, ConfigError, StackConfig, cors_origins, reserved_concurrency
-from infra.grants import S3_GRANTS, UPLOADS, markdown_table
+from infra.grants import REMOVES, S3_GRANTS, TABLE_GRANTS, UPLOADS, markdown_table, table_markdown_table
 from tests.conftest import REPO
 
 FUNCTION_ID = re.compile(r"Functions([A-Za-z]+)[0-9A-F]{8}")
@@ -82,6 +82,14 @@ def test_replaced_and_deleted_sources_are_kept_for_the_retention_period(template
     assert not any("ExpirationInDays" in r for r in rules)  # a current source version never expires
 
 
+def test_unused_upload_reservations_expire_through_the_job_tables_ttl(template):
+    from functions.core.repository import RESERVATION_EXPIRES
+
+    (table,) = [r["Properties"] for lid, r in resources(template, "AWS::DynamoDB::GlobalTable").items()
+                if lid.startswith("StorageJobs")]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": RESERVATION_EXPIRES, "Enabled": True}
+
+
 def test_only_the_api_deletes_outputs_or_sources_and_only_within_its_prefixes(template):
     deletes = {name: {(a, b, k) for a, b, k, _ in s3_grants(template, statements) if a.startswith("s3:Delete")}
                for name, statements in statements_by_function(template).items()}
@@ -121,7 +129,46 @@ def test_every_role_has_exactly_the_s3_access_its_grants_table_rows_say(template
 
 
 def test_the_readme_lists_every_grant():
-    assert markdown_table() in (REPO / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
+    assert markdown_table() in readme and table_markdown_table() in readme
+
+
+def table_grants(template: dict, statements: list[dict]) -> set[tuple[str, str, bool]]:
+    """(action, "jobs" | "idempotency", on the indexes too) for every DynamoDB action in `statements`."""
+    tables = {lid: "jobs" if lid.startswith("StorageJobs") else "idempotency"
+              for lid in resources(template, "AWS::DynamoDB::GlobalTable")}
+    found = set()
+    for s in statements:
+        if not any(a.startswith("dynamodb:") for a in as_list(s["Action"])):
+            continue
+        arns = as_list(s["Resource"])
+        names = {tables.get(r["Fn::GetAtt"][0], "other") for r in arns if isinstance(r, dict) and "Fn::GetAtt" in r}
+        indexes = any(isinstance(r, dict) and "Fn::Join" in r and r["Fn::Join"][1][-1] == "/index/*" for r in arns)
+        for action in as_list(s["Action"]):
+            if action.startswith("dynamodb:"):
+                assert len(names) == 1, s  # one table per statement
+                found.add((action, next(iter(names)), indexes))
+    return found
+
+
+def test_every_role_has_exactly_the_table_access_its_grants_table_rows_say(template):
+    by_function = statements_by_function(template)
+    for name in functions(template):
+        expected = {(a, access.table, access.indexes) for access in TABLE_GRANTS.get(name, ()) for a in access.actions}
+        assert table_grants(template, by_function.get(name, [])) == expected, name
+
+
+def test_only_the_api_and_the_scene_writers_may_remove_job_records_and_nothing_reads_everything(template):
+    grants = {name: table_grants(template, statements) for name, statements in statements_by_function(template).items()}
+    removers = {name for name, found in grants.items() if any(a in REMOVES and t == "jobs" for a, t, _ in found)}
+    assert removers == {"Api", "Scenes", "SceneSpeech"}
+    assert {name for name, found in grants.items() if any(a in REMOVES for a, *_ in found)} == removers | {"Ingest"}
+    assert {(a, t) for a, t, _ in grants["Ingest"] if a in REMOVES} == {("dynamodb:DeleteItem", "idempotency")}
+    for name, found in grants.items():  # no Scan, no wildcard, and only the API reaches the indexes
+        assert not {a for a, *_ in found if a in ("dynamodb:Scan", "dynamodb:*") or "*" in a}, name
+        assert not any(indexes for *_, indexes in found) or name == "Api", name
+    stages = {"TranscodeChunk", "TranscodePackage", "CaptionPart", "TranscribeStart", "ScenePart", "Trailer"}
+    assert not any(grants.get(name) for name in stages)  # the media stages never touch a table
 
 
 def test_every_function_has_reserved_concurrency_and_ingest_polls_within_it(template):

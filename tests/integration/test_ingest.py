@@ -7,6 +7,7 @@ import time
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from functions.core.ids import asset_id_for
@@ -221,6 +222,40 @@ def test_each_function_gets_only_its_own_grants(cloud):
     assert outcomes(cloud, "Finalize") == ["AccessDenied", "AccessDenied", "AccessDenied", "AccessDenied", "ok"]
     # The API deletes sources only under uploads/: never an editor's own upload.
     assert outcomes(cloud, "Api")[:3] == ["404", "AccessDenied", "AccessDenied"]
+
+
+def table_outcomes(cloud, name) -> list[str]:
+    """What the function's role may do on the job table: get, update, query an index, batch-write (delete)."""
+    from functions.core.repository import INDEX_KEYS, Repository
+
+    env = cloud.handler_environment(function(cloud, name))
+    session = boto3.Session()
+    _, _, _, region, account, *_ = env["REELFLOW_FUNCTION_ARN"].split(":")
+    enforce(session, json.loads(env[ENV]), name, f"arn:aws:dynamodb:{region}:{account}:table/{{}}")
+    table = session.resource("dynamodb").Table(cloud.table_name)
+    repo = Repository(cloud.table_name, "grants")
+    key, listing = repo._job_key("j0"), repo.jobs_listing()  # the repository's own key shapes
+    calls = [lambda: table.get_item(Key=key),
+             lambda: table.update_item(Key=key, UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "s"},
+                                       ExpressionAttributeValues={":s": "x"}),
+             lambda: table.query(IndexName=listing.index, KeyConditionExpression=Key(INDEX_KEYS[listing.index][0]).eq(listing.partition)),
+             lambda: table.meta.client.batch_write_item(RequestItems={cloud.table_name: [{"DeleteRequest": {"Key": key}}]})]
+    found = []
+    for call in calls:
+        try:
+            call()
+            found.append("ok")
+        except ClientError as exc:
+            found.append(exc.response["Error"]["Code"])
+    return found
+
+
+def test_each_function_gets_only_its_own_table_actions(cloud):
+    assert table_outcomes(cloud, "Probe") == ["AccessDenied", "ok", "AccessDenied", "AccessDenied"]
+    assert table_outcomes(cloud, "Finalize") == ["ok", "ok", "AccessDenied", "AccessDenied"]
+    assert table_outcomes(cloud, "Scenes") == ["AccessDenied", "AccessDenied", "AccessDenied", "ok"]
+    assert table_outcomes(cloud, "Api") == ["ok", "ok", "ok", "ok"]
+    assert table_outcomes(cloud, "TranscodeChunk") == ["AccessDenied"] * 4
 
 
 def test_a_handler_process_is_held_to_its_grants(cloud):

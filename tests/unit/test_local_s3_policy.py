@@ -53,3 +53,28 @@ def test_operations_map_to_iam_actions():
         Request("s3:ListBucketVersions", "arn:aws:s3:::in", "uploads/x")]
     assert requests_for("ListObjectsV2", {"Bucket": "out"}) == [Request("s3:ListBucket", "arn:aws:s3:::out", "")]
     assert requests_for("GetBucketLocation", {"Bucket": "out"}) == []
+
+
+TABLE = "arn:aws:dynamodb:us-east-1:123456789012:table/{}"
+JOBS = TABLE.format("jobs")
+
+
+def test_dynamodb_calls_ask_for_their_table_or_index():
+    from reelflow.local.s3_policy import table_requests_for
+
+    assert table_requests_for("GetItem", {"TableName": "jobs", "Key": {}}, TABLE) == [Request("dynamodb:GetItem", JOBS)]
+    assert table_requests_for("Query", {"TableName": "jobs", "IndexName": "gsi1"}, TABLE) == [
+        Request("dynamodb:Query", f"{JOBS}/index/gsi1")]
+    assert table_requests_for("BatchWriteItem", {"RequestItems": {"jobs": [], "other": []}}, TABLE) == [
+        Request("dynamodb:BatchWriteItem", JOBS), Request("dynamodb:BatchWriteItem", TABLE.format("other"))]
+    assert table_requests_for("ListTables", {}, TABLE) == []
+
+
+def test_dynamodb_answers_follow_the_statements():
+    statements = [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"], "Resource": JOBS},
+                  {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": [JOBS, f"{JOBS}/index/*"]}]
+    assert allowed(statements, Request("dynamodb:UpdateItem", JOBS))
+    assert allowed(statements, Request("dynamodb:Query", f"{JOBS}/index/gsi2"))
+    assert not allowed(statements, Request("dynamodb:GetItem", f"{JOBS}/index/gsi1"))
+    assert not allowed(statements, Request("dynamodb:BatchWriteItem", JOBS))
+    assert not allowed(statements, Request("dynamodb:GetItem", TABLE.format("idempotency")))
