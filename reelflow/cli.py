@@ -269,6 +269,10 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
         elif stage.get("note"):
             line += f"  ({stage['note']})"
         print(line)
+    if job.get("cost"):
+        from reelflow.costs import cost_lines
+
+        print("\n".join(cost_lines(job["cost"])))
     if outcome.status == "FAILED":
         print(f"FAILED: {outcome.error or 'see ' + str(out_dir / 'manifest.json')}")
     outputs = job.get("outputs") or {}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from functions.core.cost.models import CostReport
 from functions.core.models import (
     AUTO_LANGUAGE,
     OPTIONAL_STAGES,
@@ -292,6 +293,7 @@ class Job(JobSummary):
     stages: dict[str, StageOut] = Field(default_factory=dict, description="Per-stage results, once finalized")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> path in the asset folder")
     execution_status: str | None = Field(default=None, description="Step Functions' view, for unfinished jobs")
+    cost: CostReport | None = Field(default=None, description="What the job cost, measured once it finished")
 
 
 class JobPage(Body):
@@ -328,6 +330,7 @@ class Asset(AssetSummary):
     transcript: dict[str, Any] | None = Field(default=None, description="The captions stage's summary")
     latest_job: JobSummary | None = None
     outputs: Outputs | None = Field(default=None, description="Links to the outputs in the latest manifest")
+    cost: CostReport | None = Field(default=None, description="What the latest job cost, once it finished")
 
 
 class AssetPage(Body):

@@ -268,6 +268,7 @@ class StudioService:
             transcript=record.get("transcript"),
             latest_job=summary,
             outputs=self._outputs(asset_id),
+            cost=latest.get("cost") if latest else None,
         )
 
     def assets(self, limit: int, next_token: str | None) -> m.AssetPage:

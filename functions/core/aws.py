@@ -10,6 +10,8 @@ from functools import cache
 
 import boto3
 
+from functions.core.cost import calls
+
 
 def client(service: str):
     return _client(service, os.environ.get("AWS_ENDPOINT_URL"))
@@ -21,7 +23,7 @@ def table(name: str):
 
 @cache
 def _client(service: str, endpoint: str | None):
-    return boto3.client(service)
+    return calls.watch(boto3.client(service))
 
 
 @cache
