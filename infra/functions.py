@@ -142,14 +142,17 @@ class StageFunctions:
         return (getattr(self, f.name) for f in fields(self))
 
     @classmethod
-    def add_to(cls, functions: MediaFunctions, *, caption_engine: str, label_engine: str) -> StageFunctions:
-        """Every stage's function, with the grants beyond its S3 rows that it alone needs."""
+    def add_to(cls, functions: MediaFunctions, *, caption_engine: str, label_engine: str,
+               budget: dict[str, str] | None = None) -> StageFunctions:
+        """Every stage's function, with the grants beyond its S3 rows that it alone needs. Probe estimates each
+        job with the stack's default engines and refuses it over the `budget` defaults (StackConfig)."""
         stack = Stack.of(functions)
         add = functions.add
         probe = add(FunctionSpec(
             "Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120, job_table=True,
             description="Probe and validate the source; plan the ladder, chunks and engines",
-            environment={"DEFAULT_CAPTION_ENGINE": caption_engine}))
+            environment={"DEFAULT_CAPTION_ENGINE": caption_engine, "DEFAULT_LABEL_ENGINE": label_engine,
+                         **(budget or {})}))
         transcode_chunk = add(FunctionSpec(
             "TranscodeChunk", "functions.transcode_chunk.handler.handler",
             memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=10240,

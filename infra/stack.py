@@ -33,6 +33,7 @@ class ReelflowStack(Stack):
             caption_engine=str(self.node.try_get_context("caption_engine") or DEFAULT_CAPTION_ENGINE),
             # `-c label_engine=rekognition` labels every job's scene keyframes unless the job says otherwise.
             label_engine=str(self.node.try_get_context("label_engine") or "none"),
+            budget=config.budget_environment,
         )
         self.state_machine = Pipeline(self, "Pipeline", functions=stages).state_machine
         self._upload_path(functions, self.state_machine, max_concurrency=config.reserved_concurrency.get("Ingest"))

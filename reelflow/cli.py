@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
     run.add_argument("--trailer-title", help="title card text for the trailer")
     run.add_argument("--burn-captions", action="store_true", help="burn the captions into the trailer")
+    budget = run.add_argument_group("budget (Probe refuses the job on its estimate, before any encode)")
+    budget.add_argument("--max-cost-usd", type=float, metavar="USD",
+                        help="most the job may cost in AWS, estimated (default: the stack's, if set)")
+    budget.add_argument("--max-duration", type=float, metavar="SECONDS",
+                        help="longest the job may run in AWS, estimated (default: the stack's, if set)")
     run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
     run.set_defaults(command=_run)
 
@@ -172,6 +177,8 @@ def _job_options(args: argparse.Namespace):
         "language_options": args.language_options,
         "speaker_labels": args.speaker_labels or None,
         "max_speakers": args.max_speakers,
+        "max_cost_usd": args.max_cost_usd,
+        "max_duration_seconds": args.max_duration,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 

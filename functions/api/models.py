@@ -85,6 +85,10 @@ class JobOptionsRequest(Request):
                                                             "(caption engine `transcribe`)")
     max_speakers: int | None = Field(default=None, ge=2, le=30,
                                      description="Most speakers to tell apart; implies speaker_labels")
+    max_cost_usd: float | None = Field(default=None, gt=0, description="Refuse the job before any encode if its "
+                                       "estimated cost is higher (US dollars; default: the stack's, if set)")
+    max_duration_seconds: float | None = Field(default=None, gt=0, description="Refuse the job before any encode "
+                                               "if its estimated run time in AWS is longer (seconds)")
 
     @field_validator("stages", "renditions", "language_options")
     @classmethod

@@ -70,6 +70,12 @@ class JobOptions(Model):
     speaker_labels: bool = Field(default=False, description="Label each word with its speaker (transcribe engine)")
     max_speakers: int | None = Field(
         default=None, ge=2, le=30, description="Most speakers to tell apart (transcribe engine); implies speaker_labels")
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Refuse the job at Probe if its estimated cost is higher (US dollars; "
+                                        "default: the stack's, if set)")
+    max_duration_seconds: float | None = Field(
+        default=None, gt=0, description="Refuse the job at Probe if its estimated run time in AWS is longer "
+                                        "(seconds; default: the stack's, if set)")
 
     @model_validator(mode="after")
     def _transcribe_options_agree(self) -> JobOptions:

@@ -38,3 +38,25 @@ def test_memory_sizes_are_the_templates(template):
 
 def test_work_files_are_priced_for_as_long_as_the_lifecycle_rule_keeps_them():
     assert report.WORK_FILE_DAYS == config.WORK_RETENTION_DAYS
+
+
+def test_the_estimate_runs_the_maps_as_wide_as_the_state_machine_and_overlaps_caption_parts_as_they_do():
+    from functions.core.captions.parts import PART_OVERLAP
+    from functions.core.cost import estimate
+    from infra.pipeline import CHUNK_CONCURRENCY
+
+    assert estimate.MAP_CONCURRENCY == CHUNK_CONCURRENCY
+    assert estimate.CAPTION_OVERLAP_SECONDS == PART_OVERLAP
+
+
+def test_budget_defaults_come_from_context_to_probe():
+    from aws_cdk import App
+
+    from infra.config import ConfigError, StackConfig
+
+    app = App(context={"max_cost_usd": "2.5", "max_duration_seconds": 600})
+    config = StackConfig.from_context(app)
+    assert config.budget_environment == {"DEFAULT_MAX_COST_USD": "2.5", "DEFAULT_MAX_JOB_SECONDS": "600"}
+    assert StackConfig.from_context(App()).budget_environment == {}
+    with pytest.raises(ConfigError):
+        StackConfig.from_context(App(context={"max_cost_usd": "-1"}))
