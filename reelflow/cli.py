@@ -94,6 +94,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
     run.set_defaults(command=_run)
 
+    estimate = sub.add_parser(
+        "estimate",
+        help="what a job would take in AWS, before anything runs: plan, wall time, cost, largest state",
+        description="Plans the job as Probe would (chunks, invocations) and estimates its AWS wall time, cost and "
+        "largest state payload from measured speeds (functions/core/cost/rates.py): for a media file (probed "
+        "here), or for --duration and --height. The budget guard (--max-cost-usd, --max-duration) refuses jobs on "
+        "this same estimate.",
+    )
+    estimate.add_argument("path", type=Path, nargs="?", help="a media file")
+    estimate.add_argument("--duration", type=float, metavar="SECONDS", help="footage length, without a file")
+    estimate.add_argument("--height", type=int, metavar="PIXELS", help="frame height, without a file (0: audio only)")
+    estimate.add_argument("--caption-engine", choices=get_args(CaptionEngineName),
+                          help=f"speech recognition engine (default: {DEFAULT_CAPTION_ENGINE})")
+    estimate.add_argument("--label-engine", choices=get_args(LabelEngineName), help="scene labels (default: none)")
+    estimate.set_defaults(command=_estimate)
+
     invoke = sub.add_parser(
         "invoke",
         help="run one function's handler with an event file, like `sam local invoke`",
@@ -181,6 +197,36 @@ def _job_options(args: argparse.Namespace):
         "max_duration_seconds": args.max_duration,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from functions.core.cost.estimate import estimate_job, synthetic_source
+    from functions.core.models import JobOptions
+    from functions.core.probe import probe_media
+    from reelflow.costs import estimate_lines
+
+    if args.path is not None:
+        if args.duration is not None or args.height is not None:
+            print("error: give a PATH or --duration and --height, not both", file=sys.stderr)
+            return 2
+        if not args.path.is_file():
+            print(f"error: {args.path} is not a file", file=sys.stderr)
+            return 2
+        info = probe_media(str(args.path.resolve()), size=args.path.stat().st_size)
+    elif args.duration is not None and args.height is not None:
+        if args.duration <= 0 or args.height < 0:
+            print("error: --duration must be above 0 and --height at least 0", file=sys.stderr)
+            return 2
+        info = synthetic_source(args.duration, args.height)
+    else:
+        print("error: give a PATH, or --duration and --height", file=sys.stderr)
+        return 2
+    options = JobOptions.model_validate({k: v for k, v in {"caption_engine": args.caption_engine,
+                                                           "label_engine": args.label_engine}.items() if v})
+    size = f"{info.width}x{info.height}" if info.has_video else "audio only"
+    print(f"Footage: {info.duration:.1f} s, {size}")
+    print("\n".join(estimate_lines(estimate_job(info, options))))
+    return 0
 
 
 def _register_event_api_key(cloud, event: dict) -> None:
