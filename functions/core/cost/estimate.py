@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
 from functions.core.cost import rates
 from functions.core.cost.lambdas import FUNCTION_MEMORY_MB
-from functions.core.cost.metering import STATES_AFTER_FINALIZE, ExecutionUse, InvocationUse, billed_ms
+from functions.core.cost.metering import ExecutionUse, InvocationUse, billed_ms
 from functions.core.cost.models import CostReport
 from functions.core.cost.prices import PriceTable, price_table
 from functions.core.cost.report import price_job
@@ -45,8 +46,10 @@ CAPTION_OVERLAP_SECONDS = 10.0
 # The proxy's and the trailers' bitrates, for the bytes stored (CRF encodes: typical figures, not limits).
 PROXY_KBPS, TRAILER_KBPS = 1500, 3000
 DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
-# Step Functions' limit on the state a transition carries.
+# Step Functions' limits: the state a transition carries, a Standard execution's history.
 STATE_LIMIT_BYTES = 256 * 1024
+HISTORY_LIMIT_EVENTS = 25_000
+EVENTS_PER_VISIT = {"task": 5, "choice": 2, "pass": 2, "wait": 2, "end": 2, "map": 4, "parallel": 4}
 
 
 class JobEstimate(BaseModel):
@@ -54,6 +57,9 @@ class JobEstimate(BaseModel):
     chunks: int
     invocations: dict[str, int] = Field(description="Lambda invocations per function")
     transitions: int
+    history_events: int = Field(description="Events in the execution's history, without retries")
+    longest_invocation_seconds: dict[str, float] = Field(
+        description="Per function, its longest invocation in AWS (to hold against the function's timeout)")
     wall_seconds: float = Field(description="From Probe's start to Finalize's end, in AWS")
     cost: CostReport
     largest_state_bytes: int
@@ -111,7 +117,9 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
 
     branches: dict[str, float] = {}
     works: list[Work] = [Work("Probe", rates.PROBE_SECONDS)]
-    transitions = 2  # Probe, Stages
+    # The states the execution enters, by kind (infra/pipeline.py), and the iterations of its Maps.
+    visits = Counter({"task": 1, "parallel": 1})  # Probe, Stages
+    iterations = 0
     if run["transcode"]:
         parts = [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
             rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
@@ -119,9 +127,10 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         join = Work("TranscodePackage", rates.PACKAGE_FIXED + rates.PACKAGE_PER_SECOND * info.duration)
         branches["transcode"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
-        transitions += 3 + len(chunks)  # TranscodeRequested, EncodeChunks, each EncodeChunk, PackageHls
+        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, EncodeChunks, each, PackageHls
+        iterations += len(chunks)
     else:
-        transitions += 2
+        visits.update({"choice": 1, "pass": 1})  # Requested, NotRequested
     if run["captions"] and engine == "transcribe" and info.has_audio:
         start = Work("TranscribeStart", rates.CAPTION_FIXED + rates.TRANSCRIBE_EXTRACT_PER_SECOND * info.duration,
                      {"transcribe.StartTranscriptionJob": 1})
@@ -129,7 +138,8 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
         branches["captions"] = start.aws_seconds + polls * rates.TRANSCRIBE_POLL_SECONDS + join.aws_seconds
         works += [start, join]
-        transitions += 4 + 3 * polls  # Requested, CaptionEngine, TranscribeStart, (Wait, Poll, Done) each, Captions
+        # Requested, CaptionEngine, TranscribeStart, (Wait, Poll, TranscribeDone) each poll, Captions
+        visits.update({"choice": 2 + polls, "task": 2 + polls, "wait": polls})
     elif run["captions"]:
         rtf = rates.CAPTION_RTF.get(engine, max(rates.CAPTION_RTF.values())) if info.has_audio else 0.0
         parts = [Work("CaptionPart", rates.CAPTION_FIXED + rtf * (c.duration + 2 * CAPTION_OVERLAP_SECONDS))
@@ -137,9 +147,10 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
         branches["captions"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
-        transitions += 4 + len(chunks)  # Requested, CaptionEngine, TranscribeParts, each part, Captions
+        visits.update({"choice": 2, "map": 1, "task": len(chunks) + 1})  # Requested, Engine, Map, each, Captions
+        iterations += len(chunks)
     else:
-        transitions += 2
+        visits.update({"choice": 1, "pass": 1})
     scenes = 0
     if run["scenes"]:
         fps = (info.fps or 25.0) / 25.0
@@ -151,18 +162,23 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_SECOND * info.duration, paid)
         branches["scenes"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
-        transitions += 3 + len(chunks)  # Requested, MeasureSceneParts, each part, Scenes
+        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, Map, each part, Scenes
+        iterations += len(chunks)
     else:
-        transitions += 2
+        visits.update({"choice": 1, "pass": 1})
     after = [Work("SceneSpeech", rates.SCENE_SPEECH_SECONDS)]
-    transitions += 1 + 2  # SceneSpeech, TrailerRequested, Trailer (or TrailerNotRequested)
+    visits.update({"task": 1, "choice": 1})  # SceneSpeech, TrailerRequested
     trailer = trailer_seconds(options, info.duration) if run["trailer"] and run["scenes"] and info.has_video else 0.0
     if run["trailer"]:
         scale = max(1.0, source_mp / rates.MEGAPIXELS_360P)
         after.append(Work("Trailer", rates.TRAILER_FIXED + trailer * rates.TRAILER_PER_OUTPUT_SECOND_AT_360P * scale))
+        visits["task"] += 1
+    else:
+        visits["pass"] += 1
     after.append(Work("Finalize", rates.FINALIZE_FIXED + rates.FINALIZE_PER_CHUNK * len(chunks)))
-    transitions += 1 + STATES_AFTER_FINALIZE  # Finalize, Outcome, JobDone
+    visits.update({"task": 1, "choice": 1, "end": 1})  # Finalize, Outcome, JobDone (or JobFailed)
     works += after
+    transitions = sum(visits.values())
 
     wall = (works[0].aws_seconds + max(branches.values(), default=0.0) + sum(w.aws_seconds for w in after)
             + transitions * rates.TRANSITION_SECONDS)
@@ -170,12 +186,23 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     storage = _storage(info, plan, run, scenes, trailer)
     cost = price_job(use, storage, info.duration, prices or price_table(), later_puts=0)
     invocations: dict[str, int] = {}
+    longest: dict[str, float] = {}
     for work in works:
         invocations[work.function] = invocations.get(work.function, 0) + 1
+        longest[work.function] = round(max(longest.get(work.function, 0.0), work.aws_seconds), 1)
     name, size = largest_state(info, plan, options, source)
     return JobEstimate(source_seconds=info.duration, chunks=len(chunks), invocations=invocations,
-                       transitions=transitions, wall_seconds=round(wall, 1), cost=cost,
+                       transitions=transitions, history_events=history_events(visits, iterations),
+                       longest_invocation_seconds=longest,
+                       wall_seconds=round(wall, 1), cost=cost,
                        largest_state_bytes=size, largest_state=name)
+
+
+def history_events(visits: Counter[str], iterations: int) -> int:
+    """The events a successful execution's history holds: each state's own (entered and exited; a task's
+    scheduled, started and succeeded too; a Map's or Parallel's started and succeeded), each Map iteration's
+    started and succeeded, and the execution's started and succeeded. Retries add events and are not counted."""
+    return sum(count * EVENTS_PER_VISIT[kind] for kind, count in visits.items()) + 2 * iterations + 2
 
 
 def _map_wall(parts: list[Work]) -> float:

@@ -10,7 +10,10 @@ Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample r
 - ScenePart: `make bench` scenes, Reelflow's analyser at the speed of PySceneDetect's AdaptiveDetector, which ran at
   480-545 frames/s on 640x360 (FINDINGS): 0.05 s per second of 25 fps footage; a larger source costs its decoding.
 - Trailer: `make bench` trailer, 2.39 s for the sample's 6.7 s trailer of 360p footage.
-- Probe, TranscodePackage, Captions, Scenes, SceneSpeech, Finalize: the sample's run (each handler's own time).
+- Probe, TranscodePackage, Captions, Scenes, SceneSpeech, Finalize: the sample's run (each handler's own time),
+  split into a fixed part and a part per second of footage by judgement: a 20 s source cannot separate them, so
+  the joins' figures for long footage are extrapolations. Finalize's time per chunk (reading the history, listing
+  the outputs) is assumed, not measured.
 
 Scaling to AWS: Lambda gives a function one vCPU per 1,769 MB of memory (up to 6). Work that uses every core
 (ffmpeg's encoders and decoders, Whisper's matrix work) runs LOCAL_CORES / vCPUs times as long; work on one thread
