@@ -84,8 +84,9 @@ class Pipeline(Construct):
         assert finalize.role is not None
         policy = iam.Policy(self, "FinalizeReadsHistory", roles=[finalize.role], statements=[
             iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions])])
-        acknowledge(policy, f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
-                            f"<AWS::AccountId>:execution:<{Stack.of(self).get_logical_id(self.state_machine.node.default_child)}.Name>:*]",
+        machine = Stack.of(self).get_logical_id(self.state_machine.node.default_child)
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                            f"<AWS::AccountId>:execution:<{machine}.Name>:*]",
                     "Finalize reads the history of its own execution, named by the job id at run time.")
 
     def _acknowledge(self, functions: StageFunctions) -> None:

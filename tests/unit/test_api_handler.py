@@ -279,7 +279,8 @@ def test_jobs_and_assets_carry_their_cost_and_every_door_takes_the_budget():
     job = m.Job.model_validate({"job_id": "j1", "asset_id": "a1", "status": "COMPLETED", "cost": cost})
     assert job.cost is not None and job.cost.items[0].stage == "probe"
     assert m.Asset(asset_id="a1", status="COMPLETED", cost=cost).cost.total_usd == 0.01
-    request = JobRequest.model_validate({"asset_id": "a1", "options": {"max_cost_usd": 2.5, "max_duration_seconds": 600}})
+    request = JobRequest.model_validate({"asset_id": "a1",
+                                         "options": {"max_cost_usd": 2.5, "max_duration_seconds": 600}})
     options = request.options.to_job_options()
     assert (options.max_cost_usd, options.max_duration_seconds) == (2.5, 600)
     assert options_from_metadata(metadata_for(options)) == (options, [])

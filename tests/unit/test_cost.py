@@ -112,7 +112,8 @@ def test_a_billed_result_records_the_invocation_and_drops_empty_paid_calls():
     assert document["billed_ms"] == 1235 and document["memory_mb"] == 10240 and document["seconds"] == 1.235
     assert "paid_calls" not in document
     stage = StageResult(stage="scenes", status=StageStatus.SUCCEEDED)
-    document = serialise(stage, 1, {"billed_ms": 1000, "memory_mb": 3008, "paid_calls": {"rekognition.DetectLabels": 2}})
+    billing = {"billed_ms": 1000, "memory_mb": 3008, "paid_calls": {"rekognition.DetectLabels": 2}}
+    document = serialise(stage, 1, billing)
     assert document["paid_calls"] == {"rekognition.DetectLabels": 2}
 
 

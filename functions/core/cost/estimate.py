@@ -221,7 +221,8 @@ def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes
     if run["transcode"]:
         for rung in plan.renditions:
             size = int((rung.video_kbps + rung.audio_kbps) * 125 * SEGMENT_SECONDS)
-            outputs += [StoredObject(f"hls/{rung.name}/seg", size)] * segments + [StoredObject("index.m3u8", 100 * segments)]
+            outputs += [StoredObject(f"hls/{rung.name}/seg", size)] * segments
+            outputs.append(StoredObject(f"hls/{rung.name}/index.m3u8", 100 * segments))
         outputs += [StoredObject("master.m3u8", 1000), StoredObject("poster.jpg", 50_000),
                     StoredObject("proxy", int(PROXY_KBPS * 125 * duration))]
         work += [StoredObject("work/chunk", 100 * segments)] * (len(plan.renditions) * len(plan.chunks))
@@ -235,7 +236,8 @@ def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes
         outputs += [StoredObject("scenes.*", 500 * scenes)] * 5 + [StoredObject("contact_sheet.jpg", 200_000)]
         work += [StoredObject("work/scene-part", int(2_000 * c.duration)) for c in plan.chunks]
     if trailer:
-        outputs += [StoredObject("trailer", int(TRAILER_KBPS * 125 * trailer))] * 2 + [StoredObject("trailer.json", 5_000)]
+        outputs += [StoredObject("trailer", int(TRAILER_KBPS * 125 * trailer))] * 2
+        outputs.append(StoredObject("trailer.json", 5_000))
     outputs.append(StoredObject("manifest.json", 10_000))
     return StorageUse(outputs=outputs, work=work, listings=2)
 
@@ -262,11 +264,11 @@ def state_sizes(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
     state = json.loads(job.model_dump_json()) | {"probe": json.loads(probe.model_dump_json())}
     work = f"work/{job.asset_id}/{job.job_id}"
     billing = {"seconds": 99999.999, "billed_ms": 900000, "memory_mb": 10240}
-    chunk_results = [ChunkResult(index=c.index, rungs={r.name: RungStats(bytes=10**10, seconds=c.duration,
-                                                                           peak_bps=1e8 + 0.5) for r in plan.renditions},
-                                 proxy_key=f"{work}/proxy/chunk-{c.index:05d}.mp4", **billing) for c in plan.chunks]
-    caption_parts = [CaptionPartResult(index=c.index, start=c.start + 0.123, key=f"{work}/captions/part-{c.index:04d}.json",
-                                       words=99999, **billing) for c in plan.chunks]
+    rungs = {r.name: RungStats(bytes=10**10, seconds=99.999, peak_bps=1e8 + 0.5) for r in plan.renditions}
+    chunk_results = [ChunkResult(index=c.index, rungs=rungs, proxy_key=f"{work}/proxy/chunk-{c.index:05d}.mp4",
+                                 **billing) for c in plan.chunks]
+    caption_parts = [CaptionPartResult(index=c.index, start=c.start + 0.123, words=99999,
+                                       key=f"{work}/captions/part-{c.index:04d}.json", **billing) for c in plan.chunks]
     scene_parts = [ScenePartResult(index=c.index, key=f"{work}/scenes/part-{c.index:04d}.npz", frames=999999,
                                    **billing) for c in plan.chunks]
     chunk_input = ChunkInput(**job.model_dump(), probe=probe, chunk=plan.chunks[-1])
