@@ -38,3 +38,10 @@ def test_a_job_over_its_limit_fails_at_probe_and_nothing_is_encoded(cloud, refus
     assert work.get("KeyCount", 0) == 0
     # What it did cost is still reported: Probe and Finalize.
     assert {i["stage"] for i in outcome.job["cost"]["items"]} >= {"probe", "finalize", "pipeline"}
+
+
+def test_each_function_runs_with_its_templates_memory_size(cloud, template):
+    """What each invocation's billing reads (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), as Lambda would set it."""
+    for fn in cloud.functions.values():
+        memory = template["Resources"][fn.logical_id]["Properties"]["MemorySize"]
+        assert cloud.handler_environment(fn)["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(memory), fn.logical_id

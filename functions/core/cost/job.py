@@ -21,7 +21,8 @@ REPORTING_FUNCTIONS = {"transcode": "TranscodePackage", "captions": "Captions", 
 def execution_use(execution_arn: str) -> ExecutionUse:
     sfn = client("stepfunctions")
     events = [event for page in sfn.get_paginator("get_execution_history").paginate(
-        executionArn=execution_arn, includeExecutionData=True) for event in page["events"]]
+        executionArn=execution_arn, includeExecutionData=True, PaginationConfig={"PageSize": 1000})
+        for event in page["events"]]
     return meter_history(events)
 
 
