@@ -14,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.core.metrics import NAMESPACE, SERVICE
 from infra.nag import LAMBDA_BASIC_EXECUTION, TRANSCRIPTION_JOBS, acknowledge, default_policy
 from infra.storage import Storage
 
@@ -75,8 +76,8 @@ class MediaFunctions(Construct):
         self._environment = {
             "TABLE_NAME": storage.table.table_name,
             "OUTPUT_BUCKET": storage.output.bucket_name,
-            "POWERTOOLS_SERVICE_NAME": "reelflow",
-            "POWERTOOLS_METRICS_NAMESPACE": "Reelflow",
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
         # By function name (infra.config.RESERVED_CONCURRENCY); a name without an entry reserves nothing.

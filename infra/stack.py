@@ -15,6 +15,7 @@ from functions.core.models import DEFAULT_CAPTION_ENGINE
 from infra.api import StudioApi
 from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions, StageFunctions
+from infra.observability import Observability
 from infra.pipeline import Pipeline
 from infra.storage import Storage
 
@@ -46,6 +47,8 @@ class ReelflowStack(Stack):
             auth=str(self.node.try_get_context("api_auth") or "key"),
         )
         self.functions = functions.functions
+        self.observability = Observability(self, "Observability", dlq=self.node.find_child("IngestDLQ"),
+                                           state_machine=self.state_machine, functions=functions.functions)
 
     def _upload_path(self, functions: MediaFunctions, state_machine: sfn.StateMachine,
                      max_concurrency: int | None) -> lambda_.Function:

@@ -10,6 +10,7 @@ from functions.core.cost.metering import InvocationUse, billed_ms, configured_me
 from functions.core.cost.models import CostReport
 from functions.core.hls_subtitles import publish_hls_subtitles
 from functions.core.manifest import build_manifest, failure_reason
+from functions.core.metrics import record_finished
 from functions.core.models import FinalizeInput, FinalizeResult, JobStatus, Manifest
 from functions.core.observability import job_handler, logger
 from functions.core.repository import Repository, now_iso
@@ -52,6 +53,7 @@ def handler(run: FinalizeInput) -> FinalizeResult:
             }
         ]
     )
+    record_finished(manifest)
     if manifest.status == JobStatus.COMPLETED:
         _drop_work_files(settings.output_bucket, work_prefix(run.asset_id, run.job_id))
     logger.info("Finalized", extra={"status": manifest.status.value, "error": reason})

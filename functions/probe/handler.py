@@ -3,6 +3,7 @@ from functions.core.cost.budget import check_budget, limit
 from functions.core.cost.estimate import estimate_job
 from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
+from functions.core.metrics import record_started
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import job_handler, logger
 from functions.core.probe import probe_media
@@ -16,6 +17,7 @@ def handler(job: JobInput) -> ProbeResult:
     settings = Settings.from_env()
     repo = Repository(settings.table_name, job.tenant)
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
+    record_started()
 
     if (job.source.size or 0) > settings.max_source_bytes:
         raise MediaError(

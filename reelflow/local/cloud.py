@@ -24,6 +24,7 @@ does not, are these:
   batch responses, so `_poll_queues` receives, invokes and deletes like the Lambda service.
 - Step Functions' Lambda integration: moto's interpreter invokes Lambda through the server on
   MOTO_PORT, which `start` points at this cloud's moto for the cloud's lifetime.
+- CloudWatch alarms and dashboards are not created (SKIPPED_TYPES): metrics publishing is off locally.
 - API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
   front of the Api function.
 - Resource and IAM policies are not created: moto does not enforce them. Roles are, because
@@ -63,6 +64,9 @@ SKIPPED_TYPES = {
     "AWS::IAM::Policy",
     "AWS::Logs::LogGroup",
     "AWS::Lambda::Permission",
+    # Alarms and the dashboard: nothing publishes metrics here (handler_environment turns them off).
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
     # API Gateway: `reelflow serve` (reelflow/local/serve.py) plays the gateway in front of the Api function.
     *(f"AWS::ApiGateway::{kind}" for kind in (
         "Account", "ApiKey", "Deployment", "GatewayResponse", "Method", "Model", "RequestValidator", "Resource",
