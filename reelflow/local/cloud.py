@@ -98,6 +98,7 @@ class Invocation:
     ok: bool | None = None
     error: dict | None = None
     log_file: Path | None = None
+    peak_rss_mb: float | None = None  # the handler process's, or a process it started (ffmpeg), at its largest
 
 
 @dataclass
@@ -262,7 +263,7 @@ class LocalCloud:
         event_path.write_text(json.dumps(event))
         env = self.handler_environment(fn)
         assert self._zygote is not None, "LocalCloud.start() first"
-        self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file)
+        _, peak_kb = self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file)
         try:
             outcome = json.loads(result_path.read_text()) if result_path.exists() else {}
         finally:
@@ -272,6 +273,7 @@ class LocalCloud:
             outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError",
                                                "errorMessage": f"The handler process died; see {invocation.log_file}"}}
         invocation.seconds = time.monotonic() - invocation.started
+        invocation.peak_rss_mb = round(peak_kb / 1024, 1) if peak_kb else None
         invocation.ok = outcome["ok"]
         invocation.error = outcome.get("error")
         self._notify(invocation)

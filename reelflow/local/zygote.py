@@ -4,7 +4,8 @@ isolation is that of a fresh process while start-up costs milliseconds instead o
 
 Protocol (one JSON object per line): requests on stdin
 `{"id", "handler", "env", "event_file", "result_file", "log_file"}`; replies on stdout
-`{"ready": true}` once, then `{"done": id, "exit": code}` per invocation.
+`{"ready": true}` once, then `{"done": id, "exit": code, "maxrss_kb": n}` per invocation, where n is the
+largest resident set of the child or any process it started and waited for (ffmpeg), from wait4.
 """
 from __future__ import annotations
 
@@ -52,13 +53,15 @@ class Zygote:
             raise RuntimeError("The local Lambda runtime (reelflow.local.zygote) failed to start")
         self._ids = itertools.count()
         self._lock = threading.Lock()
-        self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}
+        self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}  # [exit code, peak RSS KB]
         threading.Thread(target=self._read_replies, name="zygote-replies", daemon=True).start()
 
-    def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path, log_file: Path) -> int:
-        """Run one invocation in a forked child; blocks until it exits and returns its exit code."""
+    def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path,
+            log_file: Path) -> tuple[int, int]:
+        """Run one invocation in a forked child; blocks until it exits and returns its exit code and peak resident
+        memory in KB (0 if unknown)."""
         request_id = str(next(self._ids))
-        done, code = threading.Event(), [1]
+        done, code = threading.Event(), [1, 0]
         request = {"id": request_id, "handler": handler, "env": env, "event_file": str(event_file),
                    "result_file": str(result_file), "log_file": str(log_file)}
         with self._lock:
@@ -67,7 +70,7 @@ class Zygote:
             self._process.stdin.write(json.dumps(request).encode() + b"\n")
             self._process.stdin.flush()
         done.wait()
-        return code[0]
+        return code[0], code[1]
 
     def _read_replies(self) -> None:
         assert self._process.stdout is not None
@@ -75,7 +78,7 @@ class Zygote:
             reply = json.loads(line)
             with self._lock:
                 done, code = self._waiting.pop(reply["done"])
-            code[0] = reply["exit"]
+            code[0], code[1] = reply["exit"], reply.get("maxrss_kb", 0)
             done.set()
         with self._lock:  # the parent died: release every waiter
             for done, _ in self._waiting.values():
@@ -144,10 +147,10 @@ def main() -> None:
                         os._exit(code)
                 running[pid] = request["id"]
         while running:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
             if pid == 0:
                 break
-            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
+            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss})
     _stop(running)
 
 

@@ -15,8 +15,12 @@ LIMITS = {
 }
 
 
+ENDED: list = []  # every invocation the refused jobs made, once it ended
+
+
 @pytest.fixture(scope="module")
 def refused(cloud, clips):
+    cloud.listeners.append(lambda call: ENDED.append(call) if call.ok is not None else None)
     jobs = {code: expected_job(upload_source(cloud, clips["plain"], key=f"budget/{code}.mp4", options=options))
             for code, options in LIMITS.items()}
     return {code: wait_for_job(cloud, job_id, asset_id, timeout=180) for code, (job_id, asset_id) in jobs.items()}
@@ -45,3 +49,8 @@ def test_each_function_runs_with_its_templates_memory_size(cloud, template):
     for fn in cloud.functions.values():
         memory = template["Resources"][fn.logical_id]["Properties"]["MemorySize"]
         assert cloud.handler_environment(fn)["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(memory), fn.logical_id
+
+
+def test_each_invocation_reports_its_peak_memory(refused):
+    """What `make bench-long` holds against each function's configured size."""
+    assert ENDED and all(call.peak_rss_mb and call.peak_rss_mb > 10 for call in ENDED)
