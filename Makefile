@@ -7,12 +7,13 @@ SAMPLE := samples/sample.mp4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup browser run test bench synth lint clean
+.PHONY: help setup browser run test bench bench-long synth lint clean
 
 help:
 	@echo "make run    set up .venv and run the whole pipeline locally on $(SAMPLE)"
 	@echo "make test   run the test suite (unit, moto integration, end to end, infra)"
 	@echo "make bench  benchmarks: Reelflow vs raw ffmpeg / pocketsphinx / PySceneDetect"
+	@echo "make bench-long  an hour of generated footage through the local pipeline (tens of minutes)"
 	@echo "make synth  cdk synth (offline, no credentials) with cdk-nag, then cfn-lint"
 	@echo "make clean  remove outputs and caches (keeps .venv)"
 
@@ -43,6 +44,9 @@ browser:
 
 bench: setup
 	$(PY) -m bench
+
+bench-long: setup
+	$(PY) -m bench.bench_long
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -122,12 +122,32 @@ def positive_days(name: str, value: Any, default: int) -> int:
     return value
 
 
+def positive_number(name: str, value: Any) -> float | None:
+    """A limit such as `max_cost_usd`: absent for none, else a number above 0."""
+    value = _parsed(value)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{name} must be a number above 0, not {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class StackConfig:
     reserved_concurrency: dict[str, int] = field(default_factory=lambda: dict(RESERVED_CONCURRENCY))
     cors_origins: list[str] = field(default_factory=list)
     source_retention_days: int = SOURCE_RETENTION_DAYS
     playback_public_key: str | None = None
+    # The budget guard's defaults for jobs that set no limit of their own (functions.core.cost.budget).
+    max_cost_usd: float | None = None
+    max_duration_seconds: float | None = None
+
+    @property
+    def budget_environment(self) -> dict[str, str]:
+        """What Probe reads the budget defaults from (functions.core.settings)."""
+        return {name: f"{value:g}" for name, value in (("DEFAULT_MAX_COST_USD", self.max_cost_usd),
+                                                        ("DEFAULT_MAX_JOB_SECONDS", self.max_duration_seconds))
+                if value is not None}
 
     @classmethod
     def from_context(cls, scope: Construct) -> StackConfig:
@@ -138,4 +158,6 @@ class StackConfig:
             source_retention_days=positive_days(
                 "source_retention_days", context("source_retention_days"), SOURCE_RETENTION_DAYS),
             playback_public_key=public_key_pem(context("playback_public_key")),
+            max_cost_usd=positive_number("max_cost_usd", context("max_cost_usd")),
+            max_duration_seconds=positive_number("max_duration_seconds", context("max_duration_seconds")),
         )

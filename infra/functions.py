@@ -14,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from functions.core.metrics import NAMESPACE, SERVICE
 from infra.nag import LAMBDA_BASIC_EXECUTION, TRANSCRIPTION_JOBS, acknowledge, default_policy
 from infra.storage import Storage
 
@@ -74,8 +75,8 @@ class MediaFunctions(Construct):
         self._environment = {
             "TABLE_NAME": storage.table.table_name,
             "OUTPUT_BUCKET": storage.output.bucket_name,
-            "POWERTOOLS_SERVICE_NAME": "reelflow",
-            "POWERTOOLS_METRICS_NAMESPACE": "Reelflow",
+            "POWERTOOLS_SERVICE_NAME": SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
         # By function name (infra.config.RESERVED_CONCURRENCY); a name without an entry reserves nothing.
@@ -140,14 +141,17 @@ class StageFunctions:
         return (getattr(self, f.name) for f in fields(self))
 
     @classmethod
-    def add_to(cls, functions: MediaFunctions, *, caption_engine: str, label_engine: str) -> StageFunctions:
-        """Every stage's function, with the grants beyond its S3 rows that it alone needs."""
+    def add_to(cls, functions: MediaFunctions, *, caption_engine: str, label_engine: str,
+               budget: dict[str, str] | None = None) -> StageFunctions:
+        """Every stage's function, with the grants beyond its S3 rows that it alone needs. Probe estimates each
+        job with the stack's default engines and refuses it over the `budget` defaults (StackConfig)."""
         stack = Stack.of(functions)
         add = functions.add
         probe = add(FunctionSpec(
             "Probe", "functions.probe.handler.handler", memory_mb=1024, timeout_s=120,
             description="Probe and validate the source; plan the ladder, chunks and engines",
-            environment={"DEFAULT_CAPTION_ENGINE": caption_engine}))
+            environment={"DEFAULT_CAPTION_ENGINE": caption_engine, "DEFAULT_LABEL_ENGINE": label_engine,
+                         **(budget or {})}))
         transcode_chunk = add(FunctionSpec(
             "TranscodeChunk", "functions.transcode_chunk.handler.handler",
             memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=10240,

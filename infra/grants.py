@@ -116,6 +116,7 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
                  "the scenes, the transcript and the trailer plan, for the review page"),
         S3Access(OUTPUT, WRITE, ("assets/*/review/*",), "the review page"),
         S3Access(OUTPUT, LIST, (WORK,), "list a completed job's work files"),
+        S3Access(OUTPUT, LIST, (ASSETS,), "list the job's outputs: their sizes and writes for its cost report"),
         S3Access(OUTPUT, ("s3:DeleteObject",), (WORK,), "delete a completed job's work files"),
     ),
     "Api": (

@@ -2,7 +2,8 @@
 -> outcome; and what its role gets beside it (CDK grants it the invokes, the Transcribe poll and logging)."""
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -75,6 +76,22 @@ class Pipeline(Construct):
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
         )
         self._acknowledge(functions)
+        self._finalize_reads_history(functions.finalize)
+
+    def _finalize_reads_history(self, finalize: lambda_.Function) -> None:
+        """Finalize reads its own execution's history for the job's cost (functions.core.cost). In a policy of its
+        own: in the function's default policy, the state machine's name would make the function depend on the
+        state machine, which depends on the function."""
+        executions = Stack.of(self).format_arn(
+            service="states", resource="execution", arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            resource_name=f"{self.state_machine.state_machine_name}:*")
+        assert finalize.role is not None
+        policy = iam.Policy(self, "FinalizeReadsHistory", roles=[finalize.role], statements=[
+            iam.PolicyStatement(actions=["states:GetExecutionHistory"], resources=[executions])])
+        machine = Stack.of(self).get_logical_id(self.state_machine.node.default_child)
+        acknowledge(policy, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                            f"<AWS::AccountId>:execution:<{machine}.Name>:*]",
+                    "Finalize reads the history of its own execution, named by the job id at run time.")
 
     def _acknowledge(self, functions: StageFunctions) -> None:
         """What the state machine's role gets from CDK and AWS, on that role only."""

@@ -15,6 +15,7 @@ from functions.core.models import DEFAULT_CAPTION_ENGINE
 from infra.api import StudioApi
 from infra.config import StackConfig
 from infra.functions import FunctionSpec, MediaFunctions, StageFunctions
+from infra.observability import Observability
 from infra.pipeline import Pipeline
 from infra.playback import Playback
 from infra.storage import Storage
@@ -35,6 +36,7 @@ class ReelflowStack(Stack):
             caption_engine=str(self.node.try_get_context("caption_engine") or DEFAULT_CAPTION_ENGINE),
             # `-c label_engine=rekognition` labels every job's scene keyframes unless the job says otherwise.
             label_engine=str(self.node.try_get_context("label_engine") or "none"),
+            budget=config.budget_environment,
         )
         self.state_machine = Pipeline(self, "Pipeline", functions=stages).state_machine
         self._upload_path(functions, self.state_machine, max_concurrency=config.reserved_concurrency.get("Ingest"))
@@ -53,6 +55,8 @@ class ReelflowStack(Stack):
             self.playback = Playback(self, "Playback", storage=self.storage, public_key_pem=config.playback_public_key)
             self.playback.grant_signing(self.api.function)
         self.functions = functions.functions
+        self.observability = Observability(self, "Observability", dlq=self.node.find_child("IngestDLQ"),
+                                           state_machine=self.state_machine, functions=functions.functions)
 
     def _upload_path(self, functions: MediaFunctions, state_machine: sfn.StateMachine,
                      max_concurrency: int | None) -> lambda_.Function:

@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
     run.add_argument("--trailer-title", help="title card text for the trailer")
     run.add_argument("--burn-captions", action="store_true", help="burn the captions into the trailer")
+    budget = run.add_argument_group("budget (Probe refuses the job on its estimate, before any encode)")
+    budget.add_argument("--max-cost-usd", type=float, metavar="USD",
+                        help="most the job may cost in AWS, estimated (default: the stack's, if set)")
+    budget.add_argument("--max-duration", type=float, metavar="SECONDS",
+                        help="longest the job may run in AWS, estimated (default: the stack's, if set)")
     run.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds (default: 3600)")
     run.add_argument("--open", action="store_true",
                      help="when the job ends, serve its folder on 127.0.0.1 and open the review page (as `reelflow open`)")
@@ -103,6 +108,21 @@ def _parser() -> argparse.ArgumentParser:
     open_.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: 0, a free one)")
     open_.add_argument("--no-browser", action="store_true", help="print the URL only")
     open_.set_defaults(command=_open)
+    estimate = sub.add_parser(
+        "estimate",
+        help="what a job would take in AWS, before anything runs: plan, wall time, cost, largest state",
+        description="Plans the job as Probe would (chunks, invocations) and estimates its AWS wall time, cost and "
+        "largest state payload from measured speeds (functions/core/cost/rates.py): for a media file (probed "
+        "here), or for --duration and --height. The budget guard (--max-cost-usd, --max-duration) refuses jobs on "
+        "this same estimate.",
+    )
+    estimate.add_argument("path", type=Path, nargs="?", help="a media file")
+    estimate.add_argument("--duration", type=float, metavar="SECONDS", help="footage length, without a file")
+    estimate.add_argument("--height", type=int, metavar="PIXELS", help="frame height, without a file (0: audio only)")
+    estimate.add_argument("--caption-engine", choices=get_args(CaptionEngineName),
+                          help=f"speech recognition engine (default: {DEFAULT_CAPTION_ENGINE})")
+    estimate.add_argument("--label-engine", choices=get_args(LabelEngineName), help="scene labels (default: none)")
+    estimate.set_defaults(command=_estimate)
 
     invoke = sub.add_parser(
         "invoke",
@@ -242,8 +262,40 @@ def _job_options(args: argparse.Namespace):
         "language_options": args.language_options,
         "speaker_labels": args.speaker_labels or None,
         "max_speakers": args.max_speakers,
+        "max_cost_usd": args.max_cost_usd,
+        "max_duration_seconds": args.max_duration,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from functions.core.cost.estimate import estimate_job, synthetic_source
+    from functions.core.models import JobOptions
+    from functions.core.probe import probe_media
+    from reelflow.costs import estimate_lines
+
+    if args.path is not None:
+        if args.duration is not None or args.height is not None:
+            print("error: give a PATH or --duration and --height, not both", file=sys.stderr)
+            return 2
+        if not args.path.is_file():
+            print(f"error: {args.path} is not a file", file=sys.stderr)
+            return 2
+        info = probe_media(str(args.path.resolve()), size=args.path.stat().st_size)
+    elif args.duration is not None and args.height is not None:
+        if args.duration <= 0 or args.height < 0:
+            print("error: --duration must be above 0 and --height at least 0", file=sys.stderr)
+            return 2
+        info = synthetic_source(args.duration, args.height)
+    else:
+        print("error: give a PATH, or --duration and --height", file=sys.stderr)
+        return 2
+    options = JobOptions.model_validate({k: v for k, v in {"caption_engine": args.caption_engine,
+                                                           "label_engine": args.label_engine}.items() if v})
+    size = f"{info.width}x{info.height}" if info.has_video else "audio only"
+    print(f"Footage: {info.duration:.1f} s, {size}")
+    print("\n".join(estimate_lines(estimate_job(info, options))))
+    return 0
 
 
 def _register_event_api_key(cloud, event: dict) -> None:
@@ -339,6 +391,10 @@ def _print_summary(outcome, out_dir: Path, seconds: float) -> None:
         elif stage.get("note"):
             line += f"  ({stage['note']})"
         print(line)
+    if job.get("cost"):
+        from reelflow.costs import cost_lines
+
+        print("\n".join(cost_lines(job["cost"])))
     if outcome.status == "FAILED":
         print(f"FAILED: {outcome.error or 'see ' + str(out_dir / 'manifest.json')}")
     outputs = job.get("outputs") or {}

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from functions.core.cost.models import CostReport
 from functions.core.models import (
     AUTO_LANGUAGE,
     OPTIONAL_STAGES,
@@ -84,6 +85,10 @@ class JobOptionsRequest(Request):
                                                             "(caption engine `transcribe`)")
     max_speakers: int | None = Field(default=None, ge=2, le=30,
                                      description="Most speakers to tell apart; implies speaker_labels")
+    max_cost_usd: float | None = Field(default=None, gt=0, description="Refuse the job before any encode if its "
+                                       "estimated cost is higher (US dollars; default: the stack's, if set)")
+    max_duration_seconds: float | None = Field(default=None, gt=0, description="Refuse the job before any encode "
+                                               "if its estimated run time in AWS is longer (seconds)")
 
     @field_validator("stages", "renditions", "language_options")
     @classmethod
@@ -297,6 +302,7 @@ class Job(JobSummary):
     stages: dict[str, StageOut] = Field(default_factory=dict, description="Per-stage results, once finalized")
     outputs: dict[str, str] = Field(default_factory=dict, description="Output name -> path in the asset folder")
     execution_status: str | None = Field(default=None, description="Step Functions' view, for unfinished jobs")
+    cost: CostReport | None = Field(default=None, description="What the job cost, measured once it finished")
 
 
 class JobPage(Body):
@@ -361,6 +367,7 @@ class Asset(AssetSummary):
                                                              "stack has no playback distribution or no page exists")
     playback: Playback | None = Field(default=None, description="What a player needs to play the outputs through "
                                                                 "the playback distribution; null without one")
+    cost: CostReport | None = Field(default=None, description="What the latest job cost, once it finished")
 
 
 class AssetPage(Body):

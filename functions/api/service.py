@@ -333,6 +333,7 @@ class StudioService:
             outputs=self._outputs(asset_id, manifest := self._manifest(asset_id)),
             playback=(playback := self._playback(asset_id, manifest)),
             review_url=playback.review_url if playback else None,
+            cost=latest.get("cost") if latest else None,
         )
 
     def assets(self, limit: int, next_token: str | None) -> m.AssetPage:

@@ -15,6 +15,8 @@ from botocore.config import Config
 # are retried with jittered exponential backoff, 8 attempts in all, before a stage sees the error.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
 
+from functions.core.cost import calls
+
 
 def client(service: str):
     return _client(service, os.environ.get("AWS_ENDPOINT_URL"))
@@ -26,7 +28,7 @@ def table(name: str):
 
 @cache
 def _client(service: str, endpoint: str | None):
-    return boto3.client(service, config=RETRIES)
+    return calls.watch(boto3.client(service, config=RETRIES))
 
 
 @cache

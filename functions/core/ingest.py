@@ -141,6 +141,11 @@ def job_for(source: ObjectRef, options: JobOptions | None = None, job_id: str | 
     )
 
 
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives the execution `name` of the state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
 def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title: str | None = None) -> JobStarted:
     """Idempotent: the Job item is written once, and the execution is named after the job id,
     so Step Functions refuses a second execution for the same upload. `repo` is the job's tenant's.
@@ -157,8 +162,10 @@ def start_job(job: JobInput, *, repo: Repository, state_machine_arn: str, title:
             return JobStarted(job.job_id, job.asset_id, duplicate=False, refused=claim)
     repo.put_asset(job, title)
     created = repo.create_job(job)
+    execution = job.model_copy(update={"execution_arn": execution_arn(state_machine_arn, job.job_id)})
     try:
-        client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=job.job_id, input=job.model_dump_json())
+        client("stepfunctions").start_execution(stateMachineArn=state_machine_arn, name=job.job_id,
+                                                input=execution.model_dump_json())
     except client("stepfunctions").exceptions.ExecutionAlreadyExists:
         return JobStarted(job.job_id, job.asset_id, duplicate=True)
     return JobStarted(job.job_id, job.asset_id, duplicate=not created)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from functions.core.cost.models import CostReport
 from functions.core.redaction import redact_optional
 
 # The one list of stage names. A job may leave out the optional ones (JobOptions.stages, the API's `stages`); every
@@ -72,6 +73,12 @@ class JobOptions(Model):
     speaker_labels: bool = Field(default=False, description="Label each word with its speaker (transcribe engine)")
     max_speakers: int | None = Field(
         default=None, ge=2, le=30, description="Most speakers to tell apart (transcribe engine); implies speaker_labels")
+    max_cost_usd: float | None = Field(
+        default=None, gt=0, description="Refuse the job at Probe if its estimated cost is higher (US dollars; "
+                                        "default: the stack's, if set)")
+    max_duration_seconds: float | None = Field(
+        default=None, gt=0, description="Refuse the job at Probe if its estimated run time in AWS is longer "
+                                        "(seconds; default: the stack's, if set)")
 
     @model_validator(mode="after")
     def _transcribe_options_agree(self) -> JobOptions:
@@ -105,6 +112,8 @@ class JobInput(Model):
     tenant: TenantId = DEFAULT_TENANT
     source: ObjectRef
     options: JobOptions = Field(default_factory=JobOptions)
+    # Set by ingest (the name is the job id), so Finalize can read its own execution's history for the cost.
+    execution_arn: str | None = None
 
 
 class StageStatus(StrEnum):
@@ -155,6 +164,16 @@ class SourceInfo(Model):
         return self.fps if self.fps > 0 else FALLBACK_FPS
 
 
+class Billed(Model):
+    """What Lambda bills for the invocation that returned this result, which job_handler records: the duration
+    rounded up to Lambda's 1 ms, the configured memory, and the paid calls to other services it made
+    (functions.core.cost.calls; left out of the JSON when there were none)."""
+
+    billed_ms: int = 0
+    memory_mb: int = 0
+    paid_calls: dict[str, int] = Field(default_factory=dict)
+
+
 class Rendition(Model):
     name: str
     width: int
@@ -175,7 +194,7 @@ class TranscodePlan(Model):
     segment_seconds: float
 
 
-class ProbeResult(Model):
+class ProbeResult(Billed):
     source: SourceInfo
     plan: TranscodePlan
     seconds: float = 0.0
@@ -195,7 +214,7 @@ class StageInput(JobInput):
     probe: ProbeResult
 
 
-class TranscribeJob(Model):
+class TranscribeJob(Billed):
     """An Amazon Transcribe job the state machine started and waits for."""
 
     job_name: str
@@ -208,7 +227,7 @@ class TranscribePoll(Model):
     status: str
 
 
-class CaptionPartResult(Model):
+class CaptionPartResult(Billed):
     """What one CaptionPart returns: where its transcript is, so a long job's Map output stays small."""
 
     index: int
@@ -228,7 +247,7 @@ class ChunkInput(StageInput):
     chunk: Chunk
 
 
-class ChunkResult(Model):
+class ChunkResult(Billed):
     """What one EncodeChunk returns: aggregates only, so a long job's Map output stays small."""
 
     index: int
@@ -241,7 +260,7 @@ class PackageInput(StageInput):
     chunks: list[ChunkResult]
 
 
-class ScenePartResult(Model):
+class ScenePartResult(Billed):
     """What one ScenePart returns: where its measurements are (none for footage without video)."""
 
     index: int
@@ -272,7 +291,7 @@ class StageError(Model):
         return str(cause)
 
 
-class StageResult(Model):
+class StageResult(Billed):
     """What one stage reports to Finalize. `outputs` maps manifest output names to paths in the asset folder."""
 
     stage: StageName
@@ -368,3 +387,4 @@ class Manifest(Model):
     outputs: dict[str, str] = Field(default_factory=dict)
     hls_subtitles: HlsSubtitles | None = None
     created_at: str
+    cost: CostReport | None = None

@@ -10,7 +10,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from functions.core.models import JobInput
+from functions.core.cost import calls
+from functions.core.cost.metering import billed_ms, configured_memory_mb
+from functions.core.models import Billed, JobInput
 from functions.core.redaction import redact
 
 J = TypeVar("J", bound=JobInput)
@@ -36,7 +38,8 @@ def job_handler(model: type[J]) -> Callable[[Callable[[J], Result]], Callable[[d
 
     The returned model is serialised here (handlers never dump their own), and the invocation is timed here:
     a result with a `seconds` field gets this invocation's wall-clock time added to what the handler put there,
-    which is the time spent before it (the slowest of the parts that ran side by side), 0 by default."""
+    which is the time spent before it (the slowest of the parts that ran side by side), 0 by default. A result
+    that is `Billed` gets what Lambda bills for this invocation (its cost, functions.core.cost)."""
 
     def decorate(fn: Callable[[J], Result]) -> Callable[[dict, LambdaContext], dict]:
         @logger.inject_lambda_context
@@ -47,6 +50,7 @@ def job_handler(model: type[J]) -> Callable[[Callable[[J], Result]], Callable[[d
             chunk = getattr(job, "chunk", None)
             logger.append_keys(job_id=job.job_id, asset_id=job.asset_id,
                                **({"chunk": chunk.index} if chunk is not None else {}))
+            calls.reset()
             started = time.monotonic()
             try:
                 result = fn(job)
@@ -55,17 +59,26 @@ def job_handler(model: type[J]) -> Callable[[Callable[[J], Result]], Callable[[d
                 if clean == str(exc):
                     raise
                 raise RedactedFailure(f"{type(exc).__name__}: {clean}") from None
-            return serialise(result, time.monotonic() - started)
+            seconds = time.monotonic() - started
+            return serialise(result, seconds, {"billed_ms": billed_ms(seconds), "memory_mb": configured_memory_mb(),
+                                               "paid_calls": calls.taken()})
 
         return handler
 
     return decorate
 
 
-def serialise(result: Result, seconds: float) -> dict[str, Any]:
-    """`result` as the JSON document Lambda returns, with `seconds` added to its own (see job_handler)."""
+def serialise(result: Result, seconds: float, billing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`result` as the JSON document Lambda returns, with `seconds` added to its own and, for a Billed result,
+    this invocation's `billing` (see job_handler)."""
     if not isinstance(result, BaseModel):
         return result
+    update: dict[str, Any] = {}
     if "seconds" in type(result).model_fields:
-        result = result.model_copy(update={"seconds": round(getattr(result, "seconds") + seconds, 3)})
-    return result.model_dump(mode="json")
+        update["seconds"] = round(getattr(result, "seconds") + seconds, 3)
+    if isinstance(result, Billed) and billing:
+        update |= billing
+    document = result.model_copy(update=update).model_dump(mode="json")
+    if isinstance(result, Billed) and not document["paid_calls"]:
+        del document["paid_calls"]  # most invocations make none; a chunk Map's results stay small
+    return document

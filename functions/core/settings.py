@@ -21,6 +21,9 @@ class Settings(BaseModel):
     max_duration_seconds: float = 12 * 3600
     # Owner of editors' direct uploads whose key does not start with an existing tenant's folder.
     default_tenant: str = DEFAULT_TENANT
+    # The budget guard's limits for jobs that set none (functions.core.cost.budget); None: no limit.
+    default_max_cost_usd: float | None = None
+    default_max_job_seconds: float | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,6 +41,8 @@ class Settings(BaseModel):
                 env.get("MAX_DURATION_SECONDS", cls.model_fields["max_duration_seconds"].default)
             ),
             default_tenant=env.get("DEFAULT_TENANT", DEFAULT_TENANT),
+            default_max_cost_usd=env.get("DEFAULT_MAX_COST_USD") or None,
+            default_max_job_seconds=env.get("DEFAULT_MAX_JOB_SECONDS") or None,
         )
 
 

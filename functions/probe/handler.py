@@ -1,6 +1,9 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
+from functions.core.cost.budget import check_budget, limit
+from functions.core.cost.estimate import estimate_job
 from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
+from functions.core.metrics import record_started
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import job_handler, logger
 from functions.core.probe import probe_media
@@ -14,6 +17,7 @@ def handler(job: JobInput) -> ProbeResult:
     settings = Settings.from_env()
     repo = Repository(settings.table_name, job.tenant)
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
+    record_started()
 
     if (job.source.size or 0) > settings.max_source_bytes:
         raise MediaError(
@@ -27,11 +31,18 @@ def handler(job: JobInput) -> ProbeResult:
             f"{settings.max_duration_seconds / 3600:.1f} h (MAX_DURATION_SECONDS)."
         )
     plan = plan_transcode(info, job.options.renditions, settings.chunk_seconds)
+    caption_engine = job.options.caption_engine or settings.default_caption_engine
     repo.record_source(job.asset_id, info)
-    logger.info("Probed", extra={"source": info.model_dump(), "chunks": len(plan.chunks)})
+    estimate = estimate_job(info, job.options, chunk_seconds=settings.chunk_seconds,
+                            default_caption_engine=caption_engine, default_label_engine=settings.default_label_engine,
+                            source=job.source)
+    logger.info("Probed", extra={"source": info.model_dump(), "chunks": len(plan.chunks),
+                                 "estimate": estimate.model_dump(exclude={"cost": {"items"}})})
+    check_budget(estimate, limit(job.options.max_cost_usd, settings.default_max_cost_usd),
+                 limit(job.options.max_duration_seconds, settings.default_max_job_seconds))
     return ProbeResult(
         source=info,
         plan=plan,
-        caption_engine=job.options.caption_engine or settings.default_caption_engine,
+        caption_engine=caption_engine,
         run={stage: job.options.stages is None or stage in job.options.stages for stage in OPTIONAL_STAGES},
     )

@@ -35,6 +35,7 @@ does not, are these:
   target a function, which moto does not run: `_announce_ended_executions` builds the event for each
   execution that ends, once, and invokes the function of every rule whose pattern matches (moto's own
   pattern matcher).
+- CloudWatch alarms and dashboards are not created (SKIPPED_TYPES): metrics publishing is off locally.
 - API Gateway is not created (SKIPPED_TYPES): `reelflow serve` (serve.py) plays the gateway in
   front of the Api function.
 - CloudFront: the distribution gets a loopback address (`playback_url`, which the Api function learns
@@ -81,6 +82,9 @@ SKIPPED_TYPES = {
     "AWS::IAM::Policy",
     "AWS::Logs::LogGroup",
     "AWS::Lambda::Permission",
+    # Alarms and the dashboard: nothing publishes metrics here (handler_environment turns them off).
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
     # API Gateway: `reelflow serve` (reelflow/local/serve.py) plays the gateway in front of the Api function.
     *(f"AWS::ApiGateway::{kind}" for kind in (
         "Account", "ApiKey", "Deployment", "GatewayResponse", "Method", "Model", "RequestValidator", "Resource",
@@ -141,6 +145,7 @@ class Invocation:
     ok: bool | None = None
     error: dict | None = None
     log_file: Path | None = None
+    peak_rss_mb: float | None = None  # the handler process's, or a process it started (ffmpeg), at its largest
 
 
 @dataclass
@@ -315,9 +320,10 @@ class LocalCloud:
         assert self._zygote is not None, "LocalCloud.start() first"
         timeout, kill = self.faults.timeout(fn), self.faults.take_kill(fn)
         outcome: dict = {}
+        peak_kb = 0  # unknown for a killed invocation
         try:
-            self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file,
-                             timeout=min(timeout, kill) if kill is not None else timeout)
+            _, peak_kb = self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file,
+                                          timeout=min(timeout, kill) if kill is not None else timeout)
         except InvocationTimedOut:
             if kill is None or timeout <= kill:
                 outcome = {"ok": False, "error": {"errorType": "Sandbox.Timedout",
@@ -332,6 +338,7 @@ class LocalCloud:
             outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError",
                                                "errorMessage": f"The handler process died; see {invocation.log_file}"}}
         invocation.seconds = time.monotonic() - invocation.started
+        invocation.peak_rss_mb = round(peak_kb / 1024, 1) if peak_kb else None
         invocation.ok = outcome["ok"]
         invocation.error = outcome.get("error")
         self._notify(invocation)

@@ -4,8 +4,9 @@ isolation is that of a fresh process while start-up costs milliseconds instead o
 
 Protocol (one JSON object per line): requests on stdin
 `{"id", "handler", "env", "event_file", "result_file", "log_file"}`, or `{"kill": id}` to stop an invocation
-(with everything it started) the way Lambda stops one at its timeout; replies on stdout `{"ready": true}`
-once, then `{"done": id, "exit": code}` per invocation.
+(with everything it started) the way Lambda stops one at its timeout; replies on stdout `{"ready": true}` once,
+then `{"done": id, "exit": code, "maxrss_kb": n}` per invocation, where n is the largest resident set of the child
+or any process it started and waited for (ffmpeg), from wait4.
 """
 from __future__ import annotations
 
@@ -57,22 +58,23 @@ class Zygote:
             raise RuntimeError("The local Lambda runtime (reelflow.local.zygote) failed to start")
         self._ids = itertools.count()
         self._lock = threading.Lock()
-        self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}
+        self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}  # [exit code, peak RSS KB]
         threading.Thread(target=self._read_replies, name="zygote-replies", daemon=True).start()
 
     def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path, log_file: Path,
-            timeout: float | None = None) -> int:
-        """Run one invocation in a forked child; blocks until it exits and returns its exit code. After `timeout`
-        seconds the child and its own children are killed and InvocationTimedOut is raised."""
+            timeout: float | None = None) -> tuple[int, int]:
+        """Run one invocation in a forked child; blocks until it exits and returns its exit code and peak resident
+        memory in KB (0 if unknown). After `timeout` seconds the child and its own children are killed and
+        InvocationTimedOut is raised."""
         request_id = str(next(self._ids))
-        done, code = threading.Event(), [1]
+        done, code = threading.Event(), [1, 0]
         request = {"id": request_id, "handler": handler, "env": env, "event_file": str(event_file),
                    "result_file": str(result_file), "log_file": str(log_file)}
         with self._lock:
             self._waiting[request_id] = (done, code)
             self._send(request)
         if done.wait(timeout):
-            return code[0]
+            return code[0], code[1]
         with self._lock:
             self._send({"kill": request_id})
         done.wait()
@@ -89,7 +91,7 @@ class Zygote:
             reply = json.loads(line)
             with self._lock:
                 done, code = self._waiting.pop(reply["done"])
-            code[0] = reply["exit"]
+            code[0], code[1] = reply["exit"], reply.get("maxrss_kb", 0)
             done.set()
         with self._lock:  # the parent died: release every waiter
             for done, _ in self._waiting.values():
@@ -165,10 +167,10 @@ def main() -> None:
                     pass
                 running[pid] = request["id"]
         while running:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
             if pid == 0:
                 break
-            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status)})
+            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss})
     _stop(running)
 
 

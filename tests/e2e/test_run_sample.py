@@ -41,6 +41,24 @@ def test_manifest_contract(run):
         assert (asset / manifest["outputs"][name]).is_file()
 
 
+def test_cost_report_prices_every_stage_that_ran_and_adds_up(run):
+    proc, asset = run
+    manifest = json.loads((asset / "manifest.json").read_text())
+    cost = manifest["cost"]
+    ran = {name for name, stage in manifest["stages"].items() if stage["status"] != "SKIPPED"}
+    assert ran <= {item["stage"] for item in cost["items"]}
+    assert {"pipeline", "storage"} <= {item["stage"] for item in cost["items"]}
+    assert all(item["quantity"] > 0 and item["usd"] > 0 for item in cost["items"])
+    assert cost["total_usd"] == pytest.approx(sum(item["usd"] for item in cost["items"]), abs=1e-8)
+    assert cost["usd_per_source_minute"] == pytest.approx(cost["total_usd"] / (manifest["source"]["duration"] / 60),
+                                                          rel=1e-3)
+    # Every Lambda invocation: one request item per function that ran, one invocation each on a one-chunk job.
+    requests = {item["what"]: item["quantity"] for item in cost["items"] if item["unit"] == "requests"
+                and item["what"].startswith("Lambda")}
+    assert len(requests) == 10 and set(requests.values()) == {1}
+    assert f"Cost: ${cost['total_usd']:.6f}" in proc.stdout
+
+
 def test_manifest_shape_matches_golden(run):
     _, asset = run
     shape = golden.manifest_shape(json.loads((asset / "manifest.json").read_text()))

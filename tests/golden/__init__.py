@@ -76,10 +76,14 @@ def shape(value: Any, *, keep: frozenset[str] = frozenset({"status"}), key: str 
 
 
 def manifest_shape(manifest: dict) -> dict:
-    """A job manifest without its volatile values (ids, times, seconds, notes): keys, types, stage names and
-    statuses, output names, and each output's path, which the manifest contract fixes relative to the asset."""
+    """A job manifest without its volatile values (ids, times, seconds, notes, costs): keys, types, stage names and
+    statuses, output names, each output's path, which the manifest contract fixes relative to the asset, and
+    what the cost report itemises."""
     reduced = shape(manifest)
     reduced["outputs"] = dict(manifest["outputs"])
+    if manifest.get("cost"):  # which items the cost has (stage, what, unit), not the figures
+        reduced["cost"]["items"] = [shape(item, keep=frozenset({"stage", "what", "unit"}))
+                                    for item in manifest["cost"]["items"]]
     return reduced
 
 

@@ -267,3 +267,23 @@ def test_uploads_belong_to_the_tenant_their_first_folder_names_if_it_exists():
     assert tenant_of_key("clip.mov", tenants, "house") == "house"
     assert tenant_of_key("house/clip.mov", tenants, "house") == "house"
     assert tenant_of_key("Studio-A/clip.mov", tenants, "house") == "house"  # not a tenant id
+
+
+def test_jobs_and_assets_carry_their_cost_and_every_door_takes_the_budget():
+    from pydantic import ValidationError
+
+    from functions.api import models as m
+
+    cost = {"total_usd": 0.01, "usd_per_source_minute": 0.03, "prices": "us-east-1 list prices as of 2025-06-01",
+            "items": [{"stage": "probe", "what": "Lambda Probe compute", "quantity": 1.0, "unit": "GB-s", "usd": 0.01}]}
+    job = m.Job.model_validate({"job_id": "j1", "asset_id": "a1", "status": "COMPLETED", "cost": cost})
+    assert job.cost is not None and job.cost.items[0].stage == "probe"
+    assert m.Asset(asset_id="a1", status="COMPLETED", cost=cost).cost.total_usd == 0.01
+    request = JobRequest.model_validate({"asset_id": "a1",
+                                         "options": {"max_cost_usd": 2.5, "max_duration_seconds": 600}})
+    options = request.options.to_job_options()
+    assert (options.max_cost_usd, options.max_duration_seconds) == (2.5, 600)
+    assert options_from_metadata(metadata_for(options)) == (options, [])
+    assert metadata_for(options) == {"max-cost-usd": "2.5", "max-duration-seconds": "600.0"}
+    with pytest.raises(ValidationError):
+        JobRequest.model_validate({"asset_id": "a1", "options": {"max_cost_usd": 0}})

@@ -36,13 +36,20 @@ def test_a_returned_result_is_serialised_with_the_invocations_time_added():
     assert 1.55 <= result["seconds"] < 3.0
 
 
-def test_a_result_without_seconds_is_returned_as_is():
+def test_a_result_without_seconds_gets_only_what_lambda_bills_for_the_invocation(monkeypatch):
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+
     @job_handler(StageInput)
     def handler(job: StageInput) -> TranscribeJob:
+        time.sleep(0.02)
         return TranscribeJob(job_name=job.job_id, output_key="work/x/transcribe.json")
 
     event = stage_event()
-    assert handler(event, Context()) == {"job_name": event["job_id"], "output_key": "work/x/transcribe.json"}
+    result = handler(event, Context())
+    assert {k: result.pop(k) for k in ("job_name", "output_key", "memory_mb")} == {
+        "job_name": event["job_id"], "output_key": "work/x/transcribe.json", "memory_mb": 1024}
+    assert 20 <= result.pop("billed_ms") < 2000
+    assert result == {}  # no paid calls: the key is left out
 
 
 def test_ingest_parses_each_record_and_fails_only_one_that_is_no_upload_event(monkeypatch):

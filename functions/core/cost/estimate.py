@@ -1,0 +1,293 @@
+"""What a job will take before it runs: its plan (chunks, invocations), the AWS wall time, the cost and the largest
+state payload its execution carries. Probe plans with the same code (functions.core.ladder), the budget guard
+refuses a job on this estimate, and `reelflow estimate` prints it.
+
+Each invocation's time comes from the measured speeds in rates.py, scaled to the function's memory; the cost is
+priced by the same code as the measured report (report.price_job), from usage modelled on the plan."""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from functions.core.cost import rates
+from functions.core.cost.lambdas import FUNCTION_MEMORY_MB
+from functions.core.cost.metering import ExecutionUse, InvocationUse, billed_ms
+from functions.core.cost.models import CostReport
+from functions.core.cost.prices import PriceTable, price_table
+from functions.core.cost.report import price_job
+from functions.core.cost.storage import StorageUse, StoredObject
+from functions.core.ladder import DEFAULT_CHUNK_SECONDS, SEGMENT_SECONDS, plan_transcode
+from functions.core.models import (
+    OPTIONAL_STAGES,
+    CaptionPartResult,
+    ChunkInput,
+    ChunkResult,
+    JobInput,
+    JobOptions,
+    ObjectRef,
+    ProbeResult,
+    RungStats,
+    ScenePartResult,
+    SourceInfo,
+    StageResult,
+    StageStatus,
+    TranscodePlan,
+)
+from functions.core.transcode import proxy_size
+
+# infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
+MAP_CONCURRENCY = 10
+# A caption part reads this far past each boundary with a neighbour (functions.core.captions.parts.PART_OVERLAP).
+CAPTION_OVERLAP_SECONDS = 10.0
+# The proxy's and the trailers' bitrates, for the bytes stored (CRF encodes: typical figures, not limits).
+PROXY_KBPS, TRAILER_KBPS = 1500, 3000
+DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
+# Step Functions' limits: the state a transition carries, a Standard execution's history.
+STATE_LIMIT_BYTES = 256 * 1024
+HISTORY_LIMIT_EVENTS = 25_000
+EVENTS_PER_VISIT = {"task": 5, "choice": 2, "pass": 2, "wait": 2, "end": 2, "map": 4, "parallel": 4}
+
+
+class JobEstimate(BaseModel):
+    source_seconds: float
+    chunks: int
+    invocations: dict[str, int] = Field(description="Lambda invocations per function")
+    transitions: int
+    history_events: int = Field(description="Events in the execution's history, without retries")
+    longest_invocation_seconds: dict[str, float] = Field(
+        description="Per function, its longest invocation in AWS (to hold against the function's timeout)")
+    wall_seconds: float = Field(description="From Probe's start to Finalize's end, in AWS")
+    cost: CostReport
+    largest_state_bytes: int
+    largest_state: str = Field(description="The state that carries it")
+
+
+@dataclass(frozen=True)
+class Work:
+    """One invocation's modelled work: local seconds on the development machine, and paid calls."""
+
+    function: str
+    local_seconds: float
+    paid_calls: dict[str, int] | None = None
+
+    @property
+    def aws_seconds(self) -> float:
+        memory = FUNCTION_MEMORY_MB[self.function]
+        return rates.aws_seconds(self.function, self.local_seconds, memory) + rates.COLD_START_SECONDS
+
+    def use(self) -> InvocationUse:
+        return InvocationUse(self.function, billed_ms(self.aws_seconds), FUNCTION_MEMORY_MB[self.function],
+                             self.paid_calls or {})
+
+
+def synthetic_source(duration: float, height: int, *, has_audio: bool = True, fps: float = 25.0) -> SourceInfo:
+    """A 16:9 source of `height` lines (0: audio only), for estimating without a file."""
+    width = int(round(height * 16 / 9 / 2)) * 2
+    return SourceInfo(duration=duration, container="mov,mp4,m4a,3gp,3g2,mj2", has_video=height > 0,
+                      has_audio=has_audio, width=width, height=height, coded_width=width, coded_height=height,
+                      display_aspect=round(width / height, 4) if height else 0.0, fps=fps if height else 0.0)
+
+
+def trailer_seconds(options: JobOptions, duration: float) -> float:
+    if options.trailer_seconds:
+        return min(options.trailer_seconds, duration)
+    return DEFAULT_TRAILER_SECONDS if duration >= SHORT_FOOTAGE_SECONDS else duration / 3
+
+
+def _megapixels(width: int, height: int) -> float:
+    return width * height / 1e6
+
+
+def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+                 default_caption_engine: str = "whisper", default_label_engine: str = "none",
+                 prices: PriceTable | None = None, source: ObjectRef | None = None) -> JobEstimate:
+    plan = plan_transcode(info, options.renditions, chunk_seconds)
+    run = {stage: options.stages is None or stage in options.stages for stage in OPTIONAL_STAGES}
+    engine = options.caption_engine or default_caption_engine
+    labels = options.label_engine or default_label_engine
+    chunks = plan.chunks
+    source_mp = _megapixels(info.width, info.height) if info.has_video else 0.0
+    output_mp = sum(_megapixels(r.width, r.height) for r in plan.renditions)
+    if info.has_video:
+        output_mp += _megapixels(*proxy_size(info))
+
+    branches: dict[str, float] = {}
+    works: list[Work] = [Work("Probe", rates.PROBE_SECONDS)]
+    # The states the execution enters, by kind (infra/pipeline.py), and the iterations of its Maps.
+    visits = Counter({"task": 1, "parallel": 1})  # Probe, Stages
+    iterations = 0
+    if run["transcode"]:
+        parts = [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
+            rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
+            for c in chunks]
+        join = Work("TranscodePackage", rates.PACKAGE_FIXED + rates.PACKAGE_PER_SECOND * info.duration)
+        branches["transcode"] = _map_wall(parts) + join.aws_seconds
+        works += [*parts, join]
+        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, EncodeChunks, each, PackageHls
+        iterations += len(chunks)
+    else:
+        visits.update({"choice": 1, "pass": 1})  # Requested, NotRequested
+    if run["captions"] and engine == "transcribe" and info.has_audio:
+        start = Work("TranscribeStart", rates.CAPTION_FIXED + rates.TRANSCRIBE_EXTRACT_PER_SECOND * info.duration,
+                     {"transcribe.StartTranscriptionJob": 1})
+        polls = max(1, math.ceil(info.duration * rates.TRANSCRIBE_TURNAROUND / rates.TRANSCRIBE_POLL_SECONDS))
+        join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
+        branches["captions"] = start.aws_seconds + polls * rates.TRANSCRIBE_POLL_SECONDS + join.aws_seconds
+        works += [start, join]
+        # Requested, CaptionEngine, TranscribeStart, (Wait, Poll, TranscribeDone) each poll, Captions
+        visits.update({"choice": 2 + polls, "task": 2 + polls, "wait": polls})
+    elif run["captions"]:
+        rtf = rates.CAPTION_RTF.get(engine, max(rates.CAPTION_RTF.values())) if info.has_audio else 0.0
+        parts = [Work("CaptionPart", rates.CAPTION_FIXED + rtf * (c.duration + 2 * CAPTION_OVERLAP_SECONDS))
+                 for c in chunks]
+        join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
+        branches["captions"] = _map_wall(parts) + join.aws_seconds
+        works += [*parts, join]
+        visits.update({"choice": 2, "map": 1, "task": len(chunks) + 1})  # Requested, Engine, Map, each, Captions
+        iterations += len(chunks)
+    else:
+        visits.update({"choice": 1, "pass": 1})
+    scenes = 0
+    if run["scenes"]:
+        fps = (info.fps or 25.0) / 25.0
+        parts = [Work("ScenePart", rates.SCENE_PART_FIXED + c.duration * (
+            rates.SCENE_PART_PER_SECOND * fps + rates.SCENE_DECODE_PER_SOURCE_MP * source_mp) * info.has_video)
+            for c in chunks]
+        scenes = math.ceil(rates.SCENES_PER_MINUTE * info.duration / 60) if info.has_video else 0
+        paid = {"rekognition.DetectLabels": scenes} if labels == "rekognition" and scenes else None
+        join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_SECOND * info.duration, paid)
+        branches["scenes"] = _map_wall(parts) + join.aws_seconds
+        works += [*parts, join]
+        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, Map, each part, Scenes
+        iterations += len(chunks)
+    else:
+        visits.update({"choice": 1, "pass": 1})
+    after = [Work("SceneSpeech", rates.SCENE_SPEECH_SECONDS)]
+    visits.update({"task": 1, "choice": 1})  # SceneSpeech, TrailerRequested
+    trailer = trailer_seconds(options, info.duration) if run["trailer"] and run["scenes"] and info.has_video else 0.0
+    if run["trailer"]:
+        scale = max(1.0, source_mp / rates.MEGAPIXELS_360P)
+        after.append(Work("Trailer", rates.TRAILER_FIXED + trailer * rates.TRAILER_PER_OUTPUT_SECOND_AT_360P * scale))
+        visits["task"] += 1
+    else:
+        visits["pass"] += 1
+    after.append(Work("Finalize", rates.FINALIZE_FIXED + rates.FINALIZE_PER_CHUNK * len(chunks)))
+    visits.update({"task": 1, "choice": 1, "end": 1})  # Finalize, Outcome, JobDone (or JobFailed)
+    works += after
+    transitions = sum(visits.values())
+
+    wall = (works[0].aws_seconds + max(branches.values(), default=0.0) + sum(w.aws_seconds for w in after)
+            + transitions * rates.TRANSITION_SECONDS)
+    use = ExecutionUse(invocations=[w.use() for w in works], transitions=transitions)
+    storage = _storage(info, plan, run, scenes, trailer)
+    cost = price_job(use, storage, info.duration, prices or price_table(), later_puts=0)
+    invocations: dict[str, int] = {}
+    longest: dict[str, float] = {}
+    for work in works:
+        invocations[work.function] = invocations.get(work.function, 0) + 1
+        longest[work.function] = round(max(longest.get(work.function, 0.0), work.aws_seconds), 1)
+    name, size = largest_state(info, plan, options, source)
+    return JobEstimate(source_seconds=info.duration, chunks=len(chunks), invocations=invocations,
+                       transitions=transitions, history_events=history_events(visits, iterations),
+                       longest_invocation_seconds=longest,
+                       wall_seconds=round(wall, 1), cost=cost,
+                       largest_state_bytes=size, largest_state=name)
+
+
+def history_events(visits: Counter[str], iterations: int) -> int:
+    """The events a successful execution's history holds: each state's own (entered and exited; a task's
+    scheduled, started and succeeded too; a Map's or Parallel's started and succeeded), each Map iteration's
+    started and succeeded, and the execution's started and succeeded. Retries add events and are not counted."""
+    return sum(count * EVENTS_PER_VISIT[kind] for kind, count in visits.items()) + 2 * iterations + 2
+
+
+def _map_wall(parts: list[Work]) -> float:
+    """A Map runs MAP_CONCURRENCY items at once: each wave takes as long as its longest item."""
+    waves = [parts[i:i + MAP_CONCURRENCY] for i in range(0, len(parts), MAP_CONCURRENCY)]
+    return sum(max(w.aws_seconds for w in wave) for wave in waves)
+
+
+def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes: int, trailer: float) -> StorageUse:
+    """The objects the plan writes: each rung's segments and playlist, the proxy, captions, scene files and
+    thumbnails, the trailers; and the work files of each chunk."""
+    duration = info.duration
+    segments = math.ceil(duration / SEGMENT_SECONDS)
+    outputs: list[StoredObject] = []
+    work: list[StoredObject] = []
+    if run["transcode"]:
+        for rung in plan.renditions:
+            size = int((rung.video_kbps + rung.audio_kbps) * 125 * SEGMENT_SECONDS)
+            outputs += [StoredObject(f"hls/{rung.name}/seg", size)] * segments
+            outputs.append(StoredObject(f"hls/{rung.name}/index.m3u8", 100 * segments))
+        outputs += [StoredObject("master.m3u8", 1000), StoredObject("poster.jpg", 50_000),
+                    StoredObject("proxy", int(PROXY_KBPS * 125 * duration))]
+        work += [StoredObject("work/chunk", 100 * segments)] * (len(plan.renditions) * len(plan.chunks))
+        work += [StoredObject("work/proxy-part", int(PROXY_KBPS * 125 * c.duration)) for c in plan.chunks]
+    if run["captions"] and info.has_audio:
+        outputs += [StoredObject("captions", int(40 * duration))] * 3  # transcript, VTT, SRT
+        outputs += [StoredObject("hls/subs/seg.vtt", 200)] * (segments + 1) if run["transcode"] else []
+        work += [StoredObject("work/caption-part", int(60 * c.duration)) for c in plan.chunks]
+    if run["scenes"] and info.has_video:
+        outputs += [StoredObject("thumbs/scene.jpg", 20_000)] * scenes
+        outputs += [StoredObject("scenes.*", 500 * scenes)] * 5 + [StoredObject("contact_sheet.jpg", 200_000)]
+        work += [StoredObject("work/scene-part", int(2_000 * c.duration)) for c in plan.chunks]
+    if trailer:
+        outputs += [StoredObject("trailer", int(TRAILER_KBPS * 125 * trailer))] * 2
+        outputs.append(StoredObject("trailer.json", 5_000))
+    outputs.append(StoredObject("manifest.json", 10_000))
+    return StorageUse(outputs=outputs, work=work, listings=2)
+
+
+def largest_state(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
+                  source: ObjectRef | None = None) -> tuple[str, int]:
+    """The largest state the execution carries, built from the models with the widest values each field takes,
+    and its size in bytes as Step Functions counts it (compact JSON, UTF-8). The chunk Maps' results are the
+    big ones: each branch keeps its Map's results beside the job until its join reads them."""
+    sizes = state_sizes(info, plan, options, source)
+    name = max(sizes, key=sizes.__getitem__)
+    return name, sizes[name]
+
+
+def state_sizes(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
+                source: ObjectRef | None = None) -> dict[str, int]:
+    """The size of each state the execution carries that grows with the plan (see largest_state)."""
+    job = JobInput(
+        job_id="j" + "f" * 23, asset_id="a" + "f" * 15,
+        source=source or ObjectRef(bucket="reelflow-storageingest-" + "x" * 40, key="k" * 1024,
+                                   version_id="v" * 32, etag="e" * 34, size=100 * 1024**3),
+        options=options, execution_arn="arn:aws:states:us-east-1:123456789012:execution:" + "m" * 80 + ":j" + "f" * 23)
+    probe = ProbeResult(source=info, plan=plan, seconds=99999.999, billed_ms=120000, memory_mb=10240)
+    state = json.loads(job.model_dump_json()) | {"probe": json.loads(probe.model_dump_json())}
+    work = f"work/{job.asset_id}/{job.job_id}"
+    billing = {"seconds": 99999.999, "billed_ms": 900000, "memory_mb": 10240}
+    rungs = {r.name: RungStats(bytes=10**10, seconds=99.999, peak_bps=1e8 + 0.5) for r in plan.renditions}
+    chunk_results = [ChunkResult(index=c.index, rungs=rungs, proxy_key=f"{work}/proxy/chunk-{c.index:05d}.mp4",
+                                 **billing) for c in plan.chunks]
+    caption_parts = [CaptionPartResult(index=c.index, start=c.start + 0.123, words=99999,
+                                       key=f"{work}/captions/part-{c.index:04d}.json", **billing) for c in plan.chunks]
+    scene_parts = [ScenePartResult(index=c.index, key=f"{work}/scenes/part-{c.index:04d}.npz", frames=999999,
+                                   **billing) for c in plan.chunks]
+    chunk_input = ChunkInput(**job.model_dump(), probe=probe, chunk=plan.chunks[-1])
+    stage = StageResult(stage="captions", status=StageStatus.SUCCEEDED, seconds=99999.999, billed_ms=900000,
+                        memory_mb=10240, note="n" * 200, outputs={f"output_{i}": "p" * 40 for i in range(8)},
+                        details={"keywords": ["k" * 12] * 20, "tags": ["t" * 14] * 30, "word_count": 10**6})
+
+    def size(value: object) -> int:
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+    def dump(models: list) -> list:
+        return [json.loads(m.model_dump_json(exclude={"paid_calls"})) for m in models]
+
+    stages = [json.loads(stage.model_dump_json())] * 3
+    return {
+        "EncodeChunk (one chunk's input)": size(json.loads(chunk_input.model_dump_json())),
+        "PackageHls (the transcode Map's results)": size(state | {"chunks": dump(chunk_results)}),
+        "Captions (the caption parts)": size(state | {"caption_parts": dump(caption_parts)}),
+        "Scenes (the scene parts)": size(state | {"scene_parts": dump(scene_parts)}),
+        "Finalize (every stage's result)": size(state | {"stages": stages, "scene_speech": stages[0],
+                                                         "trailer": stages[0]}),
+    }

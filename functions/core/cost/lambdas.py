@@ -1,0 +1,51 @@
+"""The stage functions as the cost code sees them: which stage each serves, its configured memory, which Task
+state of the state machine invokes it, and which stream the source. infra/functions.py configures the functions
+and infra/pipeline.py names the states; tests/infra keeps these tables equal to the synthesized template."""
+from __future__ import annotations
+
+from functions.core.models import StageName
+
+FUNCTION_STAGES: dict[str, StageName] = {
+    "Probe": "probe",
+    "TranscodeChunk": "transcode",
+    "TranscodePackage": "transcode",
+    "CaptionPart": "captions",
+    "Captions": "captions",
+    "TranscribeStart": "captions",
+    "ScenePart": "scenes",
+    "Scenes": "scenes",
+    "SceneSpeech": "scene_speech",
+    "Trailer": "trailer",
+    "Finalize": "finalize",
+}
+# MemorySize in the template; used where an invocation's own result cannot say (it failed), and by the estimate.
+FUNCTION_MEMORY_MB: dict[str, int] = {
+    "Probe": 1024,
+    "TranscodeChunk": 10240,
+    "TranscodePackage": 3008,
+    "CaptionPart": 4096,
+    "Captions": 3008,
+    "TranscribeStart": 1024,
+    "ScenePart": 10240,
+    "Scenes": 3008,
+    "SceneSpeech": 512,
+    "Trailer": 3008,
+    "Finalize": 512,
+}
+# Task state name -> the function it invokes.
+STATE_FUNCTIONS: dict[str, str] = {
+    "Probe": "Probe",
+    "EncodeChunk": "TranscodeChunk",
+    "PackageHls": "TranscodePackage",
+    "TranscribePart": "CaptionPart",
+    "Captions": "Captions",
+    "CaptionsFromTranscribe": "Captions",
+    "TranscribeStart": "TranscribeStart",
+    "MeasureScenePart": "ScenePart",
+    "Scenes": "Scenes",
+    "SceneSpeech": "SceneSpeech",
+    "Trailer": "Trailer",
+    "Finalize": "Finalize",
+}
+# Functions that stream the source through a presigned URL: at least one ranged GET each.
+SOURCE_READERS = frozenset({"Probe", "TranscodeChunk", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})

@@ -1,0 +1,71 @@
+"""Per-function speeds the estimate (and so the budget guard) works from: seconds of handler time for a given
+amount of work, as measured on the development machine (2 shared cores, Python 3.11, ffmpeg n9.0.2), and how
+that time scales to each function's size in AWS.
+
+Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample run of `reelflow run`):
+- TranscodeChunk: `make bench` transcode, 30 s of 1080p at 20 Mbps through the transcode stage in 60.4 s (4 rungs
+  1080/720/480/360 and the 540p proxy: 4.15 output megapixels a frame); decoding 1080p alone runs at 15-23x
+  real time (FINDINGS), 0.05 s per second of footage, about 0.025 s per source megapixel.
+- CaptionPart: `make bench` captions, real-time factor with model loading: whisper 0.263, pocketsphinx 0.46.
+- ScenePart: `make bench` scenes, Reelflow's analyser at the speed of PySceneDetect's AdaptiveDetector, which ran at
+  480-545 frames/s on 640x360 (FINDINGS): 0.05 s per second of 25 fps footage; a larger source costs its decoding.
+- Trailer: `make bench` trailer, 2.39 s for the sample's 6.7 s trailer of 360p footage.
+- Probe, TranscodePackage, Captions, Scenes, SceneSpeech, Finalize: the sample's run (each handler's own time),
+  split into a fixed part and a part per second of footage by judgement: a 20 s source cannot separate them, so
+  the joins' figures for long footage are extrapolations. Finalize's time per chunk (reading the history, listing
+  the outputs) is assumed, not measured.
+
+Scaling to AWS: Lambda gives a function one vCPU per 1,769 MB of memory (up to 6). Work that uses every core
+(ffmpeg's encoders and decoders, Whisper's matrix work) runs LOCAL_CORES / vCPUs times as long; work on one thread
+runs 1 / min(1, vCPUs) times as long.
+"""
+from __future__ import annotations
+
+LOCAL_CORES = 2
+MB_PER_VCPU = 1769
+MAX_VCPUS = 6
+# A container-image function's first invocation on a new instance (image pull and imports); counted for every
+# invocation of the chunk Maps, which start new instances, and once for each other function.
+COLD_START_SECONDS = 2.0
+# The state machine's own time between states (Step Functions' scheduling of a Lambda task).
+TRANSITION_SECONDS = 0.05
+
+TRANSCODE_FIXED = 1.0
+TRANSCODE_DECODE_PER_SOURCE_MP = 0.025
+# (60.4 s / 30 s - 0.05 - 1.0 / 30) / 4.15 output megapixels
+TRANSCODE_ENCODE_PER_OUTPUT_MP = 0.47
+PACKAGE_FIXED, PACKAGE_PER_SECOND = 1.0, 0.04
+CAPTION_FIXED = 0.5
+CAPTION_RTF = {"whisper": 0.263, "pocketsphinx": 0.46}
+CAPTIONS_JOIN_FIXED, CAPTIONS_JOIN_PER_SECOND = 1.0, 0.02
+# Extracting 16 kHz mono FLAC for Transcribe: an audio-only decode, far faster than real time.
+TRANSCRIBE_EXTRACT_PER_SECOND = 0.02
+# Amazon Transcribe's own turnaround for a batch job, in seconds per second of audio (AWS publishes none: a
+# conservative half of real time), and the state machine's poll interval (infra/pipeline.TRANSCRIBE_POLL).
+TRANSCRIBE_TURNAROUND = 0.5
+TRANSCRIBE_POLL_SECONDS = 15
+SCENE_PART_FIXED, SCENE_PART_PER_SECOND, SCENE_DECODE_PER_SOURCE_MP = 0.5, 0.05, 0.025
+SCENES_JOIN_FIXED, SCENES_JOIN_PER_SECOND = 1.0, 0.12
+# The sample's analysis: 6 scenes in 20 s; Rekognition is called once per scene.
+SCENES_PER_MINUTE = 18
+SCENE_SPEECH_SECONDS = 0.6
+TRAILER_FIXED, TRAILER_PER_OUTPUT_SECOND_AT_360P = 0.5, 0.28
+PROBE_SECONDS = 0.6
+FINALIZE_FIXED, FINALIZE_PER_CHUNK = 1.0, 0.05
+MEGAPIXELS_360P = 640 * 360 / 1e6
+
+
+# Which functions' work uses every core.
+PARALLEL = frozenset({"TranscodeChunk", "TranscodePackage", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
+
+
+def vcpus(memory_mb: int) -> float:
+    return min(MAX_VCPUS, memory_mb / MB_PER_VCPU)
+
+
+def aws_seconds(function: str, local_seconds: float, memory_mb: int) -> float:
+    """`local_seconds` of work on the development machine, on `function` in AWS at `memory_mb`."""
+    cpus = vcpus(memory_mb)
+    if function in PARALLEL:
+        return local_seconds * LOCAL_CORES / cpus
+    return local_seconds / min(1.0, cpus)

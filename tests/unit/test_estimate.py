@@ -1,0 +1,49 @@
+"""The estimate made before a job runs, and the budget guard that refuses a job on it."""
+import pytest
+
+from functions.core.cost.budget import CostLimitExceeded, DurationLimitExceeded, check_budget, limit
+from functions.core.cost.estimate import estimate_job, synthetic_source
+from functions.core.models import JobOptions
+
+
+def test_a_one_chunk_job_enters_as_many_states_as_the_samples_execution_did():
+    estimate = estimate_job(synthetic_source(20, 360), JobOptions())
+    assert estimate.chunks == 1
+    assert estimate.transitions == 21  # the sample's history: 19 states entered, then Outcome and JobDone
+    assert estimate.invocations == {"Probe": 1, "TranscodeChunk": 1, "TranscodePackage": 1, "CaptionPart": 1,
+                                    "Captions": 1, "ScenePart": 1, "Scenes": 1, "SceneSpeech": 1, "Trailer": 1,
+                                    "Finalize": 1}
+
+
+def test_an_hour_runs_each_chunk_map_over_the_probes_chunks():
+    estimate = estimate_job(synthetic_source(3600, 1080), JobOptions())
+    assert estimate.chunks == 30
+    for part in ("TranscodeChunk", "CaptionPart", "ScenePart"):
+        assert estimate.invocations[part] == 30
+    assert estimate.cost.total_usd == pytest.approx(sum(i.usd for i in estimate.cost.items), abs=1e-8)
+    assert estimate.wall_seconds > 0 and estimate.largest_state_bytes > 0
+
+
+def test_stages_left_out_cost_nothing_and_paid_services_are_priced():
+    only = estimate_job(synthetic_source(600, 720), JobOptions(stages=["captions"], caption_engine="transcribe"))
+    assert "TranscodeChunk" not in only.invocations and "ScenePart" not in only.invocations
+    transcribe = [i for i in only.cost.items if i.what == "Amazon Transcribe audio"]
+    assert transcribe and transcribe[0].quantity == pytest.approx(10.0)
+    labelled = estimate_job(synthetic_source(600, 720), JobOptions(label_engine="rekognition"))
+    assert [i for i in labelled.cost.items if i.what == "Rekognition DetectLabels"]
+
+
+def test_longer_and_larger_footage_costs_more():
+    costs = [estimate_job(synthetic_source(seconds, height), JobOptions()).cost.total_usd
+             for seconds, height in ((60, 360), (60, 1080), (600, 1080))]
+    assert costs == sorted(costs) and len(set(costs)) == 3
+
+
+def test_the_guard_refuses_over_either_limit_and_says_whose_limit_it_was():
+    estimate = estimate_job(synthetic_source(3600, 1080), JobOptions())
+    check_budget(estimate, limit(None, None), limit(None, None))
+    check_budget(estimate, limit(estimate.cost.total_usd * 2, None), limit(None, estimate.wall_seconds * 2))
+    with pytest.raises(CostLimitExceeded, match="the job's limit max_cost_usd"):
+        check_budget(estimate, limit(estimate.cost.total_usd / 2, 100.0), limit(None, None))
+    with pytest.raises(DurationLimitExceeded, match="the stack's default limit max_duration_seconds"):
+        check_budget(estimate, limit(None, None), limit(None, estimate.wall_seconds / 2))

@@ -1,0 +1,46 @@
+"""Step Functions' limits for 1 min, 1 h and 12 h of footage (every stage on), from the states the models build:
+the state each transition carries, and the events of the execution's history."""
+import pytest
+
+from functions.core.cost.estimate import (
+    HISTORY_LIMIT_EVENTS,
+    STATE_LIMIT_BYTES,
+    estimate_job,
+    state_sizes,
+    synthetic_source,
+)
+from functions.core.ladder import plan_transcode
+from functions.core.models import JobOptions
+
+LENGTHS = {"1 min": 60, "1 h": 3600, "12 h": 12 * 3600}
+# Room left for what the models cannot foresee (a longer note, more keywords): a quarter of each limit.
+MARGIN = 0.75
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("engine", ["whisper", "transcribe"])
+def test_every_state_stays_under_256_kb_with_margin(length, engine):
+    info = synthetic_source(LENGTHS[length], 1080)
+    options = JobOptions(caption_engine=engine, label_engine="rekognition", trailer_title="t" * 80)
+    sizes = state_sizes(info, plan_transcode(info), options)
+    assert max(sizes.values()) <= MARGIN * STATE_LIMIT_BYTES, sizes
+
+
+def test_the_chunk_maps_results_are_what_grows():
+    sizes = {length: state_sizes(synthetic_source(s, 1080), plan_transcode(synthetic_source(s, 1080)), JobOptions())
+             for length, s in LENGTHS.items()}
+    grown = {name: sizes["12 h"][name] - sizes["1 min"][name] for name in sizes["1 min"]}
+    assert max(grown, key=grown.__getitem__).startswith("PackageHls")
+    assert grown["EncodeChunk (one chunk's input)"] < grown["PackageHls (the transcode Map's results)"] / 10
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("engine", ["whisper", "transcribe"])
+def test_the_history_stays_under_25000_events_with_margin(length, engine):
+    estimate = estimate_job(synthetic_source(LENGTHS[length], 1080), JobOptions(caption_engine=engine))
+    assert estimate.history_events <= 0.8 * HISTORY_LIMIT_EVENTS
+
+
+def test_the_history_model_counts_the_samples_execution():
+    """The sample's execution on moto held 88 events (GetExecutionHistory), one chunk, every stage on."""
+    assert estimate_job(synthetic_source(20, 360), JobOptions()).history_events == 88
