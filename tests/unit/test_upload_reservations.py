@@ -11,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from functions.api import service as api_service
+from functions.core import aws
 from functions.api.errors import SourceNotPurgeable, UploadExpired
 from functions.api.models import JobRequest, PartsRequest, UploadRequest
 from functions.api.service import UNUSED_RESERVATION, ApiConfig, StudioService
@@ -36,6 +37,9 @@ def config(template, monkeypatch):
                  if r["Type"] == "AWS::DynamoDB::GlobalTable" and lid.startswith("StorageJobs"))
     assert props["TimeToLiveSpecification"] == {"AttributeName": RESERVATION_EXPIRES, "Enabled": True}
     with mock_aws():
+        # Clients cached by an earlier test in this process were made without mock_aws's credentials.
+        aws._client.cache_clear()
+        aws._resource.cache_clear()
         boto3.client("dynamodb").create_table(
             TableName="jobs", KeySchema=props["KeySchema"], AttributeDefinitions=props["AttributeDefinitions"],
             BillingMode="PAY_PER_REQUEST",
