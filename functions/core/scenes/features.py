@@ -1,6 +1,6 @@
 """Per-frame measurements, computed while frames stream in from the decoder.
 
-`FrameAnalyser.push` sees each frame once and keeps only small per-frame numbers (plus a short
+`FrameAnalyser.push` sees each frame once (as the decoder's I420) and keeps only small per-frame numbers (plus a short
 ring buffer of histograms and 16x9 colour layouts), so memory grows by a few hundred bytes per frame whatever
 the resolution. `FrameAnalyser.finish` returns the series the shot detector and the scene
 features read.
@@ -65,9 +65,19 @@ class FrameAnalyser:
         self._prev_gray: np.ndarray | None = None
         self._prev_hist: np.ndarray | None = None
         self._to_palette = bin_to_palette()
+        w, h = SMALL_SIZE
+        self._small_i420 = np.empty(w * h * 3 // 2, np.uint8)
+        luma, chroma = w * h, (w // 2) * (h // 2)
+        self._small_planes = (self._small_i420[:luma].reshape(h, w),
+                              self._small_i420[luma:luma + chroma].reshape(h // 2, w // 2),
+                              self._small_i420[luma + chroma:].reshape(h // 2, w // 2))
 
-    def push(self, frame_bgr: np.ndarray) -> None:
-        small = cv2.resize(frame_bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
+    def push(self, frame_i420: np.ndarray) -> None:
+        """One (h * 3 / 2, w) I420 frame, as decode hands it over."""
+        # Each plane is shrunk before the colour conversion, which then runs on a quarter of the pixels.
+        for plane, small_plane in zip(i420_planes(frame_i420), self._small_planes):
+            cv2.resize(plane, small_plane.shape[::-1], dst=small_plane, interpolation=cv2.INTER_AREA)
+        small = cv2.cvtColor(self._small_i420.reshape(-1, SMALL_SIZE[0]), cv2.COLOR_YUV2BGR_I420)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         mean, std = cv2.meanStdDev(gray)
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
@@ -114,6 +124,16 @@ class FrameAnalyser:
             layout_distance=s[:, 4], hist_distance=s[:, 5], wide_hist_distance=wide,
             flash_distance=flash,
         )
+
+
+def i420_planes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of a (h * 3 / 2, w) I420 frame, as views."""
+    w = frame.shape[1]
+    h = frame.shape[0] * 2 // 3
+    flat = frame.reshape(-1)
+    luma, chroma = w * h, (w // 2) * (h // 2)
+    return (flat[:luma].reshape(h, w), flat[luma:luma + chroma].reshape(h // 2, w // 2),
+            flat[luma + chroma:luma + 2 * chroma].reshape(h // 2, w // 2))
 
 
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
