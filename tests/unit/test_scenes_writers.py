@@ -12,7 +12,7 @@ import opentimelineio as otio
 import pytest
 
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures, ScenesDocument, VideoSummary
-from functions.core.scenes.timecode import Rate
+from functions.core.timecode import Rate
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 from tests import golden
 

@@ -91,7 +91,7 @@ class FrameAnalyser:
         else:
             motion = float(cv2.norm(gray, self._prev_gray, cv2.NORM_L1)) / gray.size / 255
             layout_distance = _distance(layout, self._layouts[-1])
-            hist_distance = 0.5 * float(np.abs(hist - self._prev_hist).sum())
+            hist_distance = 0.5 * cv2.norm(hist, self._prev_hist, cv2.NORM_L1)
         self._scalars.append((float(mean[0, 0]) / 255, float(std[0, 0]) / 255, colourfulness(tiny),
                               motion, layout_distance, hist_distance))
         self._palettes.append(np.bincount(self._to_palette, weights=hist, minlength=PALETTE_SIZE))
@@ -107,7 +107,7 @@ class FrameAnalyser:
             self._flash.append(_distance(buf[-4], buf[-1]))
         for k in self.windows:
             if n >= 2 * k + 1:
-                self._wide[k].append(0.5 * float(np.abs(self._hists[-1 - 2 * k] - self._hists[-1]).sum()))
+                self._wide[k].append(0.5 * cv2.norm(self._hists[-1 - 2 * k], self._hists[-1], cv2.NORM_L1))
 
     def finish(self) -> FrameSeries:
         n = len(self._scalars)
@@ -140,11 +140,11 @@ def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size / 255
 
 
+# B, G, R -> (rg, yb) opponent channels: rg = R - G, yb = (R + G) / 2 - B.
+_OPPONENT = np.array([[0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], np.float32)
+
+
 def colourfulness(bgr: np.ndarray) -> float:
     """Hasler & Süsstrunk (2003) colourfulness M: 0 for grey, about 100+ for extremely colourful."""
-    f = bgr.astype(np.float32)
-    rg = f[..., 2] - f[..., 1]
-    yb = 0.5 * (f[..., 2] + f[..., 1]) - f[..., 0]
-    rg_mean, rg_std = cv2.meanStdDev(rg)
-    yb_mean, yb_std = cv2.meanStdDev(yb)
-    return float(np.hypot(rg_std[0, 0], yb_std[0, 0]) + 0.3 * np.hypot(rg_mean[0, 0], yb_mean[0, 0]))
+    mean, std = cv2.meanStdDev(cv2.transform(bgr.astype(np.float32), _OPPONENT))
+    return float(np.hypot(std[0, 0], std[1, 0]) + 0.3 * np.hypot(mean[0, 0], mean[1, 0]))
