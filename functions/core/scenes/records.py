@@ -18,6 +18,11 @@ from functions.core.scenes.tags import ALL_TAGS, derive_tags, shot_size
 from functions.core.timecode import Rate
 
 FACE_FRAMES_PER_SCENE = 3
+# A thumbnail must show the shot: not a black frame, not a flat one (a fade's grey, a title card's plain ground),
+# not a frame inside a fade (its contrast well below the shot's own).
+THUMB_MIN_BRIGHTNESS = 0.1  # mean luma, 0..1
+THUMB_MIN_CONTRAST = 0.04  # luma standard deviation, 0..1
+THUMB_FADE_CONTRAST = 0.6  # share of the scene's best candidate contrast a frame keeps outside a fade
 MOTION_REFERENCE_FPS = 25  # motion is reported per 1/25 s, so the same movement scores alike at any frame rate
 
 
@@ -65,7 +70,7 @@ def build_scenes(
             clean_first, clean_end = first, end
         middle = (clean_first + clean_end) / 2
         candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
-        keyframe = _middle(candidates, middle) if candidates else sampler.nearest(middle)
+        keyframe = representative(candidates, sampler.within(first, end), series, middle) or sampler.nearest(middle)
         features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s,
                              motion_scale=float(rate.exact) / MOTION_REFERENCE_FPS)
         index = i + 1
@@ -85,8 +90,28 @@ def build_scenes(
     return out
 
 
-def _middle(candidates: list[Candidate], middle: float) -> Candidate:
-    return min(candidates, key=lambda c: abs(c.frame - middle))
+def representative(preferred: list[Candidate], scene: list[Candidate], series: FrameSeries,
+                   middle: float) -> Candidate | None:
+    """The scene's thumbnail: of the candidates that show the shot (bright and contrasted enough, and with at
+    least THUMB_FADE_CONTRAST of the scene's best contrast, so not mid-fade), the one nearest `middle`, from
+    `preferred` (the scene clear of its transitions) first. Without any, the most contrasted of the brightest;
+    None without candidates."""
+    if not scene:
+        return None
+    contrast = {c.frame: float(series.contrast[c.frame]) for c in scene}
+    brightness = {c.frame: float(series.brightness[c.frame]) for c in scene}
+    best = max(contrast.values())
+
+    def shows_the_shot(c: Candidate) -> bool:
+        k = contrast.get(c.frame, float(series.contrast[c.frame]))
+        b = brightness.get(c.frame, float(series.brightness[c.frame]))
+        return b >= THUMB_MIN_BRIGHTNESS and k >= THUMB_MIN_CONTRAST and k >= THUMB_FADE_CONTRAST * best
+
+    for pool in (preferred, scene):
+        good = [c for c in pool if shows_the_shot(c)]
+        if good:
+            return min(good, key=lambda c: abs(c.frame - middle))
+    return max(scene, key=lambda c: contrast[c.frame] * min(brightness[c.frame], 0.5))
 
 
 def _features(series: FrameSeries, first: int, end: int, candidates: list[Candidate], keyframe: Candidate | None,
