@@ -50,7 +50,8 @@ class KeyframeSampler:
         index = self._seen
         self._seen += 1
         if index % self.stride == 0:
-            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(frame_i420, cv2.COLOR_YUV2BGR_I420), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            bgr = cv2.cvtColor(frame_i420, cv2.COLOR_YUV2BGR_I420)
+            ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             if ok:
                 self.candidates.append(Candidate(index, buf.tobytes()))
 
