@@ -103,8 +103,7 @@ def representative(preferred: list[Candidate], scene: list[Candidate], series: F
     best = max(contrast.values())
 
     def shows_the_shot(c: Candidate) -> bool:
-        k = contrast.get(c.frame, float(series.contrast[c.frame]))
-        b = brightness.get(c.frame, float(series.brightness[c.frame]))
+        k, b = contrast[c.frame], brightness[c.frame]  # `preferred` is part of `scene`
         return b >= THUMB_MIN_BRIGHTNESS and k >= THUMB_MIN_CONTRAST and k >= THUMB_FADE_CONTRAST * best
 
     for pool in (preferred, scene):
