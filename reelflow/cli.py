@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import NoReturn, get_args
 
-from functions.core.models import DEFAULT_CAPTION_ENGINE, CaptionEngineName, LabelEngineName
+from functions.core.models import DEFAULT_CAPTION_ENGINE, OPTIONAL_STAGES, CaptionEngineName, LabelEngineName
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
                             help="tell speakers apart: each word keeps its speaker, each cue one speaker")
     transcribe.add_argument("--max-speakers", type=int, metavar="N", help="most speakers to tell apart, 2-30 "
                             "(implies --speaker-labels; default 10)")
+    run.add_argument("--stages", metavar="LIST", type=_choices_list(OPTIONAL_STAGES),
+                     help=f"stages to run, comma-separated, from {','.join(OPTIONAL_STAGES)} (default: all); "
+                     "probe and finalize always run")
+    run.add_argument("--renditions", metavar="HEIGHTS", type=_int_list,
+                     help="rung heights of the HLS ladder, comma-separated, e.g. 720,480 (default: the ladder "
+                     "up to the source's size; never upscaled)")
     run.add_argument("--trailer-seconds", type=float,
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
     run.add_argument("--trailer-title", help="title card text for the trailer")
@@ -264,6 +270,8 @@ def _job_options(args: argparse.Namespace):
         "max_speakers": args.max_speakers,
         "max_cost_usd": args.max_cost_usd,
         "max_duration_seconds": args.max_duration,
+        "stages": args.stages,
+        "renditions": args.renditions,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 
@@ -296,6 +304,27 @@ def _estimate(args: argparse.Namespace) -> int:
     print(f"Footage: {info.duration:.1f} s, {size}")
     print("\n".join(estimate_lines(estimate_job(info, options))))
     return 0
+
+
+def _choices_list(choices: tuple[str, ...]):
+    """An argparse type: comma-separated names, each one of `choices`."""
+    def parse(value: str) -> list[str]:
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = [n for n in names if n not in choices]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"{','.join(unknown) or value!r}: choose from {','.join(choices)}")
+        return list(dict.fromkeys(names))
+    return parse
+
+
+def _int_list(value: str) -> list[int]:
+    try:
+        numbers = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: whole numbers, comma-separated, e.g. 720,480") from None
+    if not numbers or min(numbers) <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: one or more heights in pixels, e.g. 720,480")
+    return numbers
 
 
 def _register_event_api_key(cloud, event: dict) -> None:

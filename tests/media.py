@@ -190,6 +190,38 @@ def make_late_vfr_cut(path: str | os.PathLike, seconds: float = 2.0, *, gop: int
     return out
 
 
+def make_timecoded_cut(
+    path: str | os.PathLike,
+    *,
+    rate: str = "25",
+    shot_frames: tuple[int, int] = (40, 40),
+    timecode: str | None = None,
+    late_frames: int = 0,
+    audio_channels: int = 2,
+) -> Path:
+    """Two shots (testsrc2, then a mandelbrot zoom) joined by a hard cut after `shot_frames[0]` frames, at `rate`
+    (an ffmpeg rate such as "25" or "30000/1001"). `timecode` writes a start timecode (a `tmcd` track in mp4/mov;
+    `;` before the frames for drop-frame); `late_frames` starts the video that many frames after the audio (as a
+    B-frame delay does without an edit list); audio is a 440 Hz tone with `audio_channels` channels (0: none)."""
+    out = _target(path, "timecoded.mov")
+    first, second = shot_frames
+    fps = Fraction(rate)
+    video = (f"testsrc2=s=320x180:r={rate},trim=end_frame={first}[a];"
+             f"mandelbrot=s=320x180:r={rate},trim=end_frame={second},setpts=PTS-STARTPTS[b];"
+             "[a][b]concat=n=2:v=1:a=0")
+    args = ["-itsoffset", f"{float(late_frames / fps):.6f}"] if late_frames else []
+    args += ["-f", "lavfi", "-i", video]
+    if audio_channels:
+        seconds = float((first + second + late_frames) / fps)
+        args += ["-f", "lavfi", "-i", f"sine=f={TONE_HZ}:r={AUDIO_RATE}:d={seconds:.6f}",
+                 "-c:a", "aac", "-ac", str(audio_channels), "-ar", str(AUDIO_RATE)]
+    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-threads", "1"]
+    if timecode:
+        args += ["-timecode", timecode]
+    run_ffmpeg([*args, str(out)], what="make_timecoded_cut")
+    return out
+
+
 def make_non_media(path: str | os.PathLike) -> Path:
     """A plain text file with a media name."""
     out = _target(path, "not_media.mp4")

@@ -5,8 +5,10 @@ import math
 
 from functions.core.models import Chunk, Rendition, SourceInfo, TranscodePlan
 
-# (short side in pixels, H.264 video kbps) — a conventional ladder for 16:9 at up to 30 fps.
-LADDER: tuple[tuple[int, int], ...] = ((1080, 5000), (720, 2800), (480, 1400), (360, 800), (240, 400))
+# (short side in pixels, H.264 video kbps) — a conventional ladder for 16:9 at up to 30 fps; UHD sources start at
+# 2160p or 1440p (each rung's H.264 level is chosen per rung, see h264_level).
+LADDER: tuple[tuple[int, int], ...] = (
+    (2160, 16000), (1440, 8000), (1080, 5000), (720, 2800), (480, 1400), (360, 800), (240, 400))
 DEFAULT_MAX_RUNGS = 4
 AUDIO_KBPS = 128
 SEGMENT_SECONDS = 4.0
@@ -66,6 +68,40 @@ def plan_chunks(duration: float, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -
         end = duration if index == count - 1 else start + step
         chunks.append(Chunk(index=index, start=start, duration=round(end - start, 3)))
     return chunks
+
+
+# H.264 levels (ITU-T H.264 Table A-1): (level, max macroblocks per second, max frame size in macroblocks,
+# max video bit rate in kbit/s for Baseline/Main; High profile allows 1.25x).
+H264_LEVELS: tuple[tuple[str, int, int, int], ...] = (
+    ("3.0", 40_500, 1_620, 10_000), ("3.1", 108_000, 3_600, 14_000), ("3.2", 216_000, 5_120, 20_000),
+    ("4.0", 245_760, 8_192, 20_000), ("4.1", 245_760, 8_192, 50_000), ("4.2", 522_240, 8_704, 50_000),
+    ("5.0", 589_824, 22_080, 135_000), ("5.1", 983_040, 36_864, 240_000), ("5.2", 2_073_600, 36_864, 240_000),
+    ("6.0", 4_177_920, 139_264, 240_000), ("6.1", 8_355_840, 139_264, 480_000), ("6.2", 16_711_680, 139_264, 800_000),
+)
+HIGH_PROFILE_BITRATE_FACTOR = 1.25
+MAXRATE_FACTOR = 1.1  # the encoder's VBV maxrate over the rung's target bit rate
+
+
+class LevelTooLow(ValueError):
+    """Raised when no H.264 level allows a rung's frame size, frame rate and bit rate."""
+
+
+def h264_level(width: int, height: int, fps: float, video_kbps: int) -> str:
+    """The lowest H.264 (High profile) level that allows a rung: its frame size, macroblock rate and peak bit rate,
+    and a frame no wider or taller than sqrt(8 x max frame size) macroblocks."""
+    mb_w, mb_h = math.ceil(width / 16), math.ceil(height / 16)
+    frame = mb_w * mb_h
+    peak = video_kbps * MAXRATE_FACTOR
+    for level, max_rate, max_frame, max_kbps in H264_LEVELS:
+        if (frame <= max_frame and frame * fps <= max_rate and peak <= max_kbps * HIGH_PROFILE_BITRATE_FACTOR
+                and max(mb_w, mb_h) <= math.isqrt(8 * max_frame)):
+            return level
+    raise LevelTooLow(f"no H.264 level allows {width}x{height} at {fps:g} fps and {video_kbps} kbps")
+
+
+def h264_codecs(level: str) -> str:
+    """The RFC 6381 CODECS value of H.264 High profile at `level`, e.g. avc1.640033 for 5.1."""
+    return f"avc1.6400{round(float(level) * 10):02x}"
 
 
 def _kbps_for(short_side: int, fps: float) -> int:

@@ -9,6 +9,7 @@ from functions.core.models import (
     ManifestStage,
     StageStatus,
 )
+from functions.core.timecode import source_timeline
 
 
 def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float) -> Manifest:
@@ -35,6 +36,7 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
     source = None
     if run.probe is not None:
         info = run.probe.source
+        rate, timecode = source_timeline(info.fps, info.timecode)
         source = ManifestSource(
             duration=info.duration,
             width=info.width,
@@ -43,6 +45,8 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
             fps=info.fps,
             has_audio=info.has_audio,
             has_video=info.has_video,
+            timecode=timecode,
+            drop_frame=rate.drop_frame,
         )
     return Manifest(
         asset_id=run.asset_id,

@@ -157,6 +157,9 @@ class SourceInfo(Model):
     audio_sample_rate: int = 0
     start_time: float = 0.0
     bit_rate: int | None = None
+    timecode: str | None = Field(
+        default=None, description="Timecode of the first video frame, from a tmcd track or timecode metadata "
+        "(HH:MM:SS;FF when drop-frame); None when the source has none")
 
     @property
     def nominal_fps(self) -> float:
@@ -346,6 +349,9 @@ class ManifestSource(Model):
     fps: float
     has_audio: bool
     has_video: bool
+    timecode: str = Field(description="Timecode of the first video frame: the source's own, else 00:00:00:00 "
+                          "(HH:MM:SS;FF when drop-frame)")
+    drop_frame: bool = Field(description="Timecodes count in drop-frame (29.97 and 59.94 fps)")
 
 
 # Stage texts as recorded: a second line of defence behind the handlers, which raise clean messages.

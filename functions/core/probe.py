@@ -10,6 +10,7 @@ import av.logging
 from functions.core.ffmpeg import INDIRECT_FORMATS, IndirectSource, MediaError, UnsupportedFormat, source_options
 from functions.core.models import SourceInfo
 from functions.core.redaction import redact
+from functions.core.timecode import Rate, TimecodeError, is_drop_frame
 
 VFR_SAMPLE_PACKETS = 240
 VFR_TOLERANCE = 0.15
@@ -47,6 +48,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             )
         if video is not None:
             info |= _frame_rate(container, video)
+            info["timecode"] = _start_timecode(container, video, info["fps"])
         first = _first_frame(container, video or audio)
         _spot_check(container, video or audio, duration)
         if video is not None:
@@ -149,6 +151,28 @@ def _frame_rate(container: av.container.InputContainer, video) -> dict:
         if not rate:
             rate = 1 / (typical * video.time_base)
     return dict(fps=round(float(rate), 3) if rate else 0.0, vfr=vfr)
+
+
+def _start_timecode(container: av.container.InputContainer, video, fps: float) -> str | None:
+    """The timecode of the first video frame as the file states it: a `tmcd` track's (ffmpeg's mov demuxer reports
+    it as that track's metadata, and the video stream's), else the video stream's or the container's `timecode`
+    metadata (MXF, Matroska). Metadata is the uploader's text: anything but a timecode valid at the video's rate
+    is ignored."""
+    tracks = [s for s in container.streams if s.type == "data" and "timecode" in _lower_keys(s.metadata)]
+    for metadata in (*(s.metadata for s in tracks), video.metadata, container.metadata):
+        value = _lower_keys(metadata).get("timecode")
+        if not isinstance(value, str):
+            continue
+        rate = Rate.from_fps(fps, drop_frame=is_drop_frame(value))
+        try:
+            return rate.timecode(rate.count(value))  # normalised: two-digit fields, `;` for drop-frame
+        except TimecodeError:
+            return None
+    return None
+
+
+def _lower_keys(metadata: dict) -> dict:
+    return {str(k).lower(): v for k, v in metadata.items()}
 
 
 def _first_frame(container: av.container.InputContainer, stream):

@@ -14,9 +14,9 @@ from pathlib import Path
 import ffmpeg
 
 from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options
+from functions.core.ladder import MAXRATE_FACTOR, h264_codecs, h264_level
 from functions.core.models import Chunk, Rendition, RungStats, SourceInfo, TranscodePlan
 
-H264_CODEC = "avc1.64002a"  # High profile, level 4.2 (set explicitly below)
 AAC_CODEC = "mp4a.40.2"
 PROXY_SHORT_SIDE = 540
 PROXY_CRF = 26
@@ -82,8 +82,9 @@ def encode_chunk_args(
         if info.has_video:
             streams.append(_scaled(split[i], rung.width, rung.height))
             codec_args |= {
+                f"level:v:{video_count}": rung_level(rung, info),
                 f"b:v:{video_count}": f"{rung.video_kbps}k",
-                f"maxrate:v:{video_count}": f"{int(rung.video_kbps * 1.1)}k",
+                f"maxrate:v:{video_count}": f"{int(rung.video_kbps * MAXRATE_FACTOR)}k",
                 f"bufsize:v:{video_count}": f"{rung.video_kbps * 2}k",
             }
             entry.append(f"v:{video_count}")
@@ -199,14 +200,20 @@ def media_playlist(segments: list[Segment]) -> str:
 def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]]) -> str:
     """Master playlist, rungs highest first, with measured peak and average bandwidth."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
-    codecs = ",".join(c for c, present in ((H264_CODEC, info.has_video), (AAC_CODEC, info.has_audio)) if present)
     for rung, stats in sorted(ladder, key=lambda item: -item[0].height):
+        video = h264_codecs(rung_level(rung, info)) if info.has_video else None
+        codecs = ",".join(c for c in (video, AAC_CODEC if info.has_audio else None) if c)
         average = stats.bytes * 8 / (stats.seconds or 1.0)
         attrs = [f"BANDWIDTH={int(max(stats.peak_bps, average))}", f"AVERAGE-BANDWIDTH={int(average)}", f'CODECS="{codecs}"']
         if info.has_video:
             attrs += [f"RESOLUTION={rung.width}x{rung.height}", f"FRAME-RATE={_output_fps(info):.3f}"]
         lines += [f"#EXT-X-STREAM-INF:{','.join(attrs)}", f"{rung.name}/index.m3u8"]
     return "\n".join(lines) + "\n"
+
+
+def rung_level(rung: Rendition, info: SourceInfo) -> str:
+    """The H.264 level a rung is encoded at (and its CODECS string names): the lowest that allows it."""
+    return h264_level(rung.width, rung.height, _output_fps(info), rung.video_kbps)
 
 
 def concat_args(parts: list[Path], list_file: Path, output: Path) -> list[str]:
@@ -248,7 +255,6 @@ def _video_args(fps: float, gop: int | None, segment_seconds: float) -> dict[str
         "c:v": "libx264",
         "preset": "veryfast",
         "profile:v": "high",
-        "level:v": "4.2",
         "sc_threshold": 0,
         "force_key_frames": f"expr:gte(t,n_forced*{segment_seconds})",
         "r": fps,

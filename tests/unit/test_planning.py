@@ -2,9 +2,10 @@
 import pytest
 
 from functions.core.ids import job_id_for, key_candidates
-from functions.core.ladder import SEGMENT_SECONDS, plan_chunks, plan_renditions
+from functions.core.ladder import SEGMENT_SECONDS, LevelTooLow, h264_codecs, h264_level, plan_chunks, plan_renditions
 from functions.core.manifest import job_status
-from functions.core.models import JobOptions, ManifestStage, ObjectRef, SourceInfo
+from functions.core.models import JobOptions, ManifestStage, ObjectRef, RungStats, SourceInfo
+from functions.core.transcode import master_playlist, rung_level
 
 
 def source(width, height, **kw):
@@ -77,3 +78,36 @@ def test_job_ids_are_stable_per_upload_and_options():
     assert job_id_for(ref) == job_id_for(ref, JobOptions())
     assert job_id_for(ref) != job_id_for(ref.model_copy(update={"version_id": "v2"}))
     assert job_id_for(ref) != job_id_for(ref, JobOptions(trailer_seconds=10))
+
+
+def test_uhd_sources_get_uhd_rungs_each_at_a_level_that_allows_it():
+    uhd = source(3840, 2160)
+    rungs = plan_renditions(uhd)
+    assert [r.height for r in rungs] == [2160, 1440, 1080, 720]
+    assert [(r.width, r.height) for r in rungs[:2]] == [(3840, 2160), (2560, 1440)]
+    levels = [rung_level(r, uhd) for r in rungs]
+    assert levels == ["5.1", "5.0", "4.0", "3.1"]
+    assert [h264_codecs(level) for level in levels] == ["avc1.640033", "avc1.640032", "avc1.640028", "avc1.64001f"]
+    assert [r.height for r in plan_renditions(source(2560, 1440))] == [1440, 1080, 720, 480]
+
+
+@pytest.mark.parametrize(("width", "height", "fps", "kbps", "level"), [
+    (3840, 2160, 60, 24000, "5.2"), (3840, 2160, 30, 16000, "5.1"), (2560, 1440, 50, 12000, "5.1"),
+    (1920, 1080, 60, 7500, "4.2"), (1080, 1920, 30, 5000, "4.0"), (640, 360, 25, 800, "3.0"),
+])
+def test_h264_level_is_the_lowest_that_allows_size_rate_and_bit_rate(width, height, fps, kbps, level):
+    assert h264_level(width, height, fps, kbps) == level
+
+
+def test_a_rung_beyond_every_level_is_refused():
+    with pytest.raises(LevelTooLow):
+        h264_level(16384, 16384, 120, 1000)
+
+
+def test_the_master_names_each_rungs_own_level():
+    uhd = source(3840, 2160)
+    stats = RungStats(bytes=1_000_000, seconds=1.0, peak_bps=9e6)
+    master = master_playlist(uhd, [(r, stats) for r in plan_renditions(uhd)])
+    inf = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
+    assert 'CODECS="avc1.640033,mp4a.40.2"' in inf[0] and "RESOLUTION=3840x2160" in inf[0]
+    assert 'CODECS="avc1.64001f,mp4a.40.2"' in inf[-1] and "RESOLUTION=1280x720" in inf[-1]

@@ -3,6 +3,7 @@ import pytest
 
 from functions.core.ffmpeg import MediaError
 from functions.core.probe import probe_media
+from tests import media
 from tests.conftest import SAMPLE, SAMPLE_TRUTH
 
 
@@ -59,3 +60,22 @@ def test_unusable_inputs_have_plain_reasons(clips, kind, reason):
     path = clips[kind]
     with pytest.raises(MediaError, match=reason):
         probe_media(str(path), size=path.stat().st_size)
+
+
+@pytest.mark.parametrize(("suffix", "rate", "written", "read"), [
+    (".mov", "25", "01:00:00:00", "01:00:00:00"),  # a tmcd track
+    (".mp4", "30000/1001", "00:59:59;28", "00:59:59;28"),  # drop-frame keeps its separator
+    (".mkv", "25", "10:00:00:00", "10:00:00:00"),  # container metadata (Matroska has no tmcd track)
+])
+def test_start_timecode_is_read_from_a_tmcd_track_or_metadata(tmp_path, suffix, rate, written, read):
+    clip = media.make_timecoded_cut(tmp_path / f"tc{suffix}", rate=rate, timecode=written, audio_channels=0)
+    assert probe_media(str(clip)).timecode == read
+
+
+def test_a_timecode_that_names_no_frame_is_ignored(tmp_path):
+    clip = media.make_timecoded_cut(tmp_path / "bad.mkv", timecode="01:00:00:30", audio_channels=0)  # 25 fps
+    assert probe_media(str(clip)).timecode is None
+
+
+def test_no_timecode_without_one(clips):
+    assert probe_media(str(clips["plain"])).timecode is None

@@ -14,6 +14,7 @@ from functions.core.models import SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes import OUTPUT_FILES, analyse_scenes
 from tests import media
+from tests.fixtures.scenes import scene_clips
 
 
 def analyse(path: Path, out: Path, source: SourceInfo | None = None):
@@ -147,3 +148,25 @@ def test_the_same_movement_scores_the_same_motion_at_25_and_50_fps(tmp_path):
         motion[fps] = analyse(path, tmp_path / f"out{fps}").scenes[0].features.motion
     assert motion[25] > 0.01
     assert motion[50] == pytest.approx(motion[25], rel=0.25)
+
+
+
+# Two-second shots joined by 1.2 s fades through black: most of every frame is inside a fade.
+FADES = [scene_clips.Shot("testsrc2", 2.0)] + [scene_clips.Shot(look, 2.0, join="fadeblack", dissolve_seconds=1.2)
+                                              for look in ("face", "chart", "gradients", "sierpinski")]
+
+
+def test_thumbnails_of_a_fade_heavy_clip_are_not_dark_flat_or_mid_fade(tmp_path):
+    clip = scene_clips.build_clip(FADES, tmp_path / "fades.mp4")
+    outcome = analyse(clip.path, tmp_path / "out")
+    capture = cv2.VideoCapture(str(clip.path))
+    frames = []
+    while (read := capture.read())[0]:
+        frames.append(cv2.cvtColor(read[1], cv2.COLOR_BGR2GRAY))
+    assert len(frames) == clip.frames
+    for scene in outcome.scenes:
+        thumb = cv2.cvtColor(cv2.imread(str(tmp_path / "out" / scene.thumbnail)), cv2.COLOR_BGR2GRAY)
+        brightest = max(float(f.mean()) for f in frames[scene.start_frame:scene.end_frame])
+        most_contrast = max(float(f.std()) for f in frames[scene.start_frame:scene.end_frame])
+        assert thumb.mean() >= 0.5 * brightest, scene.index  # not black
+        assert thumb.std() >= 0.6 * most_contrast, scene.index  # neither flat nor mid-fade

@@ -9,7 +9,7 @@ Modules, in the order data flows through them:
 - boundaries: hard cuts and gradual transitions from the per-frame series
 - records, faces, audio, tags: Scene records with features and tags
 - labels: optional keyframe labels by engine (`none`, `rekognition`)
-- writers/: scenes.json, contact sheet, EDL, OTIO, FCPXML
+- writers/: scenes.json, contact sheet, EDL, OTIO, FCPXML (timecodes: functions/core/timecode.py)
 - analyse: wires the above together
 """
 from functions.core.scenes.analyse import OUTPUT_FILES, analyse_scenes

@@ -22,7 +22,7 @@ from functions.core.scenes.models import SceneSkip, ScenesDocument, ScenesOutcom
 from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timeline import activity_timeline
-from functions.core.scenes.timecode import Rate
+from functions.core.timecode import RECORD_START, source_timeline
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
 NO_VIDEO = "the input has no video stream (audio-only), so there are no scenes to detect"
@@ -45,12 +45,14 @@ def analyse_scenes(
     media_name: str | None = None,
     labeller: LabelEngine | None = None,
     settings: DetectorSettings = DEFAULT_SETTINGS,
+    record_start: str = RECORD_START,
 ) -> ScenesOutcome:
     """Split `media` (a file, or a URL ffmpeg reads such as a presigned S3 GET) into scenes and write
     scenes.json, thumbs/, the contact sheet and editor exports.
 
     `words` (anything with .start/.end seconds) adds each scene's speech share. `media_name` is how the
     exports name the source (default: the file or URL's last part). `labeller` labels each keyframe (see labels.py).
+    `record_start` is the timecode the exports' record timeline (EDL record side, FCPXML tcStart) starts at.
     Input without video is skipped, not an error;
     a file ffmpeg cannot decode raises MediaError.
     """
@@ -58,7 +60,8 @@ def analyse_scenes(
         return _skip(NO_VIDEO)
     frames = measure_frames(media, source, settings=settings, on_progress=on_progress)
     return scenes_from_frames(frames, source, out_dir, words=words, media_name=media_name or _name_of(media),
-                              labeller=labeller, settings=settings, on_progress=on_progress)
+                              labeller=labeller, settings=settings, on_progress=on_progress,
+                              record_start=record_start)
 
 
 def measure_frames(
@@ -97,6 +100,7 @@ def scenes_from_frames(
     labeller: LabelEngine | None = None,
     settings: DetectorSettings = DEFAULT_SETTINGS,
     on_progress: ProgressCallback | None = None,
+    record_start: str = RECORD_START,
 ) -> ScenesOutcome:
     """Shots, scene records, labels and every output file from a finished pass (or joined parts)."""
     series, timestamps = frames.series, frames.timestamps
@@ -106,10 +110,10 @@ def scenes_from_frames(
     fps = source.nominal_fps
     if source.vfr or source.fps <= 0:
         fps = _measured_fps(timestamps, fps)
-    rate = Rate.from_fps(fps)
+    rate, start_timecode = source_timeline(fps, source.timecode)
     boundaries = detect_boundaries(series, fps, settings)
     built = build_scenes(boundaries, series, timestamps, rate, KeyframeSampler.of(frames.candidates),
-                         frames.loudness, words)
+                         frames.loudness, words, start_timecode)
     scenes = [b.scene for b in built]
     label_error = None
     if labeller is not None:
@@ -118,11 +122,13 @@ def scenes_from_frames(
     doc = ScenesDocument(
         video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
                            width=source.width or size[0], height=source.height or size[1],
-                           media_name=media_name),
+                           media_name=media_name, start_timecode=start_timecode, drop_frame=rate.drop_frame,
+                           audio_channels=source.audio_channels if source.has_audio else 0,
+                           audio_sample_rate=source.audio_sample_rate if source.has_audio else 0),
         scenes=scenes,
         timeline=activity_timeline(timestamps, series.motion, frames.loudness, scenes[-1].end),
     )
-    _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1])
+    _write_outputs(doc, [b.keyframe for b in built], out_dir, aspect=size[0] / size[1], record_start=record_start)
     if on_progress:
         on_progress(1.0)
     cuts = sum(b.kind == "cut" for b in boundaries)
@@ -147,7 +153,8 @@ def _measured_fps(timestamps: np.ndarray, fallback: float) -> float:
     return (len(timestamps) - 1) / float(timestamps[-1] - timestamps[0])
 
 
-def _write_outputs(doc: ScenesDocument, keyframes: list[Candidate | None], out_dir: Path, aspect: float) -> None:
+def _write_outputs(doc: ScenesDocument, keyframes: list[Candidate | None], out_dir: Path, aspect: float,
+                   record_start: str) -> None:
     thumbs = out_dir / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
     for scene, keyframe in zip(doc.scenes, keyframes, strict=True):
@@ -155,12 +162,13 @@ def _write_outputs(doc: ScenesDocument, keyframes: list[Candidate | None], out_d
             (out_dir / scene.thumbnail).write_bytes(keyframe.jpeg)
     images = [k.image() if k else None for k in keyframes]
     (out_dir / OUTPUT_FILES["contact_sheet"]).write_bytes(contact_sheet_jpeg(doc.scenes, images, aspect))
-    write_documents(doc, out_dir)
+    write_documents(doc, out_dir, record_start)
 
 
-def write_documents(doc: ScenesDocument, out_dir: Path) -> None:
-    """scenes.json and the editor exports: everything that changes when scene tags do."""
+def write_documents(doc: ScenesDocument, out_dir: Path, record_start: str = RECORD_START) -> None:
+    """scenes.json and the editor exports: everything that changes when scene tags do. The exports' record
+    timeline starts at `record_start`."""
     (out_dir / OUTPUT_FILES["scenes"]).write_text(scenes_json_text(doc))
-    (out_dir / OUTPUT_FILES["edl"]).write_text(edl_text(doc))
-    (out_dir / OUTPUT_FILES["otio"]).write_text(otio_text(doc))
-    (out_dir / OUTPUT_FILES["fcpxml"]).write_text(fcpxml_text(doc))
+    (out_dir / OUTPUT_FILES["edl"]).write_text(edl_text(doc, record_start=record_start))
+    (out_dir / OUTPUT_FILES["otio"]).write_text(otio_text(doc, record_start=record_start))
+    (out_dir / OUTPUT_FILES["fcpxml"]).write_text(fcpxml_text(doc, record_start=record_start))

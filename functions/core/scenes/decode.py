@@ -2,9 +2,11 @@
 
 One process demuxes the file once. Its first output is raw video scaled to the analysis size
 (ffmpeg autorotates, and scaling to the display size applies the sample aspect ratio). The frames
-cross the pipe as BT.601 limited-range I420, half the bytes of BGR, and OpenCV converts each to
-BGR: swscale's combined scale-and-RGB path costs ffmpeg about 0.2 ms a frame, OpenCV's
-conversion about 0.07 ms. Frame times come from ffmpeg's per-frame encoder stats with `-fps_mode passthrough`,
+cross the pipe as BT.601 limited-range I420, half the bytes of BGR, and are handed on as I420:
+the per-frame features convert a quarter-size copy to BGR, and only keyframe candidates are
+converted at the analysis size. The decoder is asked for less than a viewer needs
+(`DECODER_OPTIONS`): shot detection at 320 px cannot see the deblocking filter, which is about a
+fifth of H.264's decode time. Frame times come from ffmpeg's per-frame encoder stats with `-fps_mode passthrough`,
 so variable frame rate and start-time offsets survive. Its second output runs `ebur128` on the
 audio and writes each 100 ms block's momentary loudness with `ametadata`.
 """
@@ -19,13 +21,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input
 from functions.core.models import FALLBACK_FPS, SourceInfo
 
 ANALYSIS_LONG_SIDE = 320
+# Decoder options before `-i`: skip the in-loop deblocking filter and allow the decoder's
+# non-conformant shortcuts (both for H.264/HEVC; other decoders ignore them). The benchmark times its
+# decode floor with these too.
+DECODER_OPTIONS: tuple[str, ...] = ("-skip_loop_filter:v", "all", "-flags2:v", "fast")
 _FRAME_TIMES = "frames.txt"
 _LOUDNESS = "loudness.txt"
 _PIPE_BYTES = 1 << 20  # room for about a dozen frames, so ffmpeg and Python stall on each other less
@@ -88,7 +93,8 @@ def decode(
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
 ) -> Decoded:
-    """Decode `media` (a file or a URL) once, calling `on_frame` with each (h, w, 3) uint8 BGR frame in display order.
+    """Decode `media` (a file or a URL) once, calling `on_frame` with each frame in display order as a
+    (h * 3 / 2, w) uint8 I420 array (BT.601 limited range, as OpenCV's COLOR_YUV2BGR_I420 reads it).
 
     The array passed to `on_frame` is only valid during the call; copy what you keep. With a
     `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
@@ -109,7 +115,7 @@ def decode(
         shift = start_time
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek,
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *DECODER_OPTIONS,
             *source_input(str(media.resolve()) if isinstance(media, Path) else media),
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
             "-vf", f"{vtrim}scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
@@ -125,12 +131,10 @@ def decode(
             _widen_pipe(proc.stdout.fileno())
             i420 = np.empty((height * 3 // 2, width), np.uint8)
             into = memoryview(i420).cast("B")
-            bgr = np.empty((height, width, 3), np.uint8)
             count = 0
             try:
                 while proc.stdout.readinto(into) == i420.size:
-                    cv2.cvtColor(i420, cv2.COLOR_YUV2BGR_I420, dst=bgr)
-                    on_frame(bgr)
+                    on_frame(i420)
                     count += 1
                     if on_progress and expected_frames and count % 50 == 0:
                         on_progress(min(1.0, count / expected_frames))

@@ -1,6 +1,6 @@
 """Per-frame measurements, computed while frames stream in from the decoder.
 
-`FrameAnalyser.push` sees each frame once and keeps only small per-frame numbers (plus a short
+`FrameAnalyser.push` sees each frame once (as the decoder's I420) and keeps only small per-frame numbers (plus a short
 ring buffer of histograms and 16x9 colour layouts), so memory grows by a few hundred bytes per frame whatever
 the resolution. `FrameAnalyser.finish` returns the series the shot detector and the scene
 features read.
@@ -65,9 +65,19 @@ class FrameAnalyser:
         self._prev_gray: np.ndarray | None = None
         self._prev_hist: np.ndarray | None = None
         self._to_palette = bin_to_palette()
+        w, h = SMALL_SIZE
+        self._small_i420 = np.empty(w * h * 3 // 2, np.uint8)
+        luma, chroma = w * h, (w // 2) * (h // 2)
+        self._small_planes = (self._small_i420[:luma].reshape(h, w),
+                              self._small_i420[luma:luma + chroma].reshape(h // 2, w // 2),
+                              self._small_i420[luma + chroma:].reshape(h // 2, w // 2))
 
-    def push(self, frame_bgr: np.ndarray) -> None:
-        small = cv2.resize(frame_bgr, SMALL_SIZE, interpolation=cv2.INTER_AREA)
+    def push(self, frame_i420: np.ndarray) -> None:
+        """One (h * 3 / 2, w) I420 frame, as decode hands it over."""
+        # Each plane is shrunk before the colour conversion, which then runs on a quarter of the pixels.
+        for plane, small_plane in zip(i420_planes(frame_i420), self._small_planes):
+            cv2.resize(plane, small_plane.shape[::-1], dst=small_plane, interpolation=cv2.INTER_AREA)
+        small = cv2.cvtColor(self._small_i420.reshape(-1, SMALL_SIZE[0]), cv2.COLOR_YUV2BGR_I420)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         mean, std = cv2.meanStdDev(gray)
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
@@ -81,7 +91,7 @@ class FrameAnalyser:
         else:
             motion = float(cv2.norm(gray, self._prev_gray, cv2.NORM_L1)) / gray.size / 255
             layout_distance = _distance(layout, self._layouts[-1])
-            hist_distance = 0.5 * float(np.abs(hist - self._prev_hist).sum())
+            hist_distance = 0.5 * cv2.norm(hist, self._prev_hist, cv2.NORM_L1)
         self._scalars.append((float(mean[0, 0]) / 255, float(std[0, 0]) / 255, colourfulness(tiny),
                               motion, layout_distance, hist_distance))
         self._palettes.append(np.bincount(self._to_palette, weights=hist, minlength=PALETTE_SIZE))
@@ -97,7 +107,7 @@ class FrameAnalyser:
             self._flash.append(_distance(buf[-4], buf[-1]))
         for k in self.windows:
             if n >= 2 * k + 1:
-                self._wide[k].append(0.5 * float(np.abs(self._hists[-1 - 2 * k] - self._hists[-1]).sum()))
+                self._wide[k].append(0.5 * cv2.norm(self._hists[-1 - 2 * k], self._hists[-1], cv2.NORM_L1))
 
     def finish(self) -> FrameSeries:
         n = len(self._scalars)
@@ -116,15 +126,25 @@ class FrameAnalyser:
         )
 
 
+def i420_planes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Y, U and V planes of a (h * 3 / 2, w) I420 frame, as views."""
+    w = frame.shape[1]
+    h = frame.shape[0] * 2 // 3
+    flat = frame.reshape(-1)
+    luma, chroma = w * h, (w // 2) * (h // 2)
+    return (flat[:luma].reshape(h, w), flat[luma:luma + chroma].reshape(h // 2, w // 2),
+            flat[luma + chroma:luma + 2 * chroma].reshape(h // 2, w // 2))
+
+
 def _distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(cv2.norm(a, b, cv2.NORM_L1)) / a.size / 255
 
 
+# B, G, R -> (rg, yb) opponent channels: rg = R - G, yb = (R + G) / 2 - B.
+_OPPONENT = np.array([[0.0, -1.0, 1.0], [-1.0, 0.5, 0.5]], np.float32)
+
+
 def colourfulness(bgr: np.ndarray) -> float:
     """Hasler & Süsstrunk (2003) colourfulness M: 0 for grey, about 100+ for extremely colourful."""
-    f = bgr.astype(np.float32)
-    rg = f[..., 2] - f[..., 1]
-    yb = 0.5 * (f[..., 2] + f[..., 1]) - f[..., 0]
-    rg_mean, rg_std = cv2.meanStdDev(rg)
-    yb_mean, yb_std = cv2.meanStdDev(yb)
-    return float(np.hypot(rg_std[0, 0], yb_std[0, 0]) + 0.3 * np.hypot(rg_mean[0, 0], yb_mean[0, 0]))
+    mean, std = cv2.meanStdDev(cv2.transform(bgr.astype(np.float32), _OPPONENT))
+    return float(np.hypot(std[0, 0], std[1, 0]) + 0.3 * np.hypot(mean[0, 0], mean[1, 0]))

@@ -45,11 +45,13 @@ class KeyframeSampler:
         sampler.candidates = list(candidates)
         return sampler
 
-    def push(self, frame_bgr: np.ndarray) -> None:
+    def push(self, frame_i420: np.ndarray) -> None:
+        """One (h * 3 / 2, w) I420 frame, as decode hands it over."""
         index = self._seen
         self._seen += 1
         if index % self.stride == 0:
-            ok, buf = cv2.imencode(".jpg", frame_bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            bgr = cv2.cvtColor(frame_i420, cv2.COLOR_YUV2BGR_I420)
+            ok, buf = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
             if ok:
                 self.candidates.append(Candidate(index, buf.tobytes()))
 

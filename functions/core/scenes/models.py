@@ -54,7 +54,12 @@ class SceneFeatures(_Model):
 
 
 class Scene(_Model):
-    """One shot. Frames count decoded frames; `end_frame` and `end`/`end_timecode` are exclusive."""
+    """One shot. Frames count decoded frames from 0; `end_frame` and `end`/`end_timecode` are exclusive.
+
+    Timecodes follow the convention in functions/core/timecode.py: the first decoded frame carries the source's
+    start timecode and later frames count on from it, so `start_timecode` is `VideoSummary.start_timecode` +
+    `start_frame` at a constant frame rate, even when the video's first presentation time is not zero. `start` and
+    `end` are presentation times in seconds from the start of the media."""
 
     index: int = Field(ge=1)
     start: float = Field(description="Seconds from the start of the media")
@@ -62,7 +67,8 @@ class Scene(_Model):
     duration: float
     start_frame: int
     end_frame: int
-    start_timecode: str = Field(description="HH:MM:SS:FF, non-drop, at the nominal frame rate")
+    start_timecode: str = Field(description="HH:MM:SS:FF (HH:MM:SS;FF drop-frame) at the nominal frame rate, "
+                                "counted from the source's start timecode")
     end_timecode: str
     transition_in: TransitionKind = "cut"
     thumbnail: str = Field(description="Keyframe JPEG, relative to scenes.json")
@@ -81,6 +87,11 @@ class VideoSummary(_Model):
     width: int
     height: int
     media_name: str
+    start_timecode: str = Field("00:00:00:00", description="Timecode of the first frame: the source's own (tmcd "
+                                "track or timecode metadata), else zero")
+    drop_frame: bool = Field(False, description="Timecodes count in drop-frame (29.97 and 59.94 fps)")
+    audio_channels: int = Field(0, ge=0, description="Channels of the source's first audio stream; 0 without audio")
+    audio_sample_rate: int = Field(0, ge=0, description="Its sample rate in Hz; 0 without audio")
 
 
 class ActivityTimeline(_Model):

@@ -15,9 +15,14 @@ from functions.core.scenes.features import FrameSeries
 from functions.core.scenes.keyframes import Candidate, KeyframeSampler
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures, ScenesDocument, TimedWord
 from functions.core.scenes.tags import ALL_TAGS, derive_tags, shot_size
-from functions.core.scenes.timecode import Rate
+from functions.core.timecode import Rate
 
 FACE_FRAMES_PER_SCENE = 3
+# A thumbnail must show the shot: not a black frame, not a flat one (a fade's grey, a title card's plain ground),
+# not a frame inside a fade (its contrast well below the shot's own).
+THUMB_MIN_BRIGHTNESS = 0.1  # mean luma, 0..1
+THUMB_MIN_CONTRAST = 0.04  # luma standard deviation, 0..1
+THUMB_FADE_CONTRAST = 0.6  # share of the scene's best candidate contrast a frame keeps outside a fade
 MOTION_REFERENCE_FPS = 25  # motion is reported per 1/25 s, so the same movement scores alike at any frame rate
 
 
@@ -39,10 +44,17 @@ def build_scenes(
     sampler: KeyframeSampler,
     loudness: LoudnessTrack | None,
     words: Sequence[TimedWord] | None,
+    start_timecode: str | None = None,
 ) -> list[SceneWithKeyframe]:
+    """Scene records; timecodes count from `start_timecode` (the source's; zero by default) at the first frame."""
     n = len(series)
     last_step = float(timestamps[-1] - timestamps[-2]) if n > 1 else 0.0
     end_time = float(timestamps[-1]) + (last_step if last_step > 0 else float(rate.frame_duration))
+    origin = rate.count(start_timecode) if start_timecode else 0
+    # Timeline frames from the first decoded frame: the frame index at a constant rate, and what an editor's
+    # timeline shows when frames are missing or the rate varies.
+    timeline = np.rint((timestamps - timestamps[0]) * float(rate.exact)).astype(np.int64)
+    timeline_end = max(int(timeline[-1]) + 1, round((end_time - float(timestamps[0])) * float(rate.exact)))
     starts = [Boundary(0, "cut", 0.0, (0, 0)), *boundaries]
     out = []
     for i, b in enumerate(starts):
@@ -58,15 +70,17 @@ def build_scenes(
             clean_first, clean_end = first, end
         middle = (clean_first + clean_end) / 2
         candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
-        keyframe = _middle(candidates, middle) if candidates else sampler.nearest(middle)
+        keyframe = representative(candidates, sampler.within(first, end), series, middle) or sampler.nearest(middle)
         features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s,
                              motion_scale=float(rate.exact) / MOTION_REFERENCE_FPS)
         index = i + 1
-        start_f, end_f = rate.frames(start_s), rate.frames(end_s)
+        start_f = int(timeline[first])
+        end_f = int(timeline[end]) if end < n else timeline_end
         scene = Scene(
             index=index, start=round(start_s, 3), end=round(end_s, 3), duration=round(end_s - start_s, 3),
             start_frame=first, end_frame=end,
-            start_timecode=rate.timecode(start_f), end_timecode=rate.timecode(max(end_f, start_f + 1)),
+            start_timecode=rate.timecode(origin + start_f),
+            end_timecode=rate.timecode(origin + max(end_f, start_f + 1)),
             transition_in="start" if i == 0 else b.kind,
             thumbnail=thumbnail_path(index),
             keyframe_time=round(float(timestamps[keyframe.frame]), 3) if keyframe else round(start_s, 3),
@@ -76,8 +90,27 @@ def build_scenes(
     return out
 
 
-def _middle(candidates: list[Candidate], middle: float) -> Candidate:
-    return min(candidates, key=lambda c: abs(c.frame - middle))
+def representative(preferred: list[Candidate], scene: list[Candidate], series: FrameSeries,
+                   middle: float) -> Candidate | None:
+    """The scene's thumbnail: of the candidates that show the shot (bright and contrasted enough, and with at
+    least THUMB_FADE_CONTRAST of the scene's best contrast, so not mid-fade), the one nearest `middle`, from
+    `preferred` (the scene clear of its transitions) first. Without any, the most contrasted of the brightest;
+    None without candidates."""
+    if not scene:
+        return None
+    contrast = {c.frame: float(series.contrast[c.frame]) for c in scene}
+    brightness = {c.frame: float(series.brightness[c.frame]) for c in scene}
+    best = max(contrast.values())
+
+    def shows_the_shot(c: Candidate) -> bool:
+        k, b = contrast[c.frame], brightness[c.frame]  # `preferred` is part of `scene`
+        return b >= THUMB_MIN_BRIGHTNESS and k >= THUMB_MIN_CONTRAST and k >= THUMB_FADE_CONTRAST * best
+
+    for pool in (preferred, scene):
+        good = [c for c in pool if shows_the_shot(c)]
+        if good:
+            return min(good, key=lambda c: abs(c.frame - middle))
+    return max(scene, key=lambda c: contrast[c.frame] * min(brightness[c.frame], 0.5))
 
 
 def _features(series: FrameSeries, first: int, end: int, candidates: list[Candidate], keyframe: Candidate | None,
