@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.core.models import SkipCode
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures
-from functions.core.trailer import TrailerPlan, TrailerSkip, plan_trailer, score_scene, target_length
+from functions.core.trailer import TrailerFallback, TrailerPlan, TrailerSkip, plan_trailer, score_scene, target_length
 from functions.core.trailer.selection import MAX_SEGMENT, MIN_SEGMENT
 from functions.core.trailer.windows import WORD_PAD, fit_window
 
@@ -145,17 +146,17 @@ def test_crossfades_are_counted_so_the_assembled_length_hits_the_target():
 def test_footage_shorter_than_the_target_is_used_whole_with_a_note():
     p = plan(even_scenes(5, 2), 5.0)
     assert [(s.source_start, s.source_end) for s in p.segments] == [(0.0, 5.0)]
-    assert "whole clip" in p.note and p.expected_duration == 5.0
+    assert p.fallbacks == [TrailerFallback.WHOLE_CLIP] and p.expected_duration == 5.0
 
 
 def test_no_scenes_is_a_skip_with_a_reason():
     result = plan_trailer([], 30.0, fps=FPS)
-    assert isinstance(result, TrailerSkip) and "no scenes" in result.reason
+    assert isinstance(result, TrailerSkip) and result.code == SkipCode.NO_SCENES and result.reason
 
 
 def test_not_enough_distinct_footage_is_noted():
     p = plan(even_scenes(20, 2), 20, target_seconds=15)
-    assert p.expected_duration < 15 and "distinct footage" in p.note
+    assert p.expected_duration < 15 and p.fallbacks == [TrailerFallback.SHORT_OF_TARGET]
 
 
 # --- cuts between words -----------------------------------------------------------------------------------------
@@ -178,14 +179,14 @@ def test_cuts_land_between_words():
     assert_well_formed(p)
     for s in p.segments:
         assert not _inside_a_word(s.source_start, words) and not _inside_a_word(s.source_end, words)
-    assert "could not avoid" not in (p.note or "")
+    assert TrailerFallback.CUT_IN_WORD not in p.fallbacks
     assert p.expected_duration == pytest.approx(18, abs=0.5)
 
 
 def test_continuous_speech_still_gives_a_trailer_and_says_so():
     words = [Word(i * 0.4, i * 0.4 + 0.4) for i in range(150)]  # no gaps at all
     p = plan(even_scenes(60, 12), 60, words=words, target_seconds=10)
-    assert "could not avoid a word" in p.note
+    assert TrailerFallback.CUT_IN_WORD in p.fallbacks
 
 
 def test_fit_window_keeps_clear_of_words_and_prefers_the_centre():
@@ -210,7 +211,7 @@ def test_any_timeline_gives_a_well_formed_plan(durations, motions, target):
         t = round(t + d, 3)
     result = plan_trailer(scenes, t, fps=FPS, target_seconds=target)
     if isinstance(result, TrailerSkip):
-        assert "long enough" in result.reason
+        assert result.code == SkipCode.TOO_SHORT
         return
     assert_well_formed(result)
     top = max(result.scores, key=lambda s: s.score)

@@ -1,9 +1,12 @@
 """The trailer records that leave this package: the plan (`trailer.json`) and what `make_trailer` reports."""
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from functions.core.models import SkipCode
 
 OUTPUT_FILES = {
     "trailer": "trailer/trailer.mp4",
@@ -12,6 +15,18 @@ OUTPUT_FILES = {
 }
 
 Framing = Literal["faces", "motion", "centre"]
+
+
+class TrailerFallback(StrEnum):
+    """Where the trailer is not what was asked for and why; each comes with a sentence in the note for editors."""
+
+    WHOLE_CLIP = "WHOLE_CLIP"  # the source is not longer than the target: the trailer is all of it, with fades
+    SHORT_OF_TARGET = "SHORT_OF_TARGET"  # too little distinct footage to fill the target length
+    CUT_IN_WORD = "CUT_IN_WORD"  # continuous speech: at least one cut could not fall between words
+    SILENT_TRACK = "SILENT_TRACK"  # the source has no audio: the trailer carries a silent track
+    SILENT_AUDIO = "SILENT_AUDIO"  # the selected audio is digital silence: not normalised
+    NO_FONT = "NO_FONT"  # a title or burnt-in captions were asked for, but no font was found: left out
+    NO_CAPTIONS_IN_CUT = "NO_CAPTIONS_IN_CUT"  # captions were asked for, but none fall inside the segments
 
 
 class _Model(BaseModel):
@@ -71,6 +86,7 @@ class TrailerPlan(_Model):
     expected_duration: float
     segments: list[TrailerSegment]
     scores: list[SceneScore] = Field(default_factory=list, description="Every scene, in source order")
+    fallbacks: list[TrailerFallback] = Field(default_factory=list, description="What the note explains, as codes")
     note: str | None = None
 
     def to_json(self) -> str:
@@ -80,6 +96,7 @@ class TrailerPlan(_Model):
 class TrailerSkip(_Model):
     """Why there is no trailer (audio-only input, no scenes). Not an error."""
 
+    code: SkipCode
     reason: str
 
 
@@ -99,3 +116,7 @@ class TrailerOutcome(_Model):
     loudness: LoudnessReport | None = None
     note: str | None = None
     skipped: TrailerSkip | None = None
+
+    @property
+    def fallbacks(self) -> list[TrailerFallback]:
+        return self.plan.fallbacks if self.plan else []

@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from functions.core.models import SkipCode
 from functions.core.scenes.models import Scene, TimedWord
-from functions.core.trailer.models import SceneScore, TrailerPlan, TrailerSegment, TrailerSkip
+from functions.core.trailer.models import SceneScore, TrailerFallback, TrailerPlan, TrailerSegment, TrailerSkip
 from functions.core.trailer.scoring import FULL_MOTION, score_scene
 from functions.core.trailer.windows import fit_window
 
@@ -56,9 +57,9 @@ def plan_trailer(
 ) -> TrailerPlan | TrailerSkip:
     """Pick the trailer's segments. `fps` is the output frame rate: segment edges land on its frame grid."""
     if not scenes:
-        return TrailerSkip(reason="there are no scenes to choose highlights from")
+        return TrailerSkip(code=SkipCode.NO_SCENES, reason="there are no scenes to choose highlights from")
     if source_duration <= 0 or fps <= 0:
-        return TrailerSkip(reason="the source has no duration")
+        return TrailerSkip(code=SkipCode.NO_DURATION, reason="the source has no duration")
     words = sorted(words or (), key=lambda w: w.start)
     target = target_length(source_duration, target_seconds)
     scores = [score_scene(s, words) for s in scenes]
@@ -71,15 +72,16 @@ def plan_trailer(
 
     candidates = build_candidates(scenes, scores, fps, total_frames)
     if not candidates:
-        return TrailerSkip(reason="no scene is long enough to show")
+        return TrailerSkip(code=SkipCode.TOO_SHORT, reason="no scene is long enough to show")
     picks = sorted(choose(candidates, round(target * fps), fade, total_frames), key=lambda p: p.candidate.lo)
     lengths = share_lengths(picks, round(target * fps), fade)
     segments, cut_words = _place(picks, lengths, fps, words)
     expected = (sum(round(s.duration * fps) for s in segments) - (len(segments) - 1) * fade) / fps
+    fallbacks, note = _note(segments, len(scenes), expected, target, cut_words)
     return TrailerPlan(
         source_duration=source_duration, target_seconds=round(target, 3), fade_seconds=fade / fps,
         fps=fps, expected_duration=round(expected, 3), segments=segments, scores=scores,
-        note=_note(segments, len(scenes), expected, target, cut_words),
+        fallbacks=fallbacks, note=note,
     )
 
 
@@ -229,6 +231,7 @@ def _whole_clip(scores: list[SceneScore], frames: int, fps: float, fade: int, du
     return TrailerPlan(
         source_duration=duration, target_seconds=round(target, 3), fade_seconds=fade / fps, fps=fps,
         expected_duration=round(frames / fps, 3), segments=[segment], scores=scores,
+        fallbacks=[TrailerFallback.WHOLE_CLIP],
         note=(f"the source ({duration:.1f} s) is not longer than the {target:.1f} s target, "
               "so the trailer is the whole clip with fades"),
     )
@@ -280,11 +283,16 @@ def _distance(c: Candidate, picks: Sequence[Pick]) -> float:
     return min(abs(c.middle - p.candidate.middle) for p in picks)
 
 
-def _note(segments: list[TrailerSegment], scene_count: int, expected: float, target: float, cut_words: int) -> str:
+def _note(segments: list[TrailerSegment], scene_count: int, expected: float, target: float,
+          cut_words: int) -> tuple[list[TrailerFallback], str]:
+    """The plan's fallbacks, and its note: a summary, then a sentence for each fallback."""
+    fallbacks: list[TrailerFallback] = []
     parts = [f"{len(segments)} highlight{'s' if len(segments) != 1 else ''} from {scene_count} "
              f"scene{'s' if scene_count != 1 else ''}"]
     if expected < target - 0.5:
+        fallbacks.append(TrailerFallback.SHORT_OF_TARGET)
         parts.append(f"only {expected:.1f} s of distinct footage for the {target:.1f} s target")
     if cut_words:
+        fallbacks.append(TrailerFallback.CUT_IN_WORD)
         parts.append(f"{cut_words} cut{'s' if cut_words != 1 else ''} could not avoid a word (continuous speech)")
-    return "; ".join(parts)
+    return fallbacks, "; ".join(parts)
