@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from functions.core.models import SkipCode
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures
-from functions.core.trailer import TrailerFallback, TrailerPlan, TrailerSkip, plan_trailer, score_scene, target_length
+from functions.core.trailer import (
+    SegmentReason,
+    TrailerFallback,
+    TrailerPlan,
+    TrailerSkip,
+    plan_trailer,
+    score_scene,
+    target_length,
+)
 from functions.core.trailer.selection import MAX_SEGMENT, MIN_SEGMENT
 from functions.core.trailer.windows import WORD_PAD, fit_window
 
@@ -73,7 +81,8 @@ def test_target_length_rules():
 def test_scores_record_each_component_and_name_the_reasons():
     busy = score_scene(scene(1, 0, 4, motion=0.06, faces=1, colourfulness=120, contrast=0.3, loudness=-14))
     assert busy.breakdown.motion == 1 and busy.breakdown.faces == 1 and busy.breakdown.visual == 1
-    assert {"high motion", "close-up face", "loud", "colourful, high contrast"} <= set(busy.reasons)
+    assert set(busy.reasons) == {SegmentReason.HIGH_MOTION, SegmentReason.CLOSE_UP_FACE, SegmentReason.LOUD,
+                                 SegmentReason.COLOURFUL}
     dull = score_scene(scene(2, 0, 4, motion=0.0, colourfulness=5, contrast=0.02, brightness=0.05, loudness=None))
     assert dull.score < 0.05 < busy.score and dull.reasons == []
 
@@ -82,7 +91,7 @@ def test_speech_comes_from_words_when_the_scene_has_no_transcript_share():
     words = [Word(0.0, 1.0), Word(1.0, 2.0), Word(2.5, 3.0)]
     scored = score_scene(scene(1, 0, 4), words)
     assert scored.breakdown.speech == pytest.approx(2.5 / 4)
-    assert "dialogue" in scored.reasons
+    assert SegmentReason.DIALOGUE in scored.reasons
 
 
 def test_nan_loudness_scores_zero_rather_than_poisoning_the_total():
@@ -107,7 +116,7 @@ def test_the_highest_scoring_scene_is_in_even_when_it_is_short_of_the_top_third(
     scenes = even_scenes(60, 12)
     scenes[5] = scene(6, scenes[5].start, scenes[5].end, motion=0.1, colourfulness=150, contrast=0.3)
     p = plan(scenes, 60, target_seconds=8)
-    assert "top score" in next(s.reasons for s in p.segments if 6 in s.scene_indexes)
+    assert SegmentReason.TOP_SCORE in next(s.reasons for s in p.segments if 6 in s.scene_indexes)
 
 
 def test_near_duplicate_shots_are_not_both_picked():
@@ -133,7 +142,7 @@ def test_quick_cuts_are_grouped_into_one_segment():
     scenes = [scene(i + 1, 0.5 * i, 0.5 * (i + 1), motion=0.07) for i in range(40)]  # 20 s of half-second shots
     p = plan(scenes, 20, target_seconds=8)
     assert_well_formed(p)
-    assert any("quick cuts" in s.reasons and len(s.scene_indexes) > 1 for s in p.segments)
+    assert any(SegmentReason.QUICK_CUTS in s.reasons and len(s.scene_indexes) > 1 for s in p.segments)
 
 
 def test_crossfades_are_counted_so_the_assembled_length_hits_the_target():

@@ -17,6 +17,23 @@ OUTPUT_FILES = {
 Framing = Literal["faces", "motion", "centre"]
 
 
+class SegmentReason(StrEnum):
+    """Why a scene scored or a segment was picked: the labels editors read in trailer.json and the review page."""
+
+    HIGH_MOTION = "high motion"  # scoring: motion at 0.6 or more
+    CLOSE_UP_FACE = "close-up face"  # scoring: a face of close-up size
+    FACES = "faces"  # scoring: a smaller face
+    DIALOGUE = "dialogue"  # scoring: words cover the scene's dialogue share
+    LOUD = "loud"  # scoring: loudness at 0.8 or more
+    COLOURFUL = "colourful, high contrast"  # scoring: visual interest at 0.75 or more
+    TOP_SCORE = "top score"  # selection: the best candidate, always picked first
+    OPENING = "opening"  # selection: the best candidate in the first third of the timeline...
+    MIDDLE = "middle"  # ...the middle third...
+    ENDING = "ending"  # ...and the last third, when nothing picked covers it yet
+    QUICK_CUTS = "quick cuts"  # selection: a run of scenes each too short to show alone
+    WHOLE_CLIP = "whole clip"  # selection: the source is not longer than the target
+
+
 class TrailerFallback(StrEnum):
     """Where the trailer is not what was asked for and why; each comes with a sentence in the note for editors."""
 
@@ -51,7 +68,7 @@ class SceneScore(_Model):
     end: float
     score: float = Field(ge=0, le=1)
     breakdown: ScoreBreakdown
-    reasons: list[str] = Field(default_factory=list, description='Human-readable, e.g. "high motion", "dialogue"')
+    reasons: list[SegmentReason] = Field(default_factory=list, description='e.g. "high motion", "dialogue"')
 
 
 class TrailerSegment(_Model):
@@ -62,7 +79,7 @@ class TrailerSegment(_Model):
     scene_indexes: list[int] = Field(description="The scenes the window comes from (more than one for quick cuts)")
     score: float
     breakdown: ScoreBreakdown
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[SegmentReason] = Field(default_factory=list)
     vertical_centre: float | None = Field(
         None, ge=0, le=1, description="Horizontal centre of the 9:16 crop, as a fraction of the frame width")
     framing: Framing | None = Field(None, description="What placed the vertical crop")

@@ -19,7 +19,14 @@ from typing import Final
 
 from functions.core.models import SkipCode
 from functions.core.scenes.models import Scene, TimedWord
-from functions.core.trailer.models import SceneScore, TrailerFallback, TrailerPlan, TrailerSegment, TrailerSkip
+from functions.core.trailer.models import (
+    SceneScore,
+    SegmentReason,
+    TrailerFallback,
+    TrailerPlan,
+    TrailerSegment,
+    TrailerSkip,
+)
 from functions.core.trailer.scoring import FULL_MOTION, score_scene
 from functions.core.trailer.windows import fit_window
 
@@ -34,7 +41,7 @@ EDGE_MARGIN: Final = 0.12  # keep clear of the frames next to a cut: dissolve bl
 DUPLICATE_LOOK: Final = 0.06  # feature distance below which two scenes look the same...
 DUPLICATE_COLOURS: Final = 0.3  # ...when their dominant colours also differ by less than this (L1 of shares)
 
-THIRDS: Final = ("opening", "middle", "ending")
+THIRDS: Final = (SegmentReason.OPENING, SegmentReason.MIDDLE, SegmentReason.ENDING)
 
 
 def target_length(source_duration: float, requested: float | None = None) -> float:
@@ -97,7 +104,7 @@ class Candidate:
     look: tuple[float, ...]
     colours: dict[str, float] = field(hash=False)
     part: int = 0
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[SegmentReason, ...] = ()
     shortest: int = 0  # the segment length bounds, in frames (MIN_SEGMENT..MAX_SEGMENT, within the stretch)
     longest: int = 0
     preferred: int = 0
@@ -118,7 +125,7 @@ class Candidate:
 @dataclass
 class Pick:
     candidate: Candidate
-    roles: list[str] = field(default_factory=list)
+    roles: list[SegmentReason] = field(default_factory=list)
 
 
 def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps: float,
@@ -141,7 +148,7 @@ def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps:
         if hi - lo >= shortest:
             best = max(run, key=lambda i: scores[i].score)
             out.append(_candidate([scenes[i] for i in run], [spans[i] for i in run], scores[best], lo, hi,
-                                  sum(spans[best]) // 2, fps, reasons=("quick cuts",) if len(run) > 1 else ()))
+                                  sum(spans[best]) // 2, fps, reasons=(SegmentReason.QUICK_CUTS,) if len(run) > 1 else ()))
         run.clear()
 
     for i, scene in enumerate(scenes):
@@ -163,7 +170,7 @@ def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps:
 def choose(candidates: Sequence[Candidate], target: int, fade: int, total_frames: int) -> list[Pick]:
     """The candidates to use, in the order they were chosen (all lengths in frames)."""
     top = max(candidates, key=lambda c: (c.score.score, -c.lo))
-    picks = [Pick(top, ["top score"])]
+    picks = [Pick(top, [SegmentReason.TOP_SCORE])]
     for third, role in enumerate(THIRDS):
         if any(_third(p.candidate, total_frames) == third for p in picks):
             continue
@@ -227,7 +234,7 @@ def _whole_clip(scores: list[SceneScore], frames: int, fps: float, fade: int, du
     fade = min(fade, frames // 4)
     segment = TrailerSegment(source_start=0.0, source_end=round(frames / fps, 4),
                              scene_indexes=[s.scene_index for s in scores], score=best.score,
-                             breakdown=best.breakdown, reasons=["whole clip"])
+                             breakdown=best.breakdown, reasons=[SegmentReason.WHOLE_CLIP])
     return TrailerPlan(
         source_duration=duration, target_seconds=round(target, 3), fade_seconds=fade / fps, fps=fps,
         expected_duration=round(frames / fps, 3), segments=[segment], scores=scores,
@@ -238,7 +245,7 @@ def _whole_clip(scores: list[SceneScore], frames: int, fps: float, fade: int, du
 
 
 def _candidate(scenes: Sequence[Scene], spans: Sequence[tuple[int, int]], score: SceneScore, lo: int, hi: int,
-               focus: int, fps: float, *, part: int = 0, reasons: tuple[str, ...] = ()) -> Candidate:
+               focus: int, fps: float, *, part: int = 0, reasons: tuple[SegmentReason, ...] = ()) -> Candidate:
     f = max(scenes, key=lambda s: s.duration).features
     look = (f.brightness, f.contrast, min(1.0, f.colourfulness / 150), min(1.0, f.motion / FULL_MOTION) / 2)
     colours = {c.name: c.share for c in f.dominant_colours}
