@@ -67,6 +67,18 @@ def test_a_failing_engine_keeps_every_scene_and_says_why(sample_scenes):
     assert (labelled.error_code, labelled.failed_at) == ("AccessDeniedException", 2) and labelled.error
 
 
+def test_the_outcome_names_the_engine_and_why_it_stopped(clips, tmp_path):
+    from functions.core.probe import probe_media
+    from functions.core.scenes import analyse_scenes
+
+    source = probe_media(str(clips["plain"]))
+    outcome = analyse_scenes(clips["plain"], source, tmp_path / "out", labeller=_Refusing(good_calls=0))
+    assert outcome.scenes and outcome.skipped is None
+    assert (outcome.label_engine, outcome.label_error_code) == ("rekognition", "AccessDeniedException")
+    plain = analyse_scenes(clips["plain"], source, tmp_path / "plain")
+    assert (plain.label_engine, plain.label_error_code) == (None, None)
+
+
 @pytest.fixture
 def sample_scenes():
     from functions.core.scenes import Scene, SceneFeatures
