@@ -27,7 +27,8 @@ from .writers import to_srt, to_webvtt
 
 __all__ = [
     "BROADCAST", "DEFAULT_ENGINE", "ENGINES", "NO_AUDIO", "NO_SPEECH", "CaptionOutcome", "CaptionSummary", "Cue",
-    "CueStyle", "EngineUnavailable", "LanguageUnsupported", "NoWords", "SpeechEngine", "Transcript", "TranscriptSegment",
-    "UnknownEngine", "Word", "build_cues", "build_transcribe_request", "caption_language", "caption_media", "get_engine",
-    "parse_transcribe_result", "to_srt", "to_webvtt", "top_keywords", "transcribe_media", "write_captions",
+    "CueStyle", "EngineUnavailable", "LanguageUnsupported", "NoWords", "SpeechEngine", "Transcript",
+    "TranscriptSegment", "UnknownEngine", "Word", "build_cues", "build_transcribe_request", "caption_language",
+    "caption_media", "get_engine", "parse_transcribe_result", "to_srt", "to_webvtt", "top_keywords",
+    "transcribe_media", "write_captions",
 ]

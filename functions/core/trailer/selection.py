@@ -147,8 +147,9 @@ def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps:
             hi = min(total_frames, lo + shortest)
         if hi - lo >= shortest:
             best = max(run, key=lambda i: scores[i].score)
+            quick = (SegmentReason.QUICK_CUTS,) if len(run) > 1 else ()
             out.append(_candidate([scenes[i] for i in run], [spans[i] for i in run], scores[best], lo, hi,
-                                  sum(spans[best]) // 2, fps, reasons=(SegmentReason.QUICK_CUTS,) if len(run) > 1 else ()))
+                                  sum(spans[best]) // 2, fps, reasons=quick))
         run.clear()
 
     for i, scene in enumerate(scenes):
