@@ -10,7 +10,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from functions.core.models import OptionalStage, StageName
+from functions.core.models import OptionalStage, SkipCode, StageName, StageResult
 from infra.functions import StageFunctions
 from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
 
@@ -159,7 +159,8 @@ class Pipeline(Construct):
         not_requested = sfn.Pass(
             self,
             f"{stage.capitalize()}NotRequested",
-            parameters={"stage": stage, "status": "SKIPPED", "note": "not requested in the job's stages"},
+            parameters=StageResult.skipped(stage, SkipCode.NOT_REQUESTED, "not requested in the job's stages")
+            .model_dump(mode="json", include={"stage", "status", "note", "details"}),
             result_path=result_path,
         )
         return (

@@ -63,5 +63,6 @@ def handler(job: CaptionsInput) -> StageResult:
         seconds=max((p.seconds for p in job.caption_parts), default=0.0),
         note="; ".join(n for n in (outcome.note, note) if n) or None,
         outputs=outcome.outputs,
-        details={**outcome.summary.model_dump(), "cues": outcome.cue_count, "parts": len(job.caption_parts)},
+        details={**outcome.summary.model_dump(), "cues": outcome.cue_count, "parts": len(job.caption_parts),
+                 **({"no_words": outcome.no_words.value} if outcome.no_words else {})},
     )

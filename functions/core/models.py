@@ -122,6 +122,21 @@ class StageStatus(StrEnum):
     SKIPPED = "SKIPPED"
 
 
+class SkipCode(StrEnum):
+    """Why a stage reported SKIPPED: the one list, recorded as `details["skip"]` beside the stage's human note
+    (StageResult.skipped), so the manifest and the job record say it in a form a program can test."""
+
+    NOT_REQUESTED = "NOT_REQUESTED"  # the job's `stages` option left the stage out (the state machine's Pass state)
+    NO_VIDEO = "NO_VIDEO"  # the source has no video stream (audio-only): scenes, trailer
+    NO_FRAMES = "NO_FRAMES"  # the video stream decoded to no frames: scenes
+    NOT_MEASURED = "NOT_MEASURED"  # no ScenePart measured any footage: scenes
+    NO_SCENES = "NO_SCENES"  # no scenes to work from (the scenes stage did not succeed, or found none): trailer,
+    #                          scene_speech
+    NO_CAPTIONS = "NO_CAPTIONS"  # the captions stage did not succeed: scene_speech
+    NO_DURATION = "NO_DURATION"  # the source has no duration to place cuts on: trailer
+    TOO_SHORT = "TOO_SHORT"  # no scene (or run of quick cuts) is long enough to show: trailer
+
+
 class JobStatus(StrEnum):
     QUEUED = "QUEUED"
     RUNNING = "RUNNING"
@@ -312,9 +327,10 @@ class StageResult(Billed):
         return self.error or (self.failure.reason if self.failure else None)
 
     @classmethod
-    def skipped(cls, stage: StageName, reason: str, **fields: Any) -> StageResult:
-        """The stage did not run its work, and `reason` says why (no video, nothing to work from)."""
-        return cls(stage=stage, status=StageStatus.SKIPPED, note=reason, **fields)
+    def skipped(cls, stage: StageName, code: SkipCode, reason: str, **fields: Any) -> StageResult:
+        """The stage did not run its work: `code` says why for programs (`details["skip"]`), `reason` for people."""
+        details = {"skip": code.value, **fields.pop("details", {})}
+        return cls(stage=stage, status=StageStatus.SKIPPED, note=reason, details=details, **fields)
 
 
 class AfterStagesInput(StageInput):

@@ -21,6 +21,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from botocore.signers import CloudFrontSigner
@@ -44,14 +45,42 @@ class PlaybackKeyInvalid(ValueError):
     key is not an RSA public key in PEM. The message never quotes the key."""
 
 
+class Refusal(StrEnum):
+    """Why a request's policy does not grant it; `REFUSAL_REASONS` says each in words."""
+
+    NO_CREDENTIALS = "NO_CREDENTIALS"  # neither a signed URL's query nor signed cookies (the local distribution)
+    UNTRUSTED_KEY = "UNTRUSTED_KEY"  # the key pair id is not in the distribution's key group
+    NOT_BASE64 = "NOT_BASE64"  # the policy or signature is missing or not CloudFront's base64
+    BAD_SIGNATURE = "BAD_SIGNATURE"  # the signature does not verify over the policy with the trusted key
+    NOT_CUSTOM_POLICY = "NOT_CUSTOM_POLICY"  # the policy is not a custom policy with a resource and an expiry
+    EXPIRED = "EXPIRED"  # now is at or past the policy's DateLessThan
+    NOT_YET_VALID = "NOT_YET_VALID"  # now is at or before the policy's DateGreaterThan
+    IP_CONDITION = "IP_CONDITION"  # the policy has an IpAddress condition, which is not checked here
+    OTHER_RESOURCE = "OTHER_RESOURCE"  # the policy's resource pattern does not match the URL
+
+
+REFUSAL_REASONS: dict[Refusal, str] = {
+    Refusal.NO_CREDENTIALS: "no signed URL query and no signed cookies",
+    Refusal.UNTRUSTED_KEY: "the key pair id is not in the distribution's key group",
+    Refusal.NOT_BASE64: "the policy or signature is not CloudFront base64",
+    Refusal.BAD_SIGNATURE: "the signature does not match the policy",
+    Refusal.NOT_CUSTOM_POLICY: "the policy is not a CloudFront custom policy",
+    Refusal.EXPIRED: "the policy has expired",
+    Refusal.NOT_YET_VALID: "the policy is not valid yet",
+    Refusal.IP_CONDITION: "IP address conditions are not supported here",
+    Refusal.OTHER_RESOURCE: "the policy's resource does not cover this URL",
+}
+
+
 class AccessRefused(PermissionError):
     """Raised by `verify` when a request's policy does not grant it: missing or malformed values, an untrusted
     key pair id, a bad signature, a resource that does not match the URL, or a time outside the policy's window.
-    `reason` is one of those, in words; the message never quotes a signature."""
+    `code` says which (Refusal), `reason` the same in words; the message never quotes a signature."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    def __init__(self, code: Refusal) -> None:
+        super().__init__(REFUSAL_REASONS[code])
+        self.code = code
+        self.reason = REFUSAL_REASONS[code]
 
 
 @dataclass(frozen=True)
@@ -145,32 +174,32 @@ def verify(url: str, values: Mapping[str, str], trusted: Mapping[str, rsa.RSAPub
     host, path; `*` and `?` wildcards) and the time window. Returns the policy statement; AccessRefused otherwise."""
     key = trusted.get(values.get("Key-Pair-Id", ""))
     if key is None:
-        raise AccessRefused("the key pair id is not in the distribution's key group")
+        raise AccessRefused(Refusal.UNTRUSTED_KEY)
     try:
         policy = _cloudfront_b64decode(values["Policy"])
         signature = _cloudfront_b64decode(values["Signature"])
     except (KeyError, ValueError):
-        raise AccessRefused("the policy or signature is not CloudFront base64") from None
+        raise AccessRefused(Refusal.NOT_BASE64) from None
     try:
         key.verify(signature, policy, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 - CloudFront's algorithm
     except InvalidSignature:
-        raise AccessRefused("the signature does not match the policy") from None
+        raise AccessRefused(Refusal.BAD_SIGNATURE) from None
     try:
         statement = json.loads(policy)["Statement"][0]
         resource = statement["Resource"]
         condition = statement["Condition"]
         until = int(condition["DateLessThan"]["AWS:EpochTime"])
     except (ValueError, KeyError, IndexError, TypeError):
-        raise AccessRefused("the policy is not a CloudFront custom policy") from None
+        raise AccessRefused(Refusal.NOT_CUSTOM_POLICY) from None
     moment = (now or datetime.now(UTC)).timestamp()
     if moment >= until:
-        raise AccessRefused("the policy has expired")
+        raise AccessRefused(Refusal.EXPIRED)
     after = condition.get("DateGreaterThan", {}).get("AWS:EpochTime")
     if after is not None and moment <= int(after):
-        raise AccessRefused("the policy is not valid yet")
+        raise AccessRefused(Refusal.NOT_YET_VALID)
     if "IpAddress" in condition:
-        raise AccessRefused("IP address conditions are not supported here")
+        raise AccessRefused(Refusal.IP_CONDITION)
     target = urlsplit(url)
     if not fnmatch.fnmatchcase(f"{target.scheme}://{target.netloc}{target.path}", resource.replace("[", "[[]")):
-        raise AccessRefused("the policy's resource does not cover this URL")
+        raise AccessRefused(Refusal.OTHER_RESOURCE)
     return statement

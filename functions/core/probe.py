@@ -18,20 +18,53 @@ SPOT_CHECKS = (0.25, 0.5, 0.75)
 SPOT_CHECK_FRAMES = 8
 
 
+# Probe's refusals, each its own type so the probe stage's `error_code` says which (the message says it to people).
+# IndirectSource and UnsupportedFormat (functions.core.ffmpeg) are the two that name a format ffmpeg recognised.
+class EmptySource(MediaError):
+    """Raised at Probe when the upload has no bytes at all."""
+
+
+class UnknownFormat(MediaError):
+    """Raised at Probe when ffmpeg recognises no format in the upload (a text file, random bytes) or finds no
+    index in a truncated one."""
+
+
+class NoStreams(MediaError):
+    """Raised at Probe when a container opens but holds neither an audio nor a video stream."""
+
+
+class NoDuration(MediaError):
+    """Raised at Probe when the streams have no playable duration (truncated or empty streams)."""
+
+
+class CorruptMedia(MediaError):
+    """Raised at Probe when the header reads but the data does not: a video stream without a frame size, no
+    frame decodes at the start, or one of the spot checks along the file fails to decode."""
+
+
+class SourceTooLarge(MediaError):
+    """Raised at Probe when the upload is larger than MAX_SOURCE_BYTES (before anything is read)."""
+
+
+class SourceTooLong(MediaError):
+    """Raised at Probe when the footage is longer than MAX_DURATION_SECONDS."""
+
+
 def probe_media(location: str, size: int | None = None) -> SourceInfo:
     """Read what a source is. Raises MediaError with a plain reason for anything unusable: IndirectSource
-    for playlists and the like, UnsupportedFormat for other formats outside SOURCE_FORMATS."""
+    for playlists and the like, UnsupportedFormat for other formats outside SOURCE_FORMATS, and the refusals
+    above for empty, unknown, stream-less, duration-less and corrupt files."""
     if size == 0:
-        raise MediaError("The file is empty (0 bytes).")
+        raise EmptySource("The file is empty (0 bytes).")
     container = _open(location)
     with container:
         video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
         audio = next(iter(container.streams.audio), None)
         if video is None and audio is None:
-            raise MediaError("The file has no audio or video stream.")
+            raise NoStreams("The file has no audio or video stream.")
         duration = _duration(container, video or audio)
         if duration <= 0:
-            raise MediaError("The file has no playable duration (truncated or empty streams).")
+            raise NoDuration("The file has no playable duration (truncated or empty streams).")
         info = dict(
             duration=round(duration, 3),
             container=container.format.name,
@@ -67,7 +100,7 @@ def _open(location: str) -> av.container.InputContainer:
         with av.logging.Capture(local=True):
             return av.open(location, options=source_options(location), timeout=30)
     except av.error.InvalidDataError:
-        raise MediaError(
+        raise UnknownFormat(
             "This is not a media file ffmpeg can read: an unknown format, or a truncated file whose index is missing."
         ) from None
     except av.error.ArgumentError as exc:
@@ -112,7 +145,7 @@ def _video_geometry(video: av.video.stream.VideoStream, rotation: int) -> dict:
     ctx = video.codec_context
     coded_w, coded_h = ctx.width, ctx.height
     if not coded_w or not coded_h:
-        raise MediaError("The video stream has no frame size (corrupt header).")
+        raise CorruptMedia("The video stream has no frame size (corrupt header).")
     sar = video.sample_aspect_ratio or ctx.sample_aspect_ratio or Fraction(1)
     sar = Fraction(sar) if sar else Fraction(1)
     display_w = _even(coded_w * sar)
@@ -181,8 +214,8 @@ def _first_frame(container: av.container.InputContainer, stream):
         for frame in container.decode(stream):
             return frame
     except av.error.FFmpegError as exc:
-        raise MediaError(f"The media data is corrupt or truncated: {_plain(exc)}") from None
-    raise MediaError("No frame could be decoded: the file is truncated or its streams are empty.")
+        raise CorruptMedia(f"The media data is corrupt or truncated: {_plain(exc)}") from None
+    raise CorruptMedia("No frame could be decoded: the file is truncated or its streams are empty.")
 
 
 def _spot_check(container: av.container.InputContainer, stream, duration: float) -> None:
@@ -195,7 +228,7 @@ def _spot_check(container: av.container.InputContainer, stream, duration: float)
                 if index >= SPOT_CHECK_FRAMES:
                     break
         except av.error.FFmpegError as exc:
-            raise MediaError(f"The media data is corrupt near {at:.1f}s: {_plain(exc)}") from None
+            raise CorruptMedia(f"The media data is corrupt near {at:.1f}s: {_plain(exc)}") from None
 
 
 def _even(value) -> int:

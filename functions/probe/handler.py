@@ -1,12 +1,11 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
 from functions.core.cost.budget import check_budget, limit
 from functions.core.cost.estimate import estimate_job
-from functions.core.ffmpeg import MediaError
 from functions.core.ladder import plan_transcode
 from functions.core.metrics import record_started
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import job_handler, logger
-from functions.core.probe import probe_media
+from functions.core.probe import SourceTooLarge, SourceTooLong, probe_media
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import source_url
 from functions.core.settings import Settings
@@ -20,13 +19,13 @@ def handler(job: JobInput) -> ProbeResult:
     record_started()
 
     if (job.source.size or 0) > settings.max_source_bytes:
-        raise MediaError(
+        raise SourceTooLarge(
             f"The file is {job.source.size / 1024**3:.1f} GiB; the limit is "
             f"{settings.max_source_bytes / 1024**3:.0f} GiB (MAX_SOURCE_BYTES)."
         )
     info = probe_media(source_url(job.source), size=job.source.size)
     if info.duration > settings.max_duration_seconds:
-        raise MediaError(
+        raise SourceTooLong(
             f"The footage is {info.duration / 3600:.1f} h long; the limit is "
             f"{settings.max_duration_seconds / 3600:.1f} h (MAX_DURATION_SECONDS)."
         )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from functions.core.captions import Transcript
 from functions.core.catalog import Catalog
-from functions.core.models import AfterStagesInput, StageResult, StageStatus
+from functions.core.models import AfterStagesInput, SkipCode, StageResult, StageStatus
 from functions.core.observability import job_handler
 from functions.core.s3io import get_json, upload_tree
 from functions.core.scenes import ScenesDocument
@@ -16,11 +16,11 @@ from functions.core.settings import Settings, asset_prefix
 @job_handler(AfterStagesInput)
 def handler(job: AfterStagesInput) -> StageResult:
     results = {r.stage: r for r in job.stages}
-    for needed in ("scenes", "captions"):
+    for needed, code in (("scenes", SkipCode.NO_SCENES), ("captions", SkipCode.NO_CAPTIONS)):
         got = results.get(needed)
         if got is None or got.status != StageStatus.SUCCEEDED:
             why = (got.note or got.error_reason or got.status.value.lower()) if got else "did not run"
-            return StageResult.skipped("scene_speech", f"no {needed} to work from ({why})")
+            return StageResult.skipped("scene_speech", code, f"no {needed} to work from ({why})")
 
     settings = Settings.from_env()
     prefix = asset_prefix(job.asset_id)
@@ -34,4 +34,6 @@ def handler(job: AfterStagesInput) -> StageResult:
     Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in doc.scenes])
     talking = sum("dialogue" in s.tags for s in doc.scenes)
     return StageResult(stage="scene_speech", status=StageStatus.SUCCEEDED,
-                       note=f"{talking} of {len(doc.scenes)} scenes have dialogue ({len(transcript.words)} words)")
+                       note=f"{talking} of {len(doc.scenes)} scenes have dialogue ({len(transcript.words)} words)",
+                       details={"dialogue_scenes": talking, "scene_count": len(doc.scenes),
+                                "word_count": len(transcript.words)})

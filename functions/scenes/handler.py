@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from functions.core.catalog import Catalog
-from functions.core.models import ScenesInput, StageResult, StageStatus
+from functions.core.models import ScenesInput, SkipCode, StageResult, StageStatus
 from functions.core.observability import job_handler
 from functions.core.s3io import get_bytes, upload_tree
 from functions.core.scenes import get_label_engine
@@ -20,15 +20,15 @@ def handler(job: ScenesInput) -> StageResult:
     # The parts ran side by side before this: the stage took the slowest of them plus this join (job_handler).
     slowest_part = max((p.seconds for p in job.scene_parts), default=0.0)
 
-    def skipped(reason: str) -> StageResult:
-        return StageResult.skipped("scenes", reason, seconds=slowest_part)
+    def skipped(code: SkipCode, reason: str) -> StageResult:
+        return StageResult.skipped("scenes", code, reason, seconds=slowest_part)
 
     if not source.has_video:
-        return skipped(NO_VIDEO)
+        return skipped(SkipCode.NO_VIDEO, NO_VIDEO)
     parts = [from_bytes(get_bytes(settings.output_bucket, p.key))
              for p in sorted(job.scene_parts, key=lambda p: p.index) if p.key]
     if not parts:
-        return skipped("no part of the footage was measured")
+        return skipped(SkipCode.NOT_MEASURED, "no part of the footage was measured")
     with tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
         work = Path(tmp)
         outcome = scenes_from_frames(
@@ -39,7 +39,7 @@ def handler(job: ScenesInput) -> StageResult:
             labeller=get_label_engine(job.options.label_engine or settings.default_label_engine),
         )
         if outcome.skipped:
-            return skipped(outcome.skipped.reason)
+            return skipped(outcome.skipped.code, outcome.skipped.reason)
         upload_tree(work / "out", settings.output_bucket, asset_prefix(job.asset_id))
     Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in outcome.scenes])
     tags = sorted({tag for scene in outcome.scenes for tag in scene.tags})
@@ -49,5 +49,7 @@ def handler(job: ScenesInput) -> StageResult:
         seconds=slowest_part,
         note=f"{outcome.note}; measured in {len(parts)} part{'s' if len(parts) != 1 else ''}",
         outputs=outcome.outputs,
-        details={"scene_count": len(outcome.scenes), "tags": tags},
+        details={"scene_count": len(outcome.scenes), "tags": tags, "parts": len(parts),
+                 **({"label_engine": outcome.label_engine} if outcome.label_engine else {}),
+                 **({"label_error_code": outcome.label_error_code} if outcome.label_error_code else {})},
     )

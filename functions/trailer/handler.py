@@ -3,7 +3,7 @@ import tempfile
 from pathlib import Path
 
 from functions.core.captions import Transcript
-from functions.core.models import StageResult, StageStatus, AfterStagesInput
+from functions.core.models import AfterStagesInput, SkipCode, StageResult, StageStatus
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import download, get_bytes, source_url, upload_tree
 from functions.core.scenes import ScenesDocument
@@ -17,7 +17,7 @@ def handler(job: AfterStagesInput) -> StageResult:
     scenes_result = results.get("scenes")
     if scenes_result is None or scenes_result.status != StageStatus.SUCCEEDED:
         why = (scenes_result.note or scenes_result.error_reason) if scenes_result else "the scenes stage did not run"
-        return StageResult.skipped("trailer", f"no scenes to choose from ({why})")
+        return StageResult.skipped("trailer", SkipCode.NO_SCENES, f"no scenes to choose from ({why})")
 
     bucket = Settings.from_env().output_bucket
     prefix = asset_prefix(job.asset_id)
@@ -48,12 +48,13 @@ def handler(job: AfterStagesInput) -> StageResult:
             on_progress=lambda done: logger.debug("Assembling", extra={"progress": round(done, 3)}),
         )
         if outcome.skipped:
-            return StageResult.skipped("trailer", outcome.skipped.reason)
+            return StageResult.skipped("trailer", outcome.skipped.code, outcome.skipped.reason)
         upload_tree(work / "out", bucket, prefix)
     return StageResult(
         stage="trailer",
         status=StageStatus.SUCCEEDED,
         note=outcome.note,
         outputs=outcome.outputs,
-        details={"segments": len(outcome.plan.segments), "duration": outcome.plan.expected_duration},
+        details={"segments": len(outcome.plan.segments), "duration": outcome.plan.expected_duration,
+                 "fallbacks": [f.value for f in outcome.fallbacks]},
     )

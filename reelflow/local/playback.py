@@ -24,7 +24,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from functions.core.playback import COOKIE_FOR_QUERY, AccessRefused, credentials_from, load_public_key, verify
+from functions.core.playback import (
+    COOKIE_FOR_QUERY,
+    AccessRefused,
+    Refusal,
+    credentials_from,
+    load_public_key,
+    verify,
+)
 from functions.core.s3io import content_type
 from functions.core.settings import asset_prefix
 
@@ -89,7 +96,7 @@ class _DistributionHandler(http.server.BaseHTTPRequestHandler):
         found = credentials_from(query, cookies)
         try:
             if found is None:
-                raise AccessRefused("no signed URL query and no signed cookies")
+                raise AccessRefused(Refusal.NO_CREDENTIALS)
             verify(url, found[0], self.server.trusted)
         except AccessRefused as refused:
             self._refuse(403, "AccessDenied", refused.reason)

@@ -11,6 +11,7 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from functions.core.ids import asset_id_for
+from functions.core.models import SkipCode
 from functions.core.settings import work_prefix
 from reelflow.local.jobs import expected_job, execution_arn, wait_for_job
 from reelflow.local.s3_policy import ENV, enforce
@@ -142,13 +143,14 @@ def test_non_media_fails_with_reason_and_keeps_the_source(cloud):
     job_id, asset_id = expected_job(ref)
     outcome = wait_for_job(cloud, job_id, asset_id, timeout=120)
     assert outcome.status == "FAILED"
-    assert "not a media file" in outcome.error
+    assert outcome.error and outcome.job["stages"]["probe"]["error_code"] == "UnknownFormat"
     assert outcome.execution_status == "FAILED"
     s3 = cloud.client("s3")
     manifest = json.loads(s3.get_object(Bucket=cloud.output_bucket, Key=f"assets/{asset_id}/manifest.json")["Body"].read())
     assert manifest["status"] == "FAILED"
-    assert manifest["stages"]["probe"]["status"] == "FAILED"
-    assert "not a media file" in manifest["stages"]["probe"]["error"]
+    assert (manifest["stages"]["probe"]["status"], manifest["stages"]["probe"]["error_code"]) == ("FAILED",
+                                                                                                   "UnknownFormat")
+    assert manifest["stages"]["probe"]["error"]  # the plain reason people read
     source = s3.get_object(Bucket=ref.bucket, Key=ref.key, VersionId=ref.version_id)
     assert source["Body"].read() == NOT_MEDIA
     versions = s3.list_object_versions(Bucket=ref.bucket, Prefix=ref.key)
@@ -159,8 +161,9 @@ def test_zero_byte_upload_ends_failed_with_reason(cloud):
     ref = put(cloud, "bad/empty.mp4", body=b"")
     job_id, asset_id = expected_job(ref)
     outcome = wait_for_job(cloud, job_id, asset_id, timeout=120)
-    assert outcome.status == "FAILED"
-    assert "empty" in outcome.error
+    assert outcome.status == "FAILED" and outcome.error
+    assert (outcome.job["stages"]["probe"]["status"], outcome.job["stages"]["probe"]["error_code"]) == ("FAILED",
+                                                                                                         "EmptySource")
 
 
 def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
@@ -177,7 +180,7 @@ def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
     assert stages["transcode"]["status"] == "SUCCEEDED"
     for skipped in ("captions", "scenes", "trailer"):
         assert stages[skipped]["status"] == "SKIPPED"
-        assert stages[skipped]["note"] == "not requested in the job's stages"
+        assert stages[skipped]["details"] == {"skip": SkipCode.NOT_REQUESTED} and stages[skipped]["note"]
     assert outcome.job["options"]["trailer_seconds"] == 5
     # The chunk's playlists and proxy part were work files: gone once the job completed, never in the outputs.
     s3 = cloud.client("s3")

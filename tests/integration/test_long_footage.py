@@ -50,7 +50,7 @@ def long_take(short_chunk_cloud, tmp_path_factory):
 def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
     clip, outcome, out = long_take
     assert outcome.status == "COMPLETED", outcome.job
-    assert "measured in 3 parts" in outcome.job["stages"]["scenes"]["note"]
+    assert outcome.job["stages"]["scenes"]["details"]["parts"] == 3
 
     scenes = json.loads((out / "scenes.json").read_text())["scenes"]
     found = [s["start_frame"] for s in scenes[1:]]

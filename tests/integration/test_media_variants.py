@@ -4,6 +4,7 @@ import json
 import pytest
 import webvtt
 
+from functions.core.models import SkipCode
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 from tests.hls import decode, decode_errors, master_variants, subtitle_segments
 
@@ -63,8 +64,8 @@ def test_audio_only_gets_audio_ladder_proxy_and_waveform(results):
     assert decode(asset / "proxy.m4a").duration == pytest.approx(2.0, abs=0.2)
     assert decode(asset / "poster.jpg").width > 0
     stages = outcome.job["stages"]
-    assert stages["scenes"]["status"] == "SKIPPED" and "no video" in stages["scenes"]["note"]
-    assert stages["trailer"]["status"] == "SKIPPED" and "no scenes" in stages["trailer"]["note"]
+    assert (stages["scenes"]["status"], stages["scenes"]["details"]["skip"]) == ("SKIPPED", SkipCode.NO_VIDEO)
+    assert (stages["trailer"]["status"], stages["trailer"]["details"]["skip"]) == ("SKIPPED", SkipCode.NO_SCENES)
     assert stages["captions"]["status"] == "SUCCEEDED"
 
 

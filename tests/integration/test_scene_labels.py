@@ -24,7 +24,7 @@ def test_rekognition_labels_every_scene_and_feeds_the_tag_index(cloud, media_dir
 
     stage = outcome.job["stages"]["scenes"]
     assert stage["status"] == "SUCCEEDED", stage
-    assert "labels by rekognition" in stage["note"]
+    assert stage["details"]["label_engine"] == "rekognition" and "label_error_code" not in stage["details"]
     scenes = json.loads((download_outputs(cloud, asset_id, tmp_path) / "scenes.json").read_text())["scenes"]
     assert len(scenes) == len(scene_clips.TAGGED)
     for scene in scenes:
@@ -64,7 +64,19 @@ def test_a_failing_engine_keeps_every_scene_and_says_why(sample_scenes):
     assert [s.index for s in labelled.scenes] == [s.index for s in sample_scenes]
     assert labelled.scenes[0].tags[-1] == "beach-umbrella"
     assert labelled.scenes[1:] == list(sample_scenes[1:])
-    assert "AccessDeniedException" in labelled.error and "scene 2" in labelled.error
+    assert (labelled.error_code, labelled.failed_at) == ("AccessDeniedException", 2) and labelled.error
+
+
+def test_the_outcome_names_the_engine_and_why_it_stopped(clips, tmp_path):
+    from functions.core.probe import probe_media
+    from functions.core.scenes import analyse_scenes
+
+    source = probe_media(str(clips["plain"]))
+    outcome = analyse_scenes(clips["plain"], source, tmp_path / "out", labeller=_Refusing(good_calls=0))
+    assert outcome.scenes and outcome.skipped is None
+    assert (outcome.label_engine, outcome.label_error_code) == ("rekognition", "AccessDeniedException")
+    plain = analyse_scenes(clips["plain"], source, tmp_path / "plain")
+    assert (plain.label_engine, plain.label_error_code) == (None, None)
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import webvtt
 
 from functions.core.captions import (
     EngineUnavailable,
+    LanguageUnsupported,
+    NoWords,
     UnknownEngine,
     Word,
     caption_media,
@@ -89,7 +91,7 @@ def test_media_without_audio_gets_empty_captions_and_a_note(tmp_path: Path) -> N
     for has_audio in (False, True):  # the probe may be wrong; the file decides
         out = tmp_path / f"out_{has_audio}"
         outcome = caption_media(video, out, engine="pocketsphinx", language="en-US", has_audio=has_audio)
-        assert outcome.note == "no audio track"
+        assert outcome.no_words == NoWords.NO_AUDIO and outcome.note
         assert (out / "captions" / "en.vtt").read_text() == "WEBVTT\n"
         assert (out / "captions" / "en.srt").read_text() == ""
         assert outcome.summary.word_count == 0 and outcome.summary.keywords == []
@@ -99,7 +101,7 @@ def test_silence_gets_empty_captions_and_a_note(tmp_path: Path) -> None:
     silence = tmp_path / "silence.m4a"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=stereo", "-t", "3", "-c:a", "aac", str(silence))
     outcome = caption_media(silence, tmp_path / "out", engine="pocketsphinx", language="en-US", has_audio=True)
-    assert outcome.note == "no speech detected"
+    assert outcome.no_words == NoWords.NO_SPEECH and outcome.note
     assert webvtt.read(tmp_path / "out" / "captions" / "en.vtt").captions == []
     assert json.loads((tmp_path / "out" / "transcript.json").read_text())["words"] == []
 
@@ -163,7 +165,7 @@ def test_whisper_without_its_extra_or_model_says_what_is_missing(monkeypatch, tm
 
 
 def test_pocketsphinx_refuses_languages_it_has_no_model_for(tmp_path: Path) -> None:
-    with pytest.raises(EngineUnavailable, match="English"):
+    with pytest.raises(LanguageUnsupported):
         caption_media(SPEECH / "speech.wav", tmp_path, engine="pocketsphinx", language="de-DE", has_audio=True)
 
 

@@ -10,6 +10,7 @@ import srt
 import webvtt
 
 from functions.core.captions import (
+    NoWords,
     Transcript,
     Word,
     build_cues,
@@ -56,7 +57,7 @@ def test_empty_transcript_gives_valid_empty_files(tmp_path: Path) -> None:
     assert vtt.read_text() == "WEBVTT\n"
     assert webvtt.from_string(vtt.read_text()).captions == []
     assert list(srt.parse(srt_text.read_text())) == []
-    assert outcome.note == "no speech detected"
+    assert outcome.no_words == NoWords.NO_SPEECH and outcome.note
 
 
 def test_outputs_are_named_for_the_manifest(tmp_path: Path) -> None:
@@ -72,3 +73,12 @@ def test_outputs_are_named_for_the_manifest(tmp_path: Path) -> None:
     assert saved["language"] == "en-GB" and saved["engine"] == "transcribe"
     assert set(saved["words"][0]) >= {"text", "start", "end", "confidence"}
     assert Transcript.from_json((tmp_path / "transcript.json").read_text()) == transcript
+
+
+def test_joined_parts_keep_why_they_have_no_words(tmp_path: Path) -> None:
+    from functions.core.captions.parts import join_transcripts
+
+    mute = [Transcript(language="en-US", engine="whisper", no_words=NoWords.NO_AUDIO, note="no audio track")] * 2
+    assert write_captions(join_transcripts(mute, [0.0, 120.0]), tmp_path / "mute").no_words == NoWords.NO_AUDIO
+    quiet = [Transcript(language="en-US", engine="whisper")] * 2
+    assert write_captions(join_transcripts(quiet, [0.0, 120.0]), tmp_path / "quiet").no_words == NoWords.NO_SPEECH

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 
-from functions.core.models import StageInput, StageResult, StageStatus, TranscribeJob
+from functions.core.models import SkipCode, StageInput, StageResult, StageStatus, TranscribeJob
 from functions.core.observability import job_handler
 from tests.conftest import REPO
 
@@ -28,11 +28,12 @@ def test_a_returned_result_is_serialised_with_the_invocations_time_added():
     def handler(job: StageInput) -> StageResult:
         time.sleep(0.05)
         # 1.5 s: what parts running side by side took before this invocation.
-        return StageResult.skipped("scenes", "nothing to measure", seconds=1.5)
+        return StageResult.skipped("scenes", SkipCode.NOT_MEASURED, "nothing to measure", seconds=1.5)
 
     result = handler(stage_event(), Context())
     assert json.loads(json.dumps(result)) == result
     assert result["stage"] == "scenes" and result["status"] == StageStatus.SKIPPED.value
+    assert result["details"] == {"skip": SkipCode.NOT_MEASURED.value}
     assert 1.55 <= result["seconds"] < 3.0
 
 

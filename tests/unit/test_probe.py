@@ -1,8 +1,7 @@
 """Probing: the facts later stages rely on, and plain reasons for inputs that cannot be used."""
 import pytest
 
-from functions.core.ffmpeg import MediaError
-from functions.core.probe import probe_media
+from functions.core.probe import CorruptMedia, EmptySource, UnknownFormat, probe_media
 from tests import media
 from tests.conftest import SAMPLE, SAMPLE_TRUTH
 
@@ -48,18 +47,19 @@ def test_variable_frame_rate_detected(clips):
 
 
 @pytest.mark.parametrize(
-    "kind, reason",
+    "kind, refusal",
     [
-        ("non_media", "not a media file"),
-        ("zero_byte", "empty"),
-        ("truncated", "truncated"),
-        ("corrupt", "corrupt"),
+        ("non_media", UnknownFormat),
+        ("zero_byte", EmptySource),
+        ("truncated", UnknownFormat),  # the moov box at the end was cut off: no index, no format
+        ("corrupt", CorruptMedia),
     ],
 )
-def test_unusable_inputs_have_plain_reasons(clips, kind, reason):
+def test_unusable_inputs_have_their_own_refusal_and_a_plain_reason(clips, kind, refusal):
     path = clips[kind]
-    with pytest.raises(MediaError, match=reason):
+    with pytest.raises(refusal) as refused:
         probe_media(str(path), size=path.stat().st_size)
+    assert type(refused.value) is refusal and str(refused.value)
 
 
 @pytest.mark.parametrize(("suffix", "rate", "written", "read"), [

@@ -10,7 +10,7 @@ import opentimelineio as otio
 import pytest
 
 from functions.core.ffmpeg import MediaError, run_ffmpeg
-from functions.core.models import SourceInfo
+from functions.core.models import SkipCode, SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes import OUTPUT_FILES, analyse_scenes
 from tests import media
@@ -42,7 +42,7 @@ def assert_complete(outcome, out: Path) -> None:
 
 def test_audio_only_is_skipped_with_a_reason(clips, tmp_path):
     outcome = analyse(clips["audio_only"], tmp_path / "out")
-    assert outcome.skipped is not None and "audio-only" in outcome.skipped.reason
+    assert outcome.skipped is not None and outcome.skipped.code == SkipCode.NO_VIDEO
     assert outcome.scenes == [] and outcome.outputs == {}
     assert not (tmp_path / "out").exists()
 

@@ -12,10 +12,11 @@ import av
 import pytest
 
 from functions.core.ffmpeg import ffmpeg_exe, run_ffmpeg
+from functions.core.models import SkipCode
 from functions.core.probe import probe_media
 from functions.core.scenes import analyse_scenes
 from functions.core.scenes.models import Faces, Scene, SceneFeatures
-from functions.core.trailer import OUTPUT_FILES, TrailerOutcome, TrailerPlan, make_trailer
+from functions.core.trailer import OUTPUT_FILES, TrailerFallback, TrailerOutcome, TrailerPlan, make_trailer
 from functions.core.trailer.loudness import measure_file
 from tests import media
 from tests.conftest import SAMPLE, SAMPLE_TRUTH
@@ -106,7 +107,7 @@ def test_sample_writes_both_trailers_and_the_plan(sample):
     assert plan == outcome.plan
     assert plan.target_seconds == pytest.approx(20 / 3, abs=0.01)  # a third of a short source
     assert all(s.reasons and s.vertical_centre is not None for s in plan.segments)
-    assert "font" not in (outcome.note or "")  # the title and captions were drawn
+    assert outcome.fallbacks == []  # a font was found: the title and captions were drawn, all cuts between words
 
 
 @pytest.mark.parametrize("name", ["trailer", "trailer_vertical"])
@@ -160,7 +161,7 @@ def test_sample_outputs_are_16_9_and_9_16_decode_cleanly_and_start_fast(sample):
 def test_source_shorter_than_the_target_is_the_whole_clip_with_fades(tmp_path):
     clip = media.make_clip(tmp_path / "short.mp4", seconds=2)
     outcome = make_trailer(clip, probe_media(str(clip)), plain_scenes(2.0, 1), tmp_path / "out")
-    assert "whole clip" in outcome.note
+    assert outcome.fallbacks == [TrailerFallback.WHOLE_CLIP]
     assert [(s.source_start, s.source_end) for s in outcome.plan.segments] == [(0.0, 2.0)]
     facts = decoded(tmp_path / "out" / outcome.outputs["trailer"])
     assert facts["video_seconds"] == pytest.approx(2.0, abs=0.05) and facts["first_luma"] < 20
@@ -169,7 +170,7 @@ def test_source_shorter_than_the_target_is_the_whole_clip_with_fades(tmp_path):
 def test_no_audio_gives_a_silent_track_not_a_failure(tmp_path):
     clip = media.make_clip(tmp_path / "mute.mp4", seconds=9, audio=False)
     outcome = make_trailer(clip, probe_media(str(clip)), plain_scenes(9.0, 3), tmp_path / "out")
-    assert outcome.skipped is None and "silent track" in outcome.note
+    assert outcome.skipped is None and TrailerFallback.SILENT_TRACK in outcome.fallbacks
     for name in ("trailer", "trailer_vertical"):
         facts = decoded(tmp_path / "out" / outcome.outputs[name])
         assert facts["has_audio"] and facts["audio_seconds"] == pytest.approx(facts["video_seconds"], abs=0.1)
@@ -178,14 +179,14 @@ def test_no_audio_gives_a_silent_track_not_a_failure(tmp_path):
 def test_audio_only_is_skipped_with_a_reason(tmp_path):
     clip = media.make_audio_only(tmp_path / "memo.m4a", seconds=2)
     outcome = make_trailer(clip, probe_media(str(clip)), [], tmp_path / "out")
-    assert outcome.skipped and "audio-only" in outcome.skipped.reason
+    assert outcome.skipped and outcome.skipped.code == SkipCode.NO_VIDEO
     assert outcome.outputs == {} and not (tmp_path / "out").exists()
 
 
 def test_no_scenes_is_skipped_with_a_reason(tmp_path):
     clip = media.make_clip(tmp_path / "plain.mp4", seconds=2)
     outcome = make_trailer(clip, probe_media(str(clip)), [], tmp_path / "out")
-    assert outcome.skipped and "no scenes" in outcome.skipped.reason
+    assert outcome.skipped and outcome.skipped.code == SkipCode.NO_SCENES
 
 
 def test_vertical_crop_follows_a_face_off_centre(tmp_path):
@@ -197,6 +198,6 @@ def test_vertical_crop_follows_a_face_off_centre(tmp_path):
     scenes = [s.model_copy(update={"features": s.features.model_copy(update={"faces": Faces(count=1)})})
               for s in plain_scenes(9.0, 3)]
     outcome = make_trailer(clip, source, scenes, tmp_path / "out")
-    assert "silent track" in outcome.note
+    assert TrailerFallback.SILENT_TRACK in outcome.fallbacks
     for seg in outcome.plan.segments:
         assert seg.framing == "faces" and 0.65 < seg.vertical_centre < 0.85  # her face is at x ~ 0.72

@@ -7,8 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from functions.core.models import SkipCode
 from functions.core.scenes.models import ColourShare, Faces, Scene, SceneFeatures
-from functions.core.trailer import TrailerPlan, TrailerSkip, plan_trailer, score_scene, target_length
+from functions.core.trailer import (
+    SegmentReason,
+    TrailerFallback,
+    TrailerPlan,
+    TrailerSkip,
+    plan_trailer,
+    score_scene,
+    target_length,
+)
 from functions.core.trailer.selection import MAX_SEGMENT, MIN_SEGMENT
 from functions.core.trailer.windows import WORD_PAD, fit_window
 
@@ -72,7 +81,8 @@ def test_target_length_rules():
 def test_scores_record_each_component_and_name_the_reasons():
     busy = score_scene(scene(1, 0, 4, motion=0.06, faces=1, colourfulness=120, contrast=0.3, loudness=-14))
     assert busy.breakdown.motion == 1 and busy.breakdown.faces == 1 and busy.breakdown.visual == 1
-    assert {"high motion", "close-up face", "loud", "colourful, high contrast"} <= set(busy.reasons)
+    assert set(busy.reasons) == {SegmentReason.HIGH_MOTION, SegmentReason.CLOSE_UP_FACE, SegmentReason.LOUD,
+                                 SegmentReason.COLOURFUL}
     dull = score_scene(scene(2, 0, 4, motion=0.0, colourfulness=5, contrast=0.02, brightness=0.05, loudness=None))
     assert dull.score < 0.05 < busy.score and dull.reasons == []
 
@@ -81,7 +91,7 @@ def test_speech_comes_from_words_when_the_scene_has_no_transcript_share():
     words = [Word(0.0, 1.0), Word(1.0, 2.0), Word(2.5, 3.0)]
     scored = score_scene(scene(1, 0, 4), words)
     assert scored.breakdown.speech == pytest.approx(2.5 / 4)
-    assert "dialogue" in scored.reasons
+    assert SegmentReason.DIALOGUE in scored.reasons
 
 
 def test_nan_loudness_scores_zero_rather_than_poisoning_the_total():
@@ -106,7 +116,7 @@ def test_the_highest_scoring_scene_is_in_even_when_it_is_short_of_the_top_third(
     scenes = even_scenes(60, 12)
     scenes[5] = scene(6, scenes[5].start, scenes[5].end, motion=0.1, colourfulness=150, contrast=0.3)
     p = plan(scenes, 60, target_seconds=8)
-    assert "top score" in next(s.reasons for s in p.segments if 6 in s.scene_indexes)
+    assert SegmentReason.TOP_SCORE in next(s.reasons for s in p.segments if 6 in s.scene_indexes)
 
 
 def test_near_duplicate_shots_are_not_both_picked():
@@ -132,7 +142,7 @@ def test_quick_cuts_are_grouped_into_one_segment():
     scenes = [scene(i + 1, 0.5 * i, 0.5 * (i + 1), motion=0.07) for i in range(40)]  # 20 s of half-second shots
     p = plan(scenes, 20, target_seconds=8)
     assert_well_formed(p)
-    assert any("quick cuts" in s.reasons and len(s.scene_indexes) > 1 for s in p.segments)
+    assert any(SegmentReason.QUICK_CUTS in s.reasons and len(s.scene_indexes) > 1 for s in p.segments)
 
 
 def test_crossfades_are_counted_so_the_assembled_length_hits_the_target():
@@ -145,17 +155,17 @@ def test_crossfades_are_counted_so_the_assembled_length_hits_the_target():
 def test_footage_shorter_than_the_target_is_used_whole_with_a_note():
     p = plan(even_scenes(5, 2), 5.0)
     assert [(s.source_start, s.source_end) for s in p.segments] == [(0.0, 5.0)]
-    assert "whole clip" in p.note and p.expected_duration == 5.0
+    assert p.fallbacks == [TrailerFallback.WHOLE_CLIP] and p.expected_duration == 5.0
 
 
 def test_no_scenes_is_a_skip_with_a_reason():
     result = plan_trailer([], 30.0, fps=FPS)
-    assert isinstance(result, TrailerSkip) and "no scenes" in result.reason
+    assert isinstance(result, TrailerSkip) and result.code == SkipCode.NO_SCENES and result.reason
 
 
 def test_not_enough_distinct_footage_is_noted():
     p = plan(even_scenes(20, 2), 20, target_seconds=15)
-    assert p.expected_duration < 15 and "distinct footage" in p.note
+    assert p.expected_duration < 15 and p.fallbacks == [TrailerFallback.SHORT_OF_TARGET]
 
 
 # --- cuts between words -----------------------------------------------------------------------------------------
@@ -178,14 +188,14 @@ def test_cuts_land_between_words():
     assert_well_formed(p)
     for s in p.segments:
         assert not _inside_a_word(s.source_start, words) and not _inside_a_word(s.source_end, words)
-    assert "could not avoid" not in (p.note or "")
+    assert TrailerFallback.CUT_IN_WORD not in p.fallbacks
     assert p.expected_duration == pytest.approx(18, abs=0.5)
 
 
 def test_continuous_speech_still_gives_a_trailer_and_says_so():
     words = [Word(i * 0.4, i * 0.4 + 0.4) for i in range(150)]  # no gaps at all
     p = plan(even_scenes(60, 12), 60, words=words, target_seconds=10)
-    assert "could not avoid a word" in p.note
+    assert TrailerFallback.CUT_IN_WORD in p.fallbacks
 
 
 def test_fit_window_keeps_clear_of_words_and_prefers_the_centre():
@@ -210,7 +220,7 @@ def test_any_timeline_gives_a_well_formed_plan(durations, motions, target):
         t = round(t + d, 3)
     result = plan_trailer(scenes, t, fps=FPS, target_seconds=target)
     if isinstance(result, TrailerSkip):
-        assert "long enough" in result.reason
+        assert result.code == SkipCode.TOO_SHORT
         return
     assert_well_formed(result)
     top = max(result.scores, key=lambda s: s.score)

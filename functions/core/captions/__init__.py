@@ -21,13 +21,14 @@ from .engines import (
     parse_transcribe_result,
 )
 from .keywords import top_keywords
-from .models import CaptionOutcome, CaptionSummary, Cue, Transcript, TranscriptSegment, Word
+from .models import CaptionOutcome, CaptionSummary, Cue, NoWords, Transcript, TranscriptSegment, Word
 from .pipeline import NO_AUDIO, NO_SPEECH, caption_language, caption_media, transcribe_media, write_captions
 from .writers import to_srt, to_webvtt
 
 __all__ = [
     "BROADCAST", "DEFAULT_ENGINE", "ENGINES", "NO_AUDIO", "NO_SPEECH", "CaptionOutcome", "CaptionSummary", "Cue",
-    "CueStyle", "EngineUnavailable", "LanguageUnsupported", "SpeechEngine", "Transcript", "TranscriptSegment",
-    "UnknownEngine", "Word", "build_cues", "build_transcribe_request", "caption_language", "caption_media", "get_engine",
-    "parse_transcribe_result", "to_srt", "to_webvtt", "top_keywords", "transcribe_media", "write_captions",
+    "CueStyle", "EngineUnavailable", "LanguageUnsupported", "NoWords", "SpeechEngine", "Transcript",
+    "TranscriptSegment", "UnknownEngine", "Word", "build_cues", "build_transcribe_request", "caption_language",
+    "caption_media", "get_engine", "parse_transcribe_result", "to_srt", "to_webvtt", "top_keywords",
+    "transcribe_media", "write_captions",
 ]

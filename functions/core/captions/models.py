@@ -1,6 +1,8 @@
 """Caption payloads: the transcript (saved as `transcript.json`), cues, and what a captions run reports."""
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 OUTPUT_TRANSCRIPT = "transcript"
@@ -10,6 +12,14 @@ OUTPUT_SRT = "captions_srt"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class NoWords(StrEnum):
+    """Why a transcript has no words. Not an error: its caption files are valid and empty, and its note says the
+    same for people."""
+
+    NO_AUDIO = "NO_AUDIO"  # the media has no audio stream (the probe said so, or the file did)
+    NO_SPEECH = "NO_SPEECH"  # the audio was transcribed and the engine heard no speech in it
 
 
 class Word(_Model):
@@ -48,6 +58,7 @@ class Transcript(_Model):
     duration: float = Field(default=0.0, ge=0)
     segments: list[TranscriptSegment] = Field(default_factory=list)
     words: list[Word] = Field(default_factory=list)
+    no_words: NoWords | None = Field(None, description="Why there are no words; None when there are some")
     note: str | None = None
 
     @property
@@ -95,4 +106,5 @@ class CaptionOutcome(_Model):
     outputs: dict[str, str]
     summary: CaptionSummary
     cue_count: int
+    no_words: NoWords | None = None
     note: str | None = None

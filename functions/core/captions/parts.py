@@ -69,11 +69,14 @@ def join_transcripts(parts: Sequence[Transcript], starts: Sequence[float], overl
     spoken = Counter(p.language for p in parts if p.words)
     language = spoken.most_common(1)[0][0] if spoken else parts[0].language
     notes = {p.note for p in parts if p.note}
+    # Without words in any part, the reason is the parts' own when they agree (no audio anywhere), else no speech.
+    no_words = {p.no_words for p in parts}
     return Transcript(
         language=language,
         engine=parts[0].engine,
         duration=max(p.duration for p in parts),
         segments=segments,
         words=words,
+        no_words=no_words.pop() if not words and len(no_words) == 1 else None,
         note=notes.pop() if len(notes) == 1 and len(parts) == sum(1 for p in parts if p.note) else None,
     )

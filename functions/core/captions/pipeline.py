@@ -8,9 +8,10 @@ from .audio import has_audio_stream
 from .cues import build_cues
 from .engines import DEFAULT_ENGINE, SpeechEngine, check_engine_name, get_engine
 from .keywords import top_keywords
-from .models import OUTPUT_SRT, OUTPUT_TRANSCRIPT, OUTPUT_VTT, CaptionOutcome, CaptionSummary, Transcript
+from .models import OUTPUT_SRT, OUTPUT_TRANSCRIPT, OUTPUT_VTT, CaptionOutcome, CaptionSummary, NoWords, Transcript
 from .writers import to_srt, to_webvtt
 
+# The notes that go with NoWords.NO_AUDIO and NoWords.NO_SPEECH.
 NO_AUDIO = "no audio track"
 NO_SPEECH = "no speech detected"
 
@@ -47,7 +48,7 @@ def transcribe_media(
     on_progress: ProgressCallback | None = None,
 ) -> Transcript:
     """The transcript of `media` (or of its `window` = (start, end) seconds, on the media's timeline).
-    Without audio it is an empty transcript with the NO_AUDIO note."""
+    Without audio it is an empty transcript, `no_words` NO_AUDIO."""
     if has_audio and has_audio_stream(media) is False:
         has_audio = False  # the probe and the file disagree: trust the file
     if isinstance(engine, str):
@@ -56,14 +57,14 @@ def transcribe_media(
     else:
         name, chosen = engine.name, engine
     if chosen is None:
-        return Transcript(language=language, engine=name, note=NO_AUDIO)
+        return Transcript(language=language, engine=name, no_words=NoWords.NO_AUDIO, note=NO_AUDIO)
     return chosen.transcribe(media, language=language, window=window, on_progress=on_progress)
 
 
 def write_captions(transcript: Transcript, out_dir: Path) -> CaptionOutcome:
     """Write `transcript.json`, `captions/<lang>.vtt` and `captions/<lang>.srt` for an existing transcript."""
-    if not transcript.words and transcript.note is None:
-        transcript = transcript.model_copy(update={"note": NO_SPEECH})
+    if not transcript.words and transcript.no_words is None:
+        transcript = transcript.model_copy(update={"no_words": NoWords.NO_SPEECH, "note": transcript.note or NO_SPEECH})
     cues = build_cues(transcript.words)
     lang = caption_language(transcript.language)
     outputs = {
@@ -81,7 +82,8 @@ def write_captions(transcript: Transcript, out_dir: Path) -> CaptionOutcome:
         word_count=len(transcript.words),
         keywords=top_keywords(w.text for w in transcript.words),
     )
-    return CaptionOutcome(outputs=outputs, summary=summary, cue_count=len(cues), note=transcript.note)
+    return CaptionOutcome(outputs=outputs, summary=summary, cue_count=len(cues), no_words=transcript.no_words,
+                          note=transcript.note)
 
 
 def caption_language(language: str) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from functions.core.ffmpeg import ProgressCallback
-from functions.core.models import SourceInfo
+from functions.core.models import SkipCode, SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries, gradual_windows
 from functions.core.scenes.decode import Window, analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
@@ -57,7 +57,7 @@ def analyse_scenes(
     a file ffmpeg cannot decode raises MediaError.
     """
     if not source.has_video:
-        return _skip(NO_VIDEO)
+        return _skip(SkipCode.NO_VIDEO, NO_VIDEO)
     frames = measure_frames(media, source, settings=settings, on_progress=on_progress)
     return scenes_from_frames(frames, source, out_dir, words=words, media_name=media_name or _name_of(media),
                               labeller=labeller, settings=settings, on_progress=on_progress,
@@ -105,7 +105,7 @@ def scenes_from_frames(
     """Shots, scene records, labels and every output file from a finished pass (or joined parts)."""
     series, timestamps = frames.series, frames.timestamps
     if len(series) == 0:
-        return _skip("the video stream has no decodable frames")
+        return _skip(SkipCode.NO_FRAMES, "the video stream has no decodable frames")
     size = analysis_size(source)
     fps = source.nominal_fps
     if source.vfr or source.fps <= 0:
@@ -115,10 +115,10 @@ def scenes_from_frames(
     built = build_scenes(boundaries, series, timestamps, rate, KeyframeSampler.of(frames.candidates),
                          frames.loudness, words, start_timecode)
     scenes = [b.scene for b in built]
-    label_error = None
+    label_error = label_error_code = None
     if labeller is not None:
         labelled = label_scenes(scenes, [b.keyframe.jpeg if b.keyframe else None for b in built], labeller)
-        scenes, label_error = labelled.scenes, labelled.error
+        scenes, label_error, label_error_code = labelled.scenes, labelled.error, labelled.error_code
     doc = ScenesDocument(
         video=VideoSummary(fps=round(float(rate.exact), 3), frames=len(series), duration=scenes[-1].end,
                            width=source.width or size[0], height=source.height or size[1],
@@ -136,15 +136,16 @@ def scenes_from_frames(
             f"({cuts} cuts, {len(boundaries) - cuts} gradual transitions)")
     if labeller is not None:
         note += f"; {label_error}" if label_error else f"; labels by {labeller.name}"
-    return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note)
+    return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note,
+                         label_engine=labeller.name if labeller else None, label_error_code=label_error_code)
 
 
 def _name_of(media: Path | str) -> str:
     return media.name if isinstance(media, Path) else Path(urlparse(media).path).name
 
 
-def _skip(reason: str) -> ScenesOutcome:
-    return ScenesOutcome(skipped=SceneSkip(reason=reason), note=f"scenes skipped: {reason}")
+def _skip(code: SkipCode, reason: str) -> ScenesOutcome:
+    return ScenesOutcome(skipped=SceneSkip(code=code, reason=reason), note=f"scenes skipped: {reason}")
 
 
 def _measured_fps(timestamps: np.ndarray, fallback: float) -> float:

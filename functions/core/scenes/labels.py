@@ -73,6 +73,8 @@ def label_tag(name: str) -> str:
 class Labelled:
     scenes: list[Scene]
     error: str | None = None  # why labelling stopped; the scenes keep everything else
+    error_code: str | None = None  # the engine's code for it (AWS's error code, else the exception's type)
+    failed_at: int | None = None  # the index of the scene whose keyframe the engine refused
 
 
 def label_scenes(scenes: Sequence[Scene], keyframes: Sequence[bytes | None], engine: LabelEngine) -> Labelled:
@@ -86,7 +88,9 @@ def label_scenes(scenes: Sequence[Scene], keyframes: Sequence[bytes | None], eng
         try:
             labels = engine.labels(jpeg) if jpeg else []
         except (ClientError, BotoCoreError) as exc:
-            return Labelled(out + list(scenes[i:]), f"{engine.name} labels failed at scene {scene.index}: {exc}")
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+            return Labelled(out + list(scenes[i:]), f"{engine.name} labels failed at scene {scene.index}: {exc}",
+                            error_code=code or type(exc).__name__, failed_at=scene.index)
         tags = [*scene.tags, *(t for t in dict.fromkeys(label_tag(x.name) for x in labels) if t not in scene.tags)]
         out.append(scene.model_copy(update={"labels": labels, "tags": tags}))
     return Labelled(out)

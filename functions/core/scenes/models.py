@@ -5,6 +5,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from functions.core.models import SkipCode
+
 ShotSize = Literal["close-up", "medium", "wide"]
 TransitionKind = Literal["start", "cut", "dissolve"]
 
@@ -116,6 +118,7 @@ class ScenesDocument(_Model):
 class SceneSkip(_Model):
     """Why there is nothing to analyse (e.g. the input has no video). Not an error."""
 
+    code: SkipCode
     reason: str
 
 
@@ -126,3 +129,5 @@ class ScenesOutcome(_Model):
     scenes: list[Scene] = Field(default_factory=list)
     note: str | None = None
     skipped: SceneSkip | None = None
+    label_engine: str | None = Field(None, description="The engine that labelled the keyframes; None without one")
+    label_error_code: str | None = Field(None, description="Why labelling stopped early (the engine's error code)")

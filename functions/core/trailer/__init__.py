@@ -20,6 +20,8 @@ from functions.core.trailer.models import (
     LoudnessReport,
     SceneScore,
     ScoreBreakdown,
+    SegmentReason,
+    TrailerFallback,
     TrailerOutcome,
     TrailerPlan,
     TrailerSegment,
@@ -29,6 +31,7 @@ from functions.core.trailer.scoring import score_scene
 from functions.core.trailer.selection import plan_trailer, target_length
 
 __all__ = [
-    "OUTPUT_FILES", "LoudnessReport", "SceneScore", "ScoreBreakdown", "TrailerOutcome", "TrailerPlan",
-    "TrailerSegment", "TrailerSkip", "make_trailer", "plan_trailer", "score_scene", "target_length", "trailer_args",
+    "OUTPUT_FILES", "LoudnessReport", "SceneScore", "ScoreBreakdown", "SegmentReason", "TrailerFallback",
+    "TrailerOutcome", "TrailerPlan", "TrailerSegment", "TrailerSkip", "make_trailer", "plan_trailer", "score_scene",
+    "target_length", "trailer_args",
 ]

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from functions.core.ffmpeg import ProgressCallback, run_ffmpeg
-from functions.core.models import SourceInfo
+from functions.core.models import SkipCode, SourceInfo
 from functions.core.scenes.models import Scene, TimedWord
 from functions.core.trailer.framing import frame_segments
 from functions.core.trailer.graph import Audio, Overlay, measuring_args, trailer_args
@@ -15,6 +16,7 @@ from functions.core.trailer.loudness import TARGET_LUFS, normalisation_type, rea
 from functions.core.trailer.models import (
     OUTPUT_FILES,
     LoudnessReport,
+    TrailerFallback,
     TrailerOutcome,
     TrailerPlan,
     TrailerSkip,
@@ -52,17 +54,18 @@ def make_trailer(
     or no scenes give a skipped outcome, not an exception; a file ffmpeg cannot decode raises MediaError.
     """
     if not source.has_video:
-        return _skip("the input has no video stream (audio-only), so there is nothing to cut a trailer from")
+        return _skip(SkipCode.NO_VIDEO,
+                     "the input has no video stream (audio-only), so there is nothing to cut a trailer from")
     layout = layout_for(source)
     planned = plan_trailer(scenes, source.duration, fps=float(layout.fps), words=words,
                            target_seconds=target_seconds, fade_seconds=fade_seconds)
     if isinstance(planned, TrailerSkip):
-        return _skip(planned.reason)
+        return _skip(planned.code, planned.reason)
 
     plan = _with_vertical_crops(media_path, planned, layout, scenes)
     _report(on_progress, _FRAMING)
 
-    notes = [plan.note] if plan.note else []
+    notes = _Notes(list(plan.fallbacks), [plan.note] if plan.note else [])
     (out_dir / "trailer").mkdir(parents=True, exist_ok=True)
     outputs = (out_dir / OUTPUT_FILES["trailer"], out_dir / OUTPUT_FILES["trailer_vertical"])
     with tempfile.TemporaryDirectory(prefix="reelflow-trailer-") as tmp:
@@ -70,7 +73,7 @@ def make_trailer(
         audio, loudness = _measure(media_path, source, plan, layout, work, on_progress, notes)
         font = find_font() if (title or burn_captions) else None
         if (title or burn_captions) and font is None:
-            notes.append("no font found on this system, so the title and captions were left out")
+            notes.add(TrailerFallback.NO_FONT, "no font found on this system, so the title and captions were left out")
         landscape, vertical = _overlays(plan, layout, font, title, burn_captions, work, notes)
         args = trailer_args(media_path, plan, layout, outputs, audio, font=font, landscape=landscape,
                             vertical=vertical)
@@ -78,7 +81,7 @@ def make_trailer(
                    on_progress=_scaled(on_progress, _FRAMING + _MEASURING, 1.0))
         if loudness is not None and audio.stats_file is not None:
             loudness = loudness.model_copy(update={"normalisation": normalisation_type(audio.stats_file)})
-    plan = plan.model_copy(update={"note": "; ".join(notes) or None})
+    plan = plan.model_copy(update={"fallbacks": notes.fallbacks, "note": "; ".join(notes.texts) or None})
     (out_dir / OUTPUT_FILES["trailer_plan"]).write_text(plan.to_json())
     _report(on_progress, 1.0)
     return TrailerOutcome(outputs=dict(OUTPUT_FILES), plan=plan, loudness=loudness, note=plan.note)
@@ -98,17 +101,17 @@ def _with_vertical_crops(media: Path | str, plan: TrailerPlan, layout: Layout, s
 
 
 def _measure(media: Path | str, source: SourceInfo, plan: TrailerPlan, layout: Layout, work: Path,
-             on_progress: ProgressCallback | None, notes: list[str]) -> tuple[Audio, LoudnessReport | None]:
+             on_progress: ProgressCallback | None, notes: _Notes) -> tuple[Audio, LoudnessReport | None]:
     """Loudnorm's first pass over the trailer's audio; a silent track when the source has none."""
     if not source.has_audio:
-        notes.append("the source has no audio, so the trailer has a silent track")
+        notes.add(TrailerFallback.SILENT_TRACK, "the source has no audio, so the trailer has a silent track")
         return Audio(from_source=False), None
     log = work / "r128.txt"
     run_ffmpeg(measuring_args(media, plan, layout.fps, log), duration=plan.expected_duration,
                on_progress=_scaled(on_progress, _FRAMING, _FRAMING + _MEASURING), what="loudness measurement")
     measured = read_meter(log)
     if measured.silent:
-        notes.append("the selected audio is silent, so it was not normalised")
+        notes.add(TrailerFallback.SILENT_AUDIO, "the selected audio is silent, so it was not normalised")
         return Audio(from_source=True), LoudnessReport(input_lufs=None, target_lufs=TARGET_LUFS,
                                                        normalisation="none")
     report = LoudnessReport(input_lufs=round(measured.integrated, 2), target_lufs=TARGET_LUFS, normalisation="linear")
@@ -116,14 +119,14 @@ def _measure(media: Path | str, source: SourceInfo, plan: TrailerPlan, layout: L
 
 
 def _overlays(plan: TrailerPlan, layout: Layout, font: Font | None, title: str | None, captions: Path | None,
-              work: Path, notes: list[str]) -> tuple[Overlay, Overlay]:
+              work: Path, notes: _Notes) -> tuple[Overlay, Overlay]:
     """Title text files and retimed caption files for the two outputs (none without a font)."""
     if font is None:
         return Overlay(), Overlay()
     overlays = []
     cues = retime_captions(read_captions(captions.read_text(errors="replace")), plan) if captions else []
     if captions and not cues:
-        notes.append("no captions fall inside the trailer's segments")
+        notes.add(TrailerFallback.NO_CAPTIONS_IN_CUT, "no captions fall inside the trailer's segments")
     for name, size, chars in (("landscape", layout.landscape, 28), ("vertical", layout.vertical, 14)):
         title_file = captions_file = None
         if title and title.strip():
@@ -136,8 +139,20 @@ def _overlays(plan: TrailerPlan, layout: Layout, font: Font | None, title: str |
     return overlays[0], overlays[1]
 
 
-def _skip(reason: str) -> TrailerOutcome:
-    return TrailerOutcome(skipped=TrailerSkip(reason=reason), note=f"trailer skipped: {reason}")
+@dataclass
+class _Notes:
+    """The trailer's fallbacks so far, and the note's sentences (a summary, then one for each fallback)."""
+
+    fallbacks: list[TrailerFallback] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+
+    def add(self, fallback: TrailerFallback, text: str) -> None:
+        self.fallbacks.append(fallback)
+        self.texts.append(text)
+
+
+def _skip(code: SkipCode, reason: str) -> TrailerOutcome:
+    return TrailerOutcome(skipped=TrailerSkip(code=code, reason=reason), note=f"trailer skipped: {reason}")
 
 
 def _report(on_progress: ProgressCallback | None, done: float) -> None:

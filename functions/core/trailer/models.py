@@ -1,9 +1,12 @@
 """The trailer records that leave this package: the plan (`trailer.json`) and what `make_trailer` reports."""
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from functions.core.models import SkipCode
 
 OUTPUT_FILES = {
     "trailer": "trailer/trailer.mp4",
@@ -12,6 +15,35 @@ OUTPUT_FILES = {
 }
 
 Framing = Literal["faces", "motion", "centre"]
+
+
+class SegmentReason(StrEnum):
+    """Why a scene scored or a segment was picked: the labels editors read in trailer.json and the review page."""
+
+    HIGH_MOTION = "high motion"  # scoring: motion at 0.6 or more
+    CLOSE_UP_FACE = "close-up face"  # scoring: a face of close-up size
+    FACES = "faces"  # scoring: a smaller face
+    DIALOGUE = "dialogue"  # scoring: words cover the scene's dialogue share
+    LOUD = "loud"  # scoring: loudness at 0.8 or more
+    COLOURFUL = "colourful, high contrast"  # scoring: visual interest at 0.75 or more
+    TOP_SCORE = "top score"  # selection: the best candidate, always picked first
+    OPENING = "opening"  # selection: the best candidate in the first third of the timeline...
+    MIDDLE = "middle"  # ...the middle third...
+    ENDING = "ending"  # ...and the last third, when nothing picked covers it yet
+    QUICK_CUTS = "quick cuts"  # selection: a run of scenes each too short to show alone
+    WHOLE_CLIP = "whole clip"  # selection: the source is not longer than the target
+
+
+class TrailerFallback(StrEnum):
+    """Where the trailer is not what was asked for and why; each comes with a sentence in the note for editors."""
+
+    WHOLE_CLIP = "WHOLE_CLIP"  # the source is not longer than the target: the trailer is all of it, with fades
+    SHORT_OF_TARGET = "SHORT_OF_TARGET"  # too little distinct footage to fill the target length
+    CUT_IN_WORD = "CUT_IN_WORD"  # continuous speech: at least one cut could not fall between words
+    SILENT_TRACK = "SILENT_TRACK"  # the source has no audio: the trailer carries a silent track
+    SILENT_AUDIO = "SILENT_AUDIO"  # the selected audio is digital silence: not normalised
+    NO_FONT = "NO_FONT"  # a title or burnt-in captions were asked for, but no font was found: left out
+    NO_CAPTIONS_IN_CUT = "NO_CAPTIONS_IN_CUT"  # captions were asked for, but none fall inside the segments
 
 
 class _Model(BaseModel):
@@ -36,7 +68,7 @@ class SceneScore(_Model):
     end: float
     score: float = Field(ge=0, le=1)
     breakdown: ScoreBreakdown
-    reasons: list[str] = Field(default_factory=list, description='Human-readable, e.g. "high motion", "dialogue"')
+    reasons: list[SegmentReason] = Field(default_factory=list, description='e.g. "high motion", "dialogue"')
 
 
 class TrailerSegment(_Model):
@@ -47,7 +79,7 @@ class TrailerSegment(_Model):
     scene_indexes: list[int] = Field(description="The scenes the window comes from (more than one for quick cuts)")
     score: float
     breakdown: ScoreBreakdown
-    reasons: list[str] = Field(default_factory=list)
+    reasons: list[SegmentReason] = Field(default_factory=list)
     vertical_centre: float | None = Field(
         None, ge=0, le=1, description="Horizontal centre of the 9:16 crop, as a fraction of the frame width")
     framing: Framing | None = Field(None, description="What placed the vertical crop")
@@ -71,6 +103,7 @@ class TrailerPlan(_Model):
     expected_duration: float
     segments: list[TrailerSegment]
     scores: list[SceneScore] = Field(default_factory=list, description="Every scene, in source order")
+    fallbacks: list[TrailerFallback] = Field(default_factory=list, description="What the note explains, as codes")
     note: str | None = None
 
     def to_json(self) -> str:
@@ -80,6 +113,7 @@ class TrailerPlan(_Model):
 class TrailerSkip(_Model):
     """Why there is no trailer (audio-only input, no scenes). Not an error."""
 
+    code: SkipCode
     reason: str
 
 
@@ -99,3 +133,7 @@ class TrailerOutcome(_Model):
     loudness: LoudnessReport | None = None
     note: str | None = None
     skipped: TrailerSkip | None = None
+
+    @property
+    def fallbacks(self) -> list[TrailerFallback]:
+        return self.plan.fallbacks if self.plan else []

@@ -16,7 +16,7 @@ from typing import Final
 
 from functions.core.scenes.models import Scene, SceneFeatures, TimedWord
 from functions.core.scenes.tags import CLOSE_UP_SHARE, DIALOGUE_SHARE
-from functions.core.trailer.models import SceneScore, ScoreBreakdown
+from functions.core.trailer.models import SceneScore, ScoreBreakdown, SegmentReason
 
 WEIGHTS: Final = {"motion": 0.30, "faces": 0.20, "loudness": 0.15, "speech": 0.15, "visual": 0.20}
 
@@ -29,12 +29,12 @@ DARK_BELOW: Final = 0.15
 
 # A component at or above its threshold is named in the reasons.
 REASONS: Final = (
-    ("motion", 0.6, "high motion"),
-    ("faces", 0.75, "close-up face"),
-    ("faces", 0.01, "faces"),
-    ("speech", DIALOGUE_SHARE, "dialogue"),
-    ("loudness", 0.8, "loud"),
-    ("visual", 0.75, "colourful, high contrast"),
+    ("motion", 0.6, SegmentReason.HIGH_MOTION),
+    ("faces", 0.75, SegmentReason.CLOSE_UP_FACE),
+    ("faces", 0.01, SegmentReason.FACES),
+    ("speech", DIALOGUE_SHARE, SegmentReason.DIALOGUE),
+    ("loudness", 0.8, SegmentReason.LOUD),
+    ("visual", 0.75, SegmentReason.COLOURFUL),
 )
 
 
@@ -56,10 +56,10 @@ def score_scene(scene: Scene, words: Sequence[TimedWord] | None = None) -> Scene
                       breakdown=_rounded(breakdown), reasons=reasons_for(breakdown))
 
 
-def reasons_for(breakdown: ScoreBreakdown) -> list[str]:
+def reasons_for(breakdown: ScoreBreakdown) -> list[SegmentReason]:
     """At most one reason per component: the first entry of REASONS whose threshold it reaches."""
     values = breakdown.model_dump()
-    named: dict[str, str] = {}
+    named: dict[str, SegmentReason] = {}
     for component, threshold, reason in REASONS:
         if component not in named and values[component] >= threshold:
             named[component] = reason

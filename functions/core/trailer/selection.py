@@ -17,8 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from functions.core.models import SkipCode
 from functions.core.scenes.models import Scene, TimedWord
-from functions.core.trailer.models import SceneScore, TrailerPlan, TrailerSegment, TrailerSkip
+from functions.core.trailer.models import (
+    SceneScore,
+    SegmentReason,
+    TrailerFallback,
+    TrailerPlan,
+    TrailerSegment,
+    TrailerSkip,
+)
 from functions.core.trailer.scoring import FULL_MOTION, score_scene
 from functions.core.trailer.windows import fit_window
 
@@ -33,7 +41,7 @@ EDGE_MARGIN: Final = 0.12  # keep clear of the frames next to a cut: dissolve bl
 DUPLICATE_LOOK: Final = 0.06  # feature distance below which two scenes look the same...
 DUPLICATE_COLOURS: Final = 0.3  # ...when their dominant colours also differ by less than this (L1 of shares)
 
-THIRDS: Final = ("opening", "middle", "ending")
+THIRDS: Final = (SegmentReason.OPENING, SegmentReason.MIDDLE, SegmentReason.ENDING)
 
 
 def target_length(source_duration: float, requested: float | None = None) -> float:
@@ -56,9 +64,9 @@ def plan_trailer(
 ) -> TrailerPlan | TrailerSkip:
     """Pick the trailer's segments. `fps` is the output frame rate: segment edges land on its frame grid."""
     if not scenes:
-        return TrailerSkip(reason="there are no scenes to choose highlights from")
+        return TrailerSkip(code=SkipCode.NO_SCENES, reason="there are no scenes to choose highlights from")
     if source_duration <= 0 or fps <= 0:
-        return TrailerSkip(reason="the source has no duration")
+        return TrailerSkip(code=SkipCode.NO_DURATION, reason="the source has no duration")
     words = sorted(words or (), key=lambda w: w.start)
     target = target_length(source_duration, target_seconds)
     scores = [score_scene(s, words) for s in scenes]
@@ -71,15 +79,16 @@ def plan_trailer(
 
     candidates = build_candidates(scenes, scores, fps, total_frames)
     if not candidates:
-        return TrailerSkip(reason="no scene is long enough to show")
+        return TrailerSkip(code=SkipCode.TOO_SHORT, reason="no scene is long enough to show")
     picks = sorted(choose(candidates, round(target * fps), fade, total_frames), key=lambda p: p.candidate.lo)
     lengths = share_lengths(picks, round(target * fps), fade)
     segments, cut_words = _place(picks, lengths, fps, words)
     expected = (sum(round(s.duration * fps) for s in segments) - (len(segments) - 1) * fade) / fps
+    fallbacks, note = _note(segments, len(scenes), expected, target, cut_words)
     return TrailerPlan(
         source_duration=source_duration, target_seconds=round(target, 3), fade_seconds=fade / fps,
         fps=fps, expected_duration=round(expected, 3), segments=segments, scores=scores,
-        note=_note(segments, len(scenes), expected, target, cut_words),
+        fallbacks=fallbacks, note=note,
     )
 
 
@@ -95,7 +104,7 @@ class Candidate:
     look: tuple[float, ...]
     colours: dict[str, float] = field(hash=False)
     part: int = 0
-    reasons: tuple[str, ...] = ()
+    reasons: tuple[SegmentReason, ...] = ()
     shortest: int = 0  # the segment length bounds, in frames (MIN_SEGMENT..MAX_SEGMENT, within the stretch)
     longest: int = 0
     preferred: int = 0
@@ -116,7 +125,7 @@ class Candidate:
 @dataclass
 class Pick:
     candidate: Candidate
-    roles: list[str] = field(default_factory=list)
+    roles: list[SegmentReason] = field(default_factory=list)
 
 
 def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps: float,
@@ -138,8 +147,9 @@ def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps:
             hi = min(total_frames, lo + shortest)
         if hi - lo >= shortest:
             best = max(run, key=lambda i: scores[i].score)
+            quick = (SegmentReason.QUICK_CUTS,) if len(run) > 1 else ()
             out.append(_candidate([scenes[i] for i in run], [spans[i] for i in run], scores[best], lo, hi,
-                                  sum(spans[best]) // 2, fps, reasons=("quick cuts",) if len(run) > 1 else ()))
+                                  sum(spans[best]) // 2, fps, reasons=quick))
         run.clear()
 
     for i, scene in enumerate(scenes):
@@ -161,7 +171,7 @@ def build_candidates(scenes: Sequence[Scene], scores: Sequence[SceneScore], fps:
 def choose(candidates: Sequence[Candidate], target: int, fade: int, total_frames: int) -> list[Pick]:
     """The candidates to use, in the order they were chosen (all lengths in frames)."""
     top = max(candidates, key=lambda c: (c.score.score, -c.lo))
-    picks = [Pick(top, ["top score"])]
+    picks = [Pick(top, [SegmentReason.TOP_SCORE])]
     for third, role in enumerate(THIRDS):
         if any(_third(p.candidate, total_frames) == third for p in picks):
             continue
@@ -225,17 +235,18 @@ def _whole_clip(scores: list[SceneScore], frames: int, fps: float, fade: int, du
     fade = min(fade, frames // 4)
     segment = TrailerSegment(source_start=0.0, source_end=round(frames / fps, 4),
                              scene_indexes=[s.scene_index for s in scores], score=best.score,
-                             breakdown=best.breakdown, reasons=["whole clip"])
+                             breakdown=best.breakdown, reasons=[SegmentReason.WHOLE_CLIP])
     return TrailerPlan(
         source_duration=duration, target_seconds=round(target, 3), fade_seconds=fade / fps, fps=fps,
         expected_duration=round(frames / fps, 3), segments=[segment], scores=scores,
+        fallbacks=[TrailerFallback.WHOLE_CLIP],
         note=(f"the source ({duration:.1f} s) is not longer than the {target:.1f} s target, "
               "so the trailer is the whole clip with fades"),
     )
 
 
 def _candidate(scenes: Sequence[Scene], spans: Sequence[tuple[int, int]], score: SceneScore, lo: int, hi: int,
-               focus: int, fps: float, *, part: int = 0, reasons: tuple[str, ...] = ()) -> Candidate:
+               focus: int, fps: float, *, part: int = 0, reasons: tuple[SegmentReason, ...] = ()) -> Candidate:
     f = max(scenes, key=lambda s: s.duration).features
     look = (f.brightness, f.contrast, min(1.0, f.colourfulness / 150), min(1.0, f.motion / FULL_MOTION) / 2)
     colours = {c.name: c.share for c in f.dominant_colours}
@@ -280,11 +291,16 @@ def _distance(c: Candidate, picks: Sequence[Pick]) -> float:
     return min(abs(c.middle - p.candidate.middle) for p in picks)
 
 
-def _note(segments: list[TrailerSegment], scene_count: int, expected: float, target: float, cut_words: int) -> str:
+def _note(segments: list[TrailerSegment], scene_count: int, expected: float, target: float,
+          cut_words: int) -> tuple[list[TrailerFallback], str]:
+    """The plan's fallbacks, and its note: a summary, then a sentence for each fallback."""
+    fallbacks: list[TrailerFallback] = []
     parts = [f"{len(segments)} highlight{'s' if len(segments) != 1 else ''} from {scene_count} "
              f"scene{'s' if scene_count != 1 else ''}"]
     if expected < target - 0.5:
+        fallbacks.append(TrailerFallback.SHORT_OF_TARGET)
         parts.append(f"only {expected:.1f} s of distinct footage for the {target:.1f} s target")
     if cut_words:
+        fallbacks.append(TrailerFallback.CUT_IN_WORD)
         parts.append(f"{cut_words} cut{'s' if cut_words != 1 else ''} could not avoid a word (continuous speech)")
-    return "; ".join(parts)
+    return fallbacks, "; ".join(parts)

@@ -13,10 +13,10 @@ from functions.core.models import DEFAULT_CAPTION_ENGINE, CaptionEngineName
 
 from ..audio import SPEECH_FILTERS
 from ..vad import VadSettings
-from .base import EngineUnavailable, SegmentDecoder, SpeechEngine, StreamingEngine
+from .base import EngineUnavailable, LanguageUnsupported, SegmentDecoder, SpeechEngine, StreamingEngine
 from .sphinx import SphinxDecoder
 from .transcribe import build_transcribe_request, parse_transcribe_result, transcribe_in_state_machine
-from .whisper import LanguageUnsupported, WhisperDecoder
+from .whisper import WhisperDecoder
 from .whisper import check_available as check_whisper
 
 DEFAULT_ENGINE: str = DEFAULT_CAPTION_ENGINE

@@ -15,6 +15,14 @@ class EngineUnavailable(RuntimeError):
     """The engine cannot run here (missing extra, model or configuration); the message says what to do."""
 
 
+class LanguageUnsupported(EngineUnavailable):
+    """Raised when a job asks an engine whose model is English-only (pocketsphinx, Whisper's `.en` models) for
+    another language.
+
+    The message names the model and how to get the language: a multilingual Whisper model folder in
+    REELFLOW_WHISPER_MODEL, or the transcribe engine."""
+
+
 @runtime_checkable
 class SpeechEngine(Protocol):
     """Turns the speech in a media file into a timed transcript."""

@@ -6,7 +6,7 @@ import re
 from functions.core.models import AUTO_LANGUAGE
 
 from ..models import Word
-from .base import EngineUnavailable
+from .base import LanguageUnsupported
 
 FRAMES_PER_SECOND = 100
 # Pruning tuned on noisy speech: without a cap on active HMMs the decoder slows to ~1.5x real time
@@ -32,7 +32,7 @@ class SphinxDecoder:
         # The model is English: "auto" can only mean English here, and the transcript says so.
         self.language = "en" if language.strip().lower() == AUTO_LANGUAGE else language
         if not self.language.lower().startswith("en"):
-            raise EngineUnavailable(
+            raise LanguageUnsupported(
                 f"pocketsphinx has only an English model; language {language!r} needs the 'transcribe' "
                 "or 'whisper' engine"
             )

@@ -16,7 +16,7 @@ from functions.core.models import AUTO_LANGUAGE
 
 from ..audio import SAMPLE_RATE
 from ..models import Word
-from .base import EngineUnavailable
+from .base import EngineUnavailable, LanguageUnsupported
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -32,13 +32,6 @@ DECODE_OPTIONS: dict[str, object] = {
     "vad_filter": False,  # the stream is already cut on speech (vad.py)
     "condition_on_previous_text": False,  # each chunk stands alone: one bad chunk cannot derail the next
 }
-
-
-class LanguageUnsupported(EngineUnavailable):
-    """Raised when a job asks an English-only Whisper model for another language (or none at all is possible).
-
-    The message names the model and how to get the language: a multilingual model folder in
-    REELFLOW_WHISPER_MODEL, or the transcribe engine."""
 
 
 def bundled_model_dir() -> str | None:
