@@ -365,9 +365,10 @@ class ManifestSource(Model):
     fps: float
     has_audio: bool
     has_video: bool
-    timecode: str = Field(description="Timecode of the first video frame: the source's own, else 00:00:00:00 "
-                          "(HH:MM:SS;FF when drop-frame)")
-    drop_frame: bool = Field(description="Timecodes count in drop-frame (29.97 and 59.94 fps)")
+    # Defaults: manifests written before timecodes were read still parse (the review page reads old ones too).
+    timecode: str = Field(default="00:00:00:00", description="Timecode of the first video frame: the source's own, "
+                          "else 00:00:00:00 (HH:MM:SS;FF when drop-frame)")
+    drop_frame: bool = Field(default=False, description="Timecodes count in drop-frame (29.97 and 59.94 fps)")
 
 
 # Stage texts as recorded: a second line of defence behind the handlers, which raise clean messages.
