@@ -297,20 +297,8 @@ class Repository:
     def fail_unsettled(self, job_id: str, *, error: str, error_code: str) -> bool:
         """Mark the job FAILED with the reason if it is still QUEUED or RUNNING (its execution ended without
         Finalize); False when it was already settled or cancelled, which is then left alone."""
-        now = now_iso()
-        try:
-            self.table.update_item(
-                Key=self._job_key(job_id),
-                UpdateExpression="SET #s = :f, #e = :e, error_code = :c, updated_at = :now, finished_at = :now, "
-                                 "gsi2pk = :g",
-                ConditionExpression=Attr("status").is_in([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
-                ExpressionAttributeNames={"#s": "status", "#e": "error"},
-                ExpressionAttributeValues={":f": JobStatus.FAILED.value, ":e": error, ":c": error_code, ":now": now,
-                                           ":g": self._status_partition(JobStatus.FAILED)},
-            )
-        except self.table.meta.client.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
+        return self._settle(job_id, JobStatus.FAILED, (JobStatus.QUEUED, JobStatus.RUNNING), error=error,
+                            error_code=error_code)
 
     def get_job(self, job_id: str) -> dict | None:
         item = self.table.get_item(Key=self._job_key(job_id)).get("Item")
@@ -319,17 +307,20 @@ class Repository:
     def cancel_job(self, job_id: str, cancellable: tuple[JobStatus, ...]) -> bool:
         """Mark the job CANCELLED if its status is still one of `cancellable`; False if it is not.
         Stages in flight cannot undo it: update_job refuses to change a cancelled job."""
+        return self._settle(job_id, JobStatus.CANCELLED, cancellable, cancelled_at=now_iso())
+
+    def _settle(self, job_id: str, status: JobStatus, when: tuple[JobStatus, ...], **fields: Any) -> bool:
+        """Set a final `status` (and `fields`) only if the job's status is one of `when`; False if it is not."""
         now = now_iso()
+        values = {"status": status.value, "updated_at": now, "finished_at": now,
+                  "gsi2pk": self._status_partition(status), **fields}
         try:
             self.table.update_item(
                 Key=self._job_key(job_id),
-                UpdateExpression="SET #s = :c, updated_at = :now, finished_at = :now, gsi2pk = :g, "
-                                 "cancelled_at = if_not_exists(cancelled_at, :now)",
-                ConditionExpression=Attr("status").is_in([s.value for s in cancellable]),
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={
-                    ":c": JobStatus.CANCELLED.value, ":now": now, ":g": self._status_partition(JobStatus.CANCELLED),
-                },
+                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in values),
+                ConditionExpression=Attr("status").is_in([s.value for s in when]),
+                ExpressionAttributeNames={f"#{k}": k for k in values},
+                ExpressionAttributeValues=to_item({f":{k}": v for k, v in values.items()}),
             )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException:
             return False

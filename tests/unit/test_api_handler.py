@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 
@@ -14,15 +13,13 @@ from functions.core.ids import job_id_for
 from functions.core.ingest import METADATA_OPTIONS, metadata_for, options_from_metadata, tenant_of_key
 from functions.core.models import JobOptions, JobStatus, ObjectRef
 from functions.core.repository import Repository
+from reelflow.local.invoke import LocalContext
 from reelflow.local.serve import proxy_event
 
 
-@dataclass
-class Context:
-    function_name: str = "api"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:api"
-    aws_request_id: str = "req-1"
+def Context() -> LocalContext:  # noqa: N802 - reads like the class it stands for
+    """Lambda's context object, as the local runtime makes it."""
+    return LocalContext("api", 512, 60, "arn:aws:lambda:us-east-1:123456789012:function:api")
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 
 from functions.core.models import SkipCode, StageInput, StageResult, StageStatus, TranscribeJob
 from functions.core.observability import job_handler
+from reelflow.local.invoke import LocalContext
 from tests.conftest import REPO
 
 
-@dataclass
-class Context:
-    function_name: str = "stage"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:stage"
-    aws_request_id: str = "req-1"
+def Context() -> LocalContext:  # noqa: N802 - reads like the class it stands for
+    """Lambda's context object, as the local runtime makes it."""
+    return LocalContext("stage", 512, 60, "arn:aws:lambda:us-east-1:123456789012:function:stage")
 
 
 def stage_event() -> dict:
