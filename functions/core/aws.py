@@ -11,11 +11,11 @@ from functools import cache
 import boto3
 from botocore.config import Config
 
+from functions.core.cost import calls
+
 # Standard retry mode: throttling (S3 503 SlowDown, DynamoDB ProvisionedThroughputExceeded) and transient errors
 # are retried with jittered exponential backoff, 8 attempts in all, before a stage sees the error.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
-
-from functions.core.cost import calls
 
 
 def client(service: str):
