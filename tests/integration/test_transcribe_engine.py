@@ -7,7 +7,6 @@ import pytest
 import srt
 import webvtt
 
-from functions.core.ingest import job_for
 from functions.core.models import JobOptions
 from functions.core.settings import work_prefix
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
@@ -19,34 +18,34 @@ DIALOGUE = RESULT.with_name("transcribe_result_speakers.json")  # two speakers, 
 
 
 @pytest.fixture(scope="module")
-def dialogue_job(cloud, clips) -> tuple[str, str]:
-    """A job asking, on the upload itself, for a vocabulary, language identification and speaker labels.
-    Started before the first test's job, so the two jobs' 15 s Transcribe waits overlap."""
+def transcribe_jobs(cloud, clips) -> dict[str, tuple[str, str]]:
+    """The module's three Transcribe jobs, uploaded at once so their 15 s Transcribe waits overlap. moto runs no
+    recognition, so each result document is put where Transcribe writes it, long before the first poll:
+    - "dialogue": asks, on the upload itself, for a vocabulary, language identification and speaker labels;
+    - "interview": the default options, with a result document;
+    - "no-result": the result never appears.
+    One job per asset: a second job of the same asset would race it to transcript.json."""
     cloud.client("transcribe").create_vocabulary(VocabularyName="marcas", LanguageCode="es-US", Phrases=["Reelflow"])
-    options = JobOptions(caption_engine="transcribe", stages=["captions"], language="auto",
-                         language_options=["en-US", "es-US"], transcribe_vocabulary="marcas", max_speakers=2)
-    ref = upload_source(cloud, clips["plain"], key="transcribe/dialogue.mp4", options=options)
-    job_id, asset_id = expected_job(ref)
-    cloud.client("s3").put_object(  # long before the first poll: moto runs no recognition
-        Bucket=cloud.output_bucket, Key=f"{work_prefix(asset_id, job_id)}/transcribe.json", Body=DIALOGUE.read_bytes())
-    return job_id, asset_id
+    plain = JobOptions(caption_engine="transcribe")
+    dialogue = JobOptions(caption_engine="transcribe", stages=["captions"], language="auto",
+                          language_options=["en-US", "es-US"], transcribe_vocabulary="marcas", max_speakers=2)
+    jobs = {}
+    for name, options, result in (("dialogue", dialogue, DIALOGUE), ("interview", plain, RESULT),
+                                  ("no-result", plain, None)):
+        ref = upload_source(cloud, clips["plain"], key=f"transcribe/{name}.mp4", options=options)
+        job_id, asset_id = jobs[name] = expected_job(ref)
+        if result is not None:
+            cloud.client("s3").put_object(Bucket=cloud.output_bucket, Body=result.read_bytes(),
+                                          Key=f"{work_prefix(asset_id, job_id)}/transcribe.json")
+    return jobs
 
 
-def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_job, tmp_path):
-    s3 = cloud.client("s3")
-    # One job only: a second job of the same asset (the default engine's) would race it to transcript.json.
-    ref = upload_source(cloud, clips["plain"], key="transcribe/interview.mp4",
-                        options=JobOptions(caption_engine="transcribe"))
-    job_id, asset_id = expected_job(ref)
-    # moto runs no speech recognition: put the result where Transcribe will write it, long before the first poll.
-    s3.put_object(Bucket=cloud.output_bucket, Key=f"{work_prefix(asset_id, job_id)}/transcribe.json",
-                  Body=RESULT.read_bytes())
-    job = job_for(ref, JobOptions(caption_engine="transcribe"))
-    assert (job.job_id, job.asset_id) == (job_id, asset_id)
-    outcome = wait_for_job(cloud, job.job_id, job.asset_id, timeout=240)
+def test_transcribe_engine_captions_from_result_document(cloud, transcribe_jobs, tmp_path):
+    job_id, asset_id = transcribe_jobs["interview"]
+    outcome = wait_for_job(cloud, job_id, asset_id, timeout=240)
 
     assert outcome.job["stages"]["captions"]["status"] == "SUCCEEDED", outcome.job["stages"]["captions"]
-    out = download_outputs(cloud, job.asset_id, tmp_path)
+    out = download_outputs(cloud, asset_id, tmp_path)
     transcript = json.loads((out / "transcript.json").read_text())
     assert transcript["engine"] == "transcribe"
     expected = json.loads(RESULT.read_text())["results"]["transcripts"][0]["transcript"]
@@ -55,24 +54,22 @@ def test_transcribe_engine_captions_from_result_document(cloud, clips, dialogue_
     assert " ".join(s.content.replace("\n", " ") for s in subtitles) == expected
 
     history = cloud.client("stepfunctions").get_execution_history(
-        executionArn=cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job.job_id}",
+        executionArn=cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{job_id}",
         maxResults=1000,
     )["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert entered.count("PollTranscribe") >= 2 and "WaitForTranscribe" in entered
 
 
-def test_missing_transcribe_result_fails_captions_only(cloud, clips):
-    ref = upload_source(cloud, clips["plain"], key="transcribe/no-result.mp4",
-                        options=JobOptions(caption_engine="transcribe"))
-    outcome = wait_for_job(cloud, *expected_job(ref), timeout=240)
+def test_missing_transcribe_result_fails_captions_only(cloud, transcribe_jobs):
+    outcome = wait_for_job(cloud, *transcribe_jobs["no-result"], timeout=240)
     assert outcome.status == "PARTIAL"
     assert outcome.job["stages"]["captions"]["error_code"] == "TranscribeFailed"
     assert outcome.job["stages"]["transcode"]["status"] == "SUCCEEDED"
 
 
-def test_transcribe_options_from_upload_metadata_reach_transcribe_and_the_captions(cloud, dialogue_job, tmp_path):
-    job_id, asset_id = dialogue_job
+def test_transcribe_options_from_upload_metadata_reach_transcribe_and_the_captions(cloud, transcribe_jobs, tmp_path):
+    job_id, asset_id = transcribe_jobs["dialogue"]
     outcome = wait_for_job(cloud, job_id, asset_id, timeout=240)
 
     captions = outcome.job["stages"]["captions"]
