@@ -60,9 +60,14 @@ class Visit:
     def current_time(self) -> float:
         return self.page.evaluate("() => document.getElementById('player').currentTime")
 
-    def wait_for_time(self, seconds: float, tolerance: float) -> None:
+    def seeks_to(self, action, seconds: float, tolerance: float) -> None:
+        """`action` makes the player seek to `seconds`: checked at the player's own `seeking` events, where
+        currentTime is the seek's target (the page then plays on, so polling currentTime races playback)."""
+        self.page.evaluate("""() => { window.__seeks = [];
+            document.getElementById('player').addEventListener('seeking', e => window.__seeks.push(e.target.currentTime)); }""")
+        action()
         self.page.wait_for_function(
-            f"() => Math.abs(document.getElementById('player').currentTime - {seconds}) <= {tolerance}", timeout=10_000)
+            f"() => window.__seeks.some(t => Math.abs(t - {seconds}) <= {tolerance})", timeout=10_000)
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +116,7 @@ def test_clicking_the_third_scene_seeks_to_its_start(visit, served):
     scenes = json.loads((asset / "scenes.json").read_text())
     items = visit.page.locator("#scenes > .scene")
     assert items.count() == len(scenes["scenes"])
-    items.nth(2).locator("button.seek").click()
-    visit.wait_for_time(scenes["scenes"][2]["start"], 1 / scenes["video"]["fps"])
+    visit.seeks_to(items.nth(2).locator("button.seek").click, scenes["scenes"][2]["start"], 1 / scenes["video"]["fps"])
 
 
 def test_transcript_search_finds_a_scripted_word_and_seeks_to_it(visit, served):
@@ -122,8 +126,7 @@ def test_transcript_search_finds_a_scripted_word_and_seeks_to_it(visit, served):
     search = visit.page.locator("#transcript-search")
     search.fill(SCRIPT_WORD)
     assert visit.page.locator("#transcript .word.hit").count() >= 1
-    search.press("Enter")
-    visit.wait_for_time(word["start"], 0.05)
+    visit.seeks_to(lambda: search.press("Enter"), word["start"], 0.05)
     assert visit.page.locator("#transcript .word.at").get_attribute("data-start") == f"{word['start']:.3f}"
 
 
