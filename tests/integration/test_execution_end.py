@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from functions.core.execution_end import DETAIL_TYPE, ExecutionStatusChange, UnfinishedEnd, reason_for
+from functions.core.execution_end import DETAIL_TYPE, ExecutionEndEvent, ExecutionStatusChange, UnfinishedEnd, reason_for
 from functions.core.models import JobInput, JobStatus, ObjectRef
 from functions.core.repository import Repository
 from reelflow.local.jobs import execution_arn, expected_job, upload_source
@@ -73,6 +73,13 @@ def test_a_failure_outside_any_catch_is_recorded_without_credentials(cloud):
     record = repo.get_job(job.job_id)
     assert record["status"] == JobStatus.FAILED.value and record["error_code"] == "ExecutionFailed"
     assert "X-Amz-" not in json.dumps(record) and "States.Runtime" in record["error"]
+
+
+def test_the_sample_event_parses_and_names_its_job():
+    from tests.conftest import REPO
+
+    event = ExecutionEndEvent.model_validate_json((REPO / "events" / "execution_end.json").read_text())
+    assert event.detail.status is UnfinishedEnd.TIMED_OUT and event.detail.input.job_id == event.detail.name
 
 
 def test_every_unfinished_end_has_its_own_code_and_reason():
