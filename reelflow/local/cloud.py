@@ -104,6 +104,11 @@ class FunctionRuntime:
     memory_mb: int
     timeout_s: int
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """What a caller may name it by: physical name, logical id, construct name (Probe, Ingest, ...)."""
+        return self.name, self.logical_id, construct_name(self.logical_id).removeprefix("Functions")
+
 
 @dataclass
 class Faults:
@@ -122,13 +127,13 @@ class Faults:
 
     def take_kill(self, fn: FunctionRuntime) -> float | None:
         """The kill planned for this invocation of `fn`, used up (the retry runs normally)."""
-        for name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
+        for name in fn.names:
             if name in self.kills:
                 return self.kills.pop(name)
         return None
 
     def timeout(self, fn: FunctionRuntime) -> float:
-        for name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
+        for name in fn.names:
             if name in self.timeouts:
                 return self.timeouts[name]
         return float(fn.timeout_s)
@@ -266,13 +271,13 @@ class LocalCloud:
     def function(self, name: str) -> FunctionRuntime:
         """A function by its construct name (Probe, Ingest, ...) or physical name."""
         for fn in self.functions.values():
-            if name in (fn.name, fn.logical_id, construct_name(fn.logical_id).removeprefix("Functions")):
+            if name in fn.names:
                 return fn
         known = ", ".join(sorted(self.function_names()))
         raise KeyError(f"No function named {name!r}. Functions: {known}")
 
     def function_names(self) -> list[str]:
-        return [construct_name(fn.logical_id).removeprefix("Functions") for fn in self.functions.values()]
+        return [fn.names[-1] for fn in self.functions.values()]
 
     # ---- running handlers -------------------------------------------------
     def handler_environment(self, fn: FunctionRuntime) -> dict[str, str]:
