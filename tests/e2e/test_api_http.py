@@ -274,6 +274,18 @@ def test_upload_with_options_signs_them_into_the_upload_and_its_job_uses_them(ap
     assert "captions" not in job["stages"] or job["stages"]["captions"]["status"] == "SKIPPED"
 
 
+def test_five_uploads_at_once_each_end_in_one_job_and_nothing_is_dead_lettered(server, ingest, tmp_path):
+    """The load case the suite can afford (`bench/bench_load.py` runs twenty): uploads at once, polled meanwhile."""
+    from bench.bench_load import run_load
+
+    clips = [make_clip(tmp_path / f"load {n}.mp4", seconds=1 + n * 0.04) for n in range(5)]
+    result = run_load(server[0], API_KEY, ingest[0].meta.endpoint_url, clips,
+                      options={"stages": ["transcode"], "renditions": [144]}, timeout=240)
+    assert (result.lost, result.duplicated, result.dead_letters) == ([], [], 0)
+    assert sorted(result.statuses.values()) == ["COMPLETED"] * 5
+    assert result.latencies, "the API was never polled while the jobs ran"
+
+
 def test_pages_follow_next_token_and_refuse_foreign_tokens(api):
     for name in ("one.mp4", "two.mp4", "three.mp4"):
         assert api.post("/uploads", json={"filename": name}).status_code == 201
