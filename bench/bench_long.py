@@ -69,14 +69,25 @@ def make_long_source(path: Path, seconds: float, width: int, height: int) -> Pat
     return path
 
 
-def project_aws_seconds(calls: list[Invocation]) -> tuple[float, dict[str, float]]:
+def quiet_seconds(name: str, call: Invocation) -> float | None:
+    """The invocation's time on this machine with nothing else running, from its CPU time: work that uses every
+    core (rates.PARALLEL) spreads over LOCAL_CORES; the rest runs on one."""
+    if call.cpu_seconds is None:
+        return None
+    return call.cpu_seconds / (rates.LOCAL_CORES if name in rates.PARALLEL else 1)
+
+
+def project_aws_seconds(calls: list[Invocation], *, from_cpu: bool = False) -> tuple[float, dict[str, float]]:
     """The AWS wall time the measured invocations project to: each scaled to its function's vCPUs; the three
-    branches side by side, each Map MAP_CONCURRENCY wide; then the steps after them."""
+    branches side by side, each Map MAP_CONCURRENCY wide; then the steps after them. `from_cpu` measures each
+    invocation by its CPU time (`quiet_seconds`) instead of its wall time, which other work on a shared machine
+    stretches."""
     scaled: dict[str, list[float]] = defaultdict(list)
     for call in calls:
         name = construct_name(call.function.logical_id).removeprefix("Functions")
-        if name in FUNCTION_MEMORY_MB and call.seconds is not None:
-            scaled[name].append(rates.aws_seconds(name, call.seconds, FUNCTION_MEMORY_MB[name]))
+        local = quiet_seconds(name, call) if from_cpu else call.seconds
+        if name in FUNCTION_MEMORY_MB and local is not None:
+            scaled[name].append(rates.aws_seconds(name, local, FUNCTION_MEMORY_MB[name]))
 
     def map_wall(name: str) -> float:
         times = scaled.get(name, [])
@@ -128,26 +139,33 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name:<13} {stage['status']:<9} {stage.get('seconds', 0):8.1f} s  {stage.get('note') or ''}")
     counts = defaultdict(int)
     peaks: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
+    wall: dict[str, float] = defaultdict(float)
     for call in calls:
         name = construct_name(call.function.logical_id).removeprefix("Functions")
         counts[name] += 1
         peaks[name] = max(peaks[name], call.peak_rss_mb or 0.0)
+        cpu[name] += call.cpu_seconds or 0.0
+        wall[name] += call.seconds or 0.0
     print(f"\nChunks: {counts['TranscodeChunk']} encoded, {counts['CaptionPart']} caption parts, "
           f"{counts['ScenePart']} scene parts")
-    print("Peak resident memory per function (largest invocation, with the ffmpeg it started) / configured:")
+    print("Per function: invocations, wall and CPU seconds in all, peak resident memory (largest invocation, with "
+          "the ffmpeg it started) / configured:")
     over = []
     for name in sorted(peaks, key=lambda n: list(FUNCTION_STAGES).index(n) if n in FUNCTION_STAGES else 99):
         configured = FUNCTION_MEMORY_MB.get(name)
-        print(f"  {name:<17} {counts[name]:4d} invocations  {peaks[name]:8.0f} MB / {configured or '-'} MB")
+        print(f"  {name:<17} {counts[name]:4d} x  {wall[name]:8.1f} s wall  {cpu[name]:8.1f} s CPU  "
+              f"{peaks[name]:8.0f} MB / {configured or '-'} MB")
         if configured and peaks[name] > configured:
             over.append(name)
     if outcome.job.get("cost"):
         print("\n" + "\n".join(cost_lines(outcome.job["cost"], title="Measured cost (local times)")))
-    projected, branches = project_aws_seconds(calls)
     estimate = estimate_job(synthetic_source(seconds, height), JobOptions())
-    print(f"\nProjected AWS wall time: {projected / 60:.1f} min (branches: "
-          + ", ".join(f"{k} {v / 60:.1f} min" for k, v in branches.items())
-          + f"); the estimate for the same footage says {estimate.wall_seconds / 60:.1f} min, "
+    for basis, from_cpu in (("wall", False), ("CPU", True)):
+        projected, branches = project_aws_seconds(calls, from_cpu=from_cpu)
+        print(f"\nProjected AWS wall time from each invocation's {basis} time: {projected / 60:.1f} min (branches: "
+              + ", ".join(f"{k} {v / 60:.1f} min" for k, v in branches.items()) + ")")
+    print(f"The estimate for the same footage says {estimate.wall_seconds / 60:.1f} min, "
           f"${estimate.cost.total_usd:.4f}")
     hd = estimate_job(synthetic_source(seconds, 1080), JobOptions())
     print(f"The same length of 1080p, estimated: {hd.wall_seconds / 60:.1f} min, ${hd.cost.total_usd:.4f} "

@@ -151,6 +151,7 @@ class Invocation:
     error: dict | None = None
     log_file: Path | None = None
     peak_rss_mb: float | None = None  # the handler process's, or a process it started (ffmpeg), at its largest
+    cpu_seconds: float | None = None  # the handler's and the processes it started: a load-independent measure
 
 
 @dataclass
@@ -325,9 +326,9 @@ class LocalCloud:
         assert self._zygote is not None, "LocalCloud.start() first"
         timeout, kill = self.faults.timeout(fn), self.faults.take_kill(fn)
         outcome: dict = {}
-        peak_kb = 0  # unknown for a killed invocation
+        usage = None  # unknown for a killed invocation
         try:
-            _, peak_kb = self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file,
+            usage = self._zygote.run(fn.handler, env, event_path, result_path, invocation.log_file,
                                           timeout=min(timeout, kill) if kill is not None else timeout)
         except InvocationTimedOut:
             if kill is None or timeout <= kill:
@@ -343,7 +344,8 @@ class LocalCloud:
             outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError",
                                                "errorMessage": f"The handler process died; see {invocation.log_file}"}}
         invocation.seconds = time.monotonic() - invocation.started
-        invocation.peak_rss_mb = round(peak_kb / 1024, 1) if peak_kb else None
+        invocation.peak_rss_mb = round(usage.maxrss_kb / 1024, 1) if usage and usage.maxrss_kb else None
+        invocation.cpu_seconds = usage.cpu_seconds if usage else None
         invocation.ok = outcome["ok"]
         invocation.error = outcome.get("error")
         self._notify(invocation)

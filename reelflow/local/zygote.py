@@ -5,8 +5,9 @@ isolation is that of a fresh process while start-up costs milliseconds instead o
 Protocol (one JSON object per line): requests on stdin
 `{"id", "handler", "env", "event_file", "result_file", "log_file"}`, or `{"kill": id}` to stop an invocation
 (with everything it started) the way Lambda stops one at its timeout; replies on stdout `{"ready": true}` once,
-then `{"done": id, "exit": code, "maxrss_kb": n}` per invocation, where n is the largest resident set of the child
-or any process it started and waited for (ffmpeg), from wait4.
+then `{"done": id, "exit": code, "maxrss_kb": n, "cpu_seconds": s}` per invocation, where n is the largest resident
+set of the child or any process it started and waited for (ffmpeg), and s the CPU time (user and system) of them all,
+from wait4.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 # Imported before forking: nothing here reads a function's environment at import time.
 PRELOAD = (
@@ -37,6 +38,14 @@ PRELOAD = (
     "ffmpeg",
     "imageio_ffmpeg",
 )
+
+
+class ChildUsage(NamedTuple):
+    """How one invocation's process (and everything it started and waited for) ended and what it used."""
+
+    exit: int
+    maxrss_kb: int  # 0 if unknown
+    cpu_seconds: float  # user + system: unlike wall time, not stretched by other work on the machine
 
 
 class InvocationTimedOut(Exception):
@@ -58,23 +67,23 @@ class Zygote:
             raise RuntimeError("The local Lambda runtime (reelflow.local.zygote) failed to start")
         self._ids = itertools.count()
         self._lock = threading.Lock()
-        self._waiting: dict[str, tuple[threading.Event, list[int]]] = {}  # [exit code, peak RSS KB]
+        self._waiting: dict[str, tuple[threading.Event, list]] = {}  # [exit code, peak RSS KB, CPU seconds]
         threading.Thread(target=self._read_replies, name="zygote-replies", daemon=True).start()
 
     def run(self, handler: str, env: dict[str, str], event_file: Path, result_file: Path, log_file: Path,
-            timeout: float | None = None) -> tuple[int, int]:
-        """Run one invocation in a forked child; blocks until it exits and returns its exit code and peak resident
-        memory in KB (0 if unknown). After `timeout` seconds the child and its own children are killed and
+            timeout: float | None = None) -> ChildUsage:
+        """Run one invocation in a forked child; blocks until it exits and returns its exit code, peak resident
+        memory and CPU time. After `timeout` seconds the child and its own children are killed and
         InvocationTimedOut is raised."""
         request_id = str(next(self._ids))
-        done, code = threading.Event(), [1, 0]
+        done, code = threading.Event(), [1, 0, 0.0]
         request = {"id": request_id, "handler": handler, "env": env, "event_file": str(event_file),
                    "result_file": str(result_file), "log_file": str(log_file)}
         with self._lock:
             self._waiting[request_id] = (done, code)
             self._send(request)
         if done.wait(timeout):
-            return code[0], code[1]
+            return ChildUsage(*code)
         with self._lock:
             self._send({"kill": request_id})
         done.wait()
@@ -91,7 +100,7 @@ class Zygote:
             reply = json.loads(line)
             with self._lock:
                 done, code = self._waiting.pop(reply["done"])
-            code[0], code[1] = reply["exit"], reply.get("maxrss_kb", 0)
+            code[:] = reply["exit"], reply.get("maxrss_kb", 0), reply.get("cpu_seconds", 0.0)
             done.set()
         with self._lock:  # the parent died: release every waiter
             for done, _ in self._waiting.values():
@@ -170,7 +179,8 @@ def main() -> None:
             pid, status, usage = os.wait4(-1, os.WNOHANG)
             if pid == 0:
                 break
-            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss})
+            _reply({"done": running.pop(pid), "exit": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+                    "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3)})
     _stop(running)
 
 

@@ -52,6 +52,7 @@ def test_each_function_runs_with_its_templates_memory_size(cloud, template):
         assert cloud.handler_environment(fn)["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == str(memory), fn.logical_id
 
 
-def test_each_invocation_reports_its_peak_memory(refused):
-    """What `make bench-long` holds against each function's configured size."""
+def test_each_invocation_reports_its_peak_memory_and_cpu_time(refused):
+    """What `make bench-long` holds against each function's configured size, and projects AWS time from."""
     assert ENDED and all(call.peak_rss_mb and call.peak_rss_mb > 10 for call in ENDED)
+    assert all(0 < call.cpu_seconds < call.seconds * 2 + 1 for call in ENDED)
