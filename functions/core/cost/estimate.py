@@ -40,7 +40,7 @@ from functions.core.models import (
 from functions.core.transcode import proxy_size
 
 # infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
-MAP_CONCURRENCY = 10
+MAP_CONCURRENCY = 40
 # A caption part reads this far past each boundary with a neighbour (functions.core.captions.parts.PART_OVERLAP).
 CAPTION_OVERLAP_SECONDS = 10.0
 # The proxy's and the trailers' bitrates, for the bytes stored (CRF encodes: typical figures, not limits).
@@ -49,6 +49,9 @@ DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
 # Step Functions' limits: the state a transition carries, a Standard execution's history.
 STATE_LIMIT_BYTES = 256 * 1024
 HISTORY_LIMIT_EVENTS = 25_000
+# The state machine's timeout (infra/pipeline.py uses this): twelve hours, so the longest source (12 h) with
+# Amazon Transcribe at the assumed turnaround fits; Probe refuses a job estimated to take longer (budget.py).
+EXECUTION_TIMEOUT_SECONDS = 12 * 3600
 EVENTS_PER_VISIT = {"task": 5, "choice": 2, "pass": 2, "wait": 2, "end": 2, "map": 4, "parallel": 4}
 
 
