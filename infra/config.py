@@ -15,14 +15,14 @@ from functions.core import settings
 # Per function, how many instances may run at once. Reserving them does two things: a burst of uploads or
 # API calls cannot run up an unbounded bill or starve the rest of the account, and every stage keeps
 # capacity another function cannot take. The state machine retries throttled invokes with backoff, so a
-# cap slows jobs down rather than failing them. The sum (227) leaves an account's default limit of 1,000
+# cap slows jobs down rather than failing them. The sum (347) leaves an account's default limit of 1,000
 # well above the 100 Lambda keeps unreserved.
 RESERVED_CONCURRENCY: dict[str, int] = {
-    # The chunk Maps run 10 wide per job, so 40 is four long jobs at full width (encode and scene parts
-    # 10 GB each, caption parts 4 GB).
-    "TranscodeChunk": 40,
-    "ScenePart": 40,
-    "CaptionPart": 40,
+    # The chunk Maps run 40 wide per job (infra/pipeline.CHUNK_CONCURRENCY), so 80 is two long jobs at full
+    # width (encode and scene parts 10 GB each, caption parts 4 GB); more jobs wait for slots.
+    "TranscodeChunk": 80,
+    "ScenePart": 80,
+    "CaptionPart": 80,
     # One invocation per job per stage: 10 jobs in these stages at once.
     "Probe": 10,
     "TranscodePackage": 10,

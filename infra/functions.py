@@ -199,9 +199,10 @@ class StageFunctions:
             "ScenePart", "functions.scene_part.handler.handler",
             memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=1024,
             description="Decode one part of the footage and measure every frame for scene detection"))
+        # Face detection runs on every vCPU (records.build_scenes): 10 GB brings six, for a 12 h source's 13,000 scenes.
         scenes = add(FunctionSpec(
             "Scenes", "functions.scenes.handler.handler",
-            memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
+            memory_mb=10240, timeout_s=MINUTES_15, ephemeral_mb=1024,
             description="Join the parts; shots, per-scene features and tags, thumbnails, exports",
             environment={"DEFAULT_LABEL_ENGINE": label_engine},
             unscoped="rekognition:DetectLabels on image bytes"))
@@ -215,7 +216,9 @@ class StageFunctions:
             memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=2048,
             description="Highlight reel from scenes and words, 16:9 and 9:16"))
         finalize = add(FunctionSpec(
-            "Finalize", "functions.finalize.handler.handler", memory_mb=512, timeout_s=60,
+            # A 12 h source's manifest step writes 7,200 subtitle segments and reads a long history: one vCPU
+            # (1,769 MB) and Lambda's longest timeout (rates.py models it).
+            "Finalize", "functions.finalize.handler.handler", memory_mb=1769, timeout_s=MINUTES_15,
             description="Write the manifest and the job's final status"))
         # The "Job ..." outcome events.
         events.EventBus.from_event_bus_name(functions, "DefaultBus", "default").grant_put_events_to(finalize)

@@ -10,6 +10,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS
 from functions.core.models import OptionalStage, SkipCode, StageName, StageResult
 from infra.functions import StageFunctions
 from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
@@ -27,7 +28,9 @@ THROTTLED = ["Lambda.TooManyRequestsException"]
 # deterministic crash costs one extra attempt before the stage fails with the reason. Timeouts are not retried:
 # the same work would time out again.
 CRASHED = ["Runtime.ExitError", "Lambda.Unknown"]
-CHUNK_CONCURRENCY = 10
+# Each chunk Map runs this many chunks at once: Step Functions' most for an inline Map, so an hour of footage
+# (30 chunks) is one wave; three Maps of a job use up to 120 instances of the account's 1,000.
+CHUNK_CONCURRENCY = 40
 TRANSCRIBE_POLL = Duration.seconds(15)
 
 
@@ -71,7 +74,7 @@ class Pipeline(Construct):
             self,
             "StateMachine",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
-            timeout=Duration.hours(6),
+            timeout=Duration.seconds(EXECUTION_TIMEOUT_SECONDS),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL),
         )

@@ -14,6 +14,7 @@ import html
 import math
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import webvtt
@@ -23,7 +24,7 @@ from webvtt.errors import MalformedFileError
 from functions.core.captions.models import OUTPUT_VTT, Cue
 from functions.core.captions.writers import to_webvtt
 from functions.core.models import FinalizeInput, HlsSubtitles, HlsSubtitlesStatus, Manifest, StageStatus
-from functions.core.s3io import get_bytes, put_bytes
+from functions.core.s3io import UPLOAD_WORKERS, get_bytes, put_bytes
 from functions.core.transcode import Segment, media_playlist, media_zero_pts
 
 GROUP_ID = "subs"
@@ -185,8 +186,10 @@ def publish_hls_subtitles(run: FinalizeInput, manifest: Manifest, bucket: str, p
                                    media_zero_pts())
     playlist = f"{HLS_DIR}/{rendition_uri(language)}"
     folder = f"{prefix}/{playlist.rsplit('/', 1)[0]}"
-    for segment in rendition.segments:
-        put_bytes(bucket, f"{folder}/{segment.uri}", segment.text.encode("utf-8"))
+    # One object per HLS segment (7,200 for 12 h): written UPLOAD_WORKERS at once, as round trips dominate.
+    with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
+        list(pool.map(lambda seg: put_bytes(bucket, f"{folder}/{seg.uri}", seg.text.encode("utf-8")),
+                      rendition.segments))
     put_bytes(bucket, f"{prefix}/{playlist}", rendition.playlist.encode("utf-8"))
     put_bytes(bucket, f"{prefix}/{MASTER}", add_subtitle_group(master, language, rendition_uri(language)).encode())
     subtitles = HlsSubtitles(

@@ -25,6 +25,16 @@ def record_started() -> None:
     metrics.flush_metrics()
 
 
+def record_unsettled_failure(error_code: str) -> None:
+    """A job ExecutionEnd failed because its execution ended without Finalize (functions/core/execution_end.py):
+    it counts under JobsFailed like one Finalize failed, so the failed-jobs alarm sees it; `error_code`
+    (ExecutionTimedOut, ExecutionAborted, ExecutionFailed) is a property of the record, not a dimension, so the
+    alarm's metric keeps the one `service` dimension."""
+    metrics.add_metric(name=JOB_OUTCOMES[JobStatus.FAILED], unit=MetricUnit.Count, value=1)
+    metrics.add_metadata(key="error_code", value=error_code)
+    metrics.flush_metrics()
+
+
 def record_finished(manifest: Manifest) -> None:
     """The job's outcome, the time of each stage that ran, and its measured cost."""
     if manifest.status in JOB_OUTCOMES:

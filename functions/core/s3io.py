@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,16 @@ def upload_file(path: Path, bucket: str, key: str) -> None:
     s3().upload_file(str(path), bucket, key, ExtraArgs={"ContentType": content_type(path)})
 
 
+UPLOAD_WORKERS = 10  # botocore's connection pool per client (max_pool_connections)
+
+
 def upload_tree(folder: Path, bucket: str, prefix: str) -> list[str]:
-    """Upload every file under `folder` to `prefix/<relative path>`; returns the keys."""
-    keys = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        key = f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}"
-        upload_file(path, bucket, key)
-        keys.append(key)
+    """Upload every file under `folder` to `prefix/<relative path>`; returns the keys. UPLOAD_WORKERS at once: a
+    long source's scenes leave thousands of thumbnails, whose round trips one at a time would take minutes."""
+    paths = sorted(p for p in folder.rglob("*") if p.is_file())
+    keys = [f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}" for path in paths]
+    with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
+        list(pool.map(lambda pk: upload_file(pk[0], bucket, pk[1]), zip(paths, keys)))
     return keys
 
 

@@ -3,6 +3,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.core.execution_end import ExecutionEndEvent, reason_for
+from functions.core.metrics import record_unsettled_failure
 from functions.core.models import JobStatus
 from functions.core.observability import logger
 from functions.core.outcome_events import announce
@@ -22,5 +23,6 @@ def handler(event: ExecutionEndEvent, context: LambdaContext) -> dict:
     if settled:
         announce(job_id=job.job_id, asset_id=job.asset_id, tenant=job.tenant, status=JobStatus.FAILED,
                  manifest_key=None, error=reason)
+        record_unsettled_failure(code)
     logger.info("Execution ended without Finalize", extra={"status": change.status.value, "settled": settled})
     return {"job_id": job.job_id, "settled": settled, "error_code": code}

@@ -36,6 +36,12 @@ def test_memory_sizes_are_the_templates(template):
     assert set(lambdas.FUNCTION_STAGES) == set(lambdas.FUNCTION_MEMORY_MB) == set(lambdas.STATE_FUNCTIONS.values())
 
 
+def test_timeouts_are_the_templates(template):
+    timeout = {construct_name(lid).removeprefix("Functions"): res["Properties"]["Timeout"]
+               for lid, res in template["Resources"].items() if res["Type"] == "AWS::Lambda::Function"}
+    assert {name: timeout[name] for name in lambdas.FUNCTION_TIMEOUT_SECONDS} == lambdas.FUNCTION_TIMEOUT_SECONDS
+
+
 def test_work_files_are_priced_for_as_long_as_the_lifecycle_rule_keeps_them():
     assert report.WORK_FILE_DAYS == config.WORK_RETENTION_DAYS
 

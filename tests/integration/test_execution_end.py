@@ -117,3 +117,38 @@ def test_killed_throttled_and_timed_out_handlers_end_in_an_explained_state(cloud
     assert stages["trailer"]["status"] == "FAILED" and stages["trailer"]["error_code"] == "Sandbox.Timedout"
     assert {name for name, stage in stages.items() if stage["status"] == "FAILED"} == {"trailer"}
     assert throttled_calls(cloud) - throttled_before >= 3
+
+
+@pytest.mark.parametrize("settled", [True, False])
+def test_a_job_execution_end_fails_counts_under_jobs_failed_and_one_already_settled_does_not(monkeypatch, capsys,
+                                                                                             settled):
+    """In-process, with the job table stubbed: the metric follows whether ExecutionEnd settled the job."""
+    from functions.core import metrics as names
+    from functions.core.observability import metrics
+    from functions.execution_end import handler as module
+    from reelflow.local.invoke import LocalContext
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("POWERTOOLS_DEV", raising=False)
+    monkeypatch.setattr(metrics, "namespace", names.NAMESPACE)
+    monkeypatch.setenv("TABLE_NAME", "jobs")
+    monkeypatch.setenv("OUTPUT_BUCKET", "out")
+
+    class Jobs:
+        def __init__(self, *_):
+            pass
+
+        def fail_unsettled(self, job_id, *, error, error_code):
+            return settled
+
+    monkeypatch.setattr(module, "Repository", Jobs)
+    monkeypatch.setattr(module, "announce", lambda **_: None)
+    job = JobInput(job_id="timed-out", asset_id="a", source=ObjectRef(bucket="b", key="k.mp4"))
+    capsys.readouterr()
+    result = module.handler(event_for(job, "TIMED_OUT"), LocalContext("ExecutionEnd", 256, 30, "arn:fn"))
+    blobs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    failed = [b for b in blobs if names.JOB_OUTCOMES[JobStatus.FAILED] in b]
+    assert result == {"job_id": job.job_id, "settled": settled, "error_code": "ExecutionTimedOut"}
+    assert len(failed) == (1 if settled else 0)
+    if settled:
+        assert failed[0]["error_code"] == "ExecutionTimedOut"

@@ -1,7 +1,13 @@
 """The estimate made before a job runs, and the budget guard that refuses a job on it."""
 import pytest
 
-from functions.core.cost.budget import CostLimitExceeded, DurationLimitExceeded, check_budget, limit
+from functions.core.cost.budget import (
+    CostLimitExceeded,
+    DurationLimitExceeded,
+    ExecutionTimeoutExceeded,
+    check_budget,
+    limit,
+)
 from functions.core.cost.estimate import estimate_job, synthetic_source
 from functions.core.models import JobOptions
 
@@ -47,3 +53,14 @@ def test_the_guard_refuses_over_either_limit_and_says_whose_limit_it_was():
         check_budget(estimate, limit(estimate.cost.total_usd / 2, 100.0), limit(None, None))
     with pytest.raises(DurationLimitExceeded, match="the stack's default limit max_duration_seconds"):
         check_budget(estimate, limit(None, None), limit(None, estimate.wall_seconds / 2))
+
+
+def test_the_guard_refuses_a_job_that_would_outlast_the_state_machines_timeout_whatever_its_limits():
+    from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS
+
+    longest = estimate_job(synthetic_source(12 * 3600, 1080), JobOptions(caption_engine="transcribe"))
+    assert longest.wall_seconds <= EXECUTION_TIMEOUT_SECONDS  # the longest source Probe accepts fits
+    check_budget(longest, limit(None, None), limit(None, None))
+    over = longest.model_copy(update={"wall_seconds": EXECUTION_TIMEOUT_SECONDS + 1.0})
+    with pytest.raises(ExecutionTimeoutExceeded):
+        check_budget(over, limit(None, None), limit(None, None))

@@ -47,3 +47,10 @@ def test_a_started_job_counts_once(published):
     names.record_started()
     [blob] = published()
     assert value(blob[names.JOBS_STARTED]) == 1.0
+
+
+def test_a_job_failed_outside_finalize_counts_as_failed(published):
+    names.record_unsettled_failure("ExecutionTimedOut")
+    [blob] = published()
+    assert value(blob[names.JOB_OUTCOMES[JobStatus.FAILED]]) == 1.0
+    assert blob["error_code"] == "ExecutionTimedOut" and blob["service"] == names.SERVICE

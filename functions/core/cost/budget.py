@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from functions.core.cost.estimate import JobEstimate
+from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS, JobEstimate
 
 RAISE_IT = ("raise it with the job option {option} (reelflow run {flag}, upload metadata {header}, the API's "
             "options.{option}) or the stack's default (cdk deploy -c {option}=...)")
@@ -25,6 +25,12 @@ class DurationLimitExceeded(BudgetExceeded):
     """Raised by Probe when the job's estimated AWS wall time is longer than its max_duration_seconds."""
 
 
+class ExecutionTimeoutExceeded(BudgetExceeded):
+    """Raised by Probe when the job's estimated AWS wall time is longer than the state machine's own timeout
+    (EXECUTION_TIMEOUT_SECONDS): the execution would time out with most of the work paid for. No job option
+    raises it; a shorter source, fewer stages or a local caption engine instead of Amazon Transcribe does."""
+
+
 @dataclass(frozen=True)
 class Limit:
     value: float | None
@@ -38,8 +44,14 @@ def limit(job_value: float | None, stack_default: float | None) -> Limit:
 
 
 def check_budget(estimate: JobEstimate, max_cost: Limit, max_duration: Limit) -> None:
-    """Raise CostLimitExceeded or DurationLimitExceeded when the estimate is over a limit that is set."""
+    """Raise ExecutionTimeoutExceeded when the estimate is over the state machine's timeout, else
+    CostLimitExceeded or DurationLimitExceeded when it is over a limit that is set."""
     footage = f"{estimate.source_seconds / 60:.1f} min of footage in {estimate.chunks} chunk(s)"
+    if estimate.wall_seconds > EXECUTION_TIMEOUT_SECONDS:
+        raise ExecutionTimeoutExceeded(
+            f"The estimated run time in AWS is {estimate.wall_seconds:.0f} s ({footage}), longer than the state "
+            f"machine's timeout of {EXECUTION_TIMEOUT_SECONDS} s; run a shorter source, fewer stages, or a local "
+            "caption engine instead of Amazon Transcribe.")
     if max_cost.value is not None and estimate.cost.total_usd > max_cost.value:
         raise CostLimitExceeded(
             f"The estimated cost is ${estimate.cost.total_usd:.4f} ({footage}), above {max_cost.source} limit "

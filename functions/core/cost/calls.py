@@ -4,6 +4,7 @@ Every client functions.core.aws creates is watched, so no caller has to remember
 the count when an invocation starts and records what it took in the invocation's result."""
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
@@ -13,6 +14,7 @@ PAID_CALLS = {
     "transcribe.StartTranscriptionJob": "job",
 }
 _taken: Counter[str] = Counter()
+_lock = threading.Lock()  # scene labels are requested from several threads
 
 
 def watch(client: Any) -> Any:
@@ -33,4 +35,5 @@ def _count(model: Any, http_response: Any = None, **_: Any) -> None:
     """After a call's response: only a call the service accepted is billed."""
     name = f"{model.service_model.service_name}.{model.name}"
     if name in PAID_CALLS and http_response is not None and http_response.status_code < 300:
-        _taken[name] += 1
+        with _lock:
+            _taken[name] += 1

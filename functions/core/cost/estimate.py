@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from functions.core.cost import rates
-from functions.core.cost.lambdas import FUNCTION_MEMORY_MB
+from functions.core.cost.lambdas import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS
 from functions.core.cost.metering import ExecutionUse, InvocationUse, billed_ms
 from functions.core.cost.models import CostReport
 from functions.core.cost.prices import PriceTable, price_table
 from functions.core.cost.report import price_job
 from functions.core.cost.storage import StorageUse, StoredObject
+from functions.core.s3io import UPLOAD_WORKERS
+from functions.core.scenes.labels import LABEL_WORKERS
 from functions.core.ladder import DEFAULT_CHUNK_SECONDS, SEGMENT_SECONDS, plan_transcode
 from functions.core.models import (
     OPTIONAL_STAGES,
@@ -40,7 +42,7 @@ from functions.core.models import (
 from functions.core.transcode import proxy_size
 
 # infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
-MAP_CONCURRENCY = 10
+MAP_CONCURRENCY = 40
 # A caption part reads this far past each boundary with a neighbour (functions.core.captions.parts.PART_OVERLAP).
 CAPTION_OVERLAP_SECONDS = 10.0
 # The proxy's and the trailers' bitrates, for the bytes stored (CRF encodes: typical figures, not limits).
@@ -49,6 +51,9 @@ DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
 # Step Functions' limits: the state a transition carries, a Standard execution's history.
 STATE_LIMIT_BYTES = 256 * 1024
 HISTORY_LIMIT_EVENTS = 25_000
+# The state machine's timeout (infra/pipeline.py uses this): twelve hours, so the longest source (12 h) with
+# Amazon Transcribe at the assumed turnaround fits; Probe refuses a job estimated to take longer (budget.py).
+EXECUTION_TIMEOUT_SECONDS = 12 * 3600
 EVENTS_PER_VISIT = {"task": 5, "choice": 2, "pass": 2, "wait": 2, "end": 2, "map": 4, "parallel": 4}
 
 
@@ -60,6 +65,8 @@ class JobEstimate(BaseModel):
     history_events: int = Field(description="Events in the execution's history, without retries")
     longest_invocation_seconds: dict[str, float] = Field(
         description="Per function, its longest invocation in AWS (to hold against the function's timeout)")
+    over_timeout: dict[str, float] = Field(
+        default_factory=dict, description="The functions whose longest invocation exceeds their timeout")
     wall_seconds: float = Field(description="From Probe's start to Finalize's end, in AWS")
     cost: CostReport
     largest_state_bytes: int
@@ -73,11 +80,15 @@ class Work:
     function: str
     local_seconds: float
     paid_calls: dict[str, int] | None = None
+    parallel_seconds: float = 0.0  # of them, work on every core whatever the function's kind (rates.PARALLEL)
+    io_seconds: float = 0.0  # round trips and transfers, which no vCPU shortens
 
     @property
     def aws_seconds(self) -> float:
         memory = FUNCTION_MEMORY_MB[self.function]
-        return rates.aws_seconds(self.function, self.local_seconds, memory) + rates.COLD_START_SECONDS
+        cpu = rates.aws_seconds(self.function, self.local_seconds - self.parallel_seconds, memory)
+        cpu += self.parallel_seconds * rates.LOCAL_CORES / rates.vcpus(memory)
+        return cpu + self.io_seconds + rates.COLD_START_SECONDS
 
     def use(self) -> InvocationUse:
         return InvocationUse(self.function, billed_ms(self.aws_seconds), FUNCTION_MEMORY_MB[self.function],
@@ -124,7 +135,12 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         parts = [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
             rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
             for c in chunks]
-        join = Work("TranscodePackage", rates.PACKAGE_FIXED + rates.PACKAGE_PER_SECOND * info.duration)
+        playlists = len(chunks) * len(plan.renditions)
+        proxy_mb = PROXY_KBPS * 125 * info.duration / 1e6
+        # Each playlist is a GET; the proxy's parts come down and the joined proxy goes up.
+        join = Work("TranscodePackage", rates.PACKAGE_FIXED + rates.PACKAGE_PER_PLAYLIST * playlists
+                    + proxy_mb / rates.CONCAT_MB_PER_SECOND,
+                    io_seconds=playlists * rates.S3_REQUEST_SECONDS + 2 * proxy_mb / rates.S3_MB_PER_SECOND)
         branches["transcode"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
         visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, EncodeChunks, each, PackageHls
@@ -159,7 +175,14 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
             for c in chunks]
         scenes = math.ceil(rates.SCENES_PER_MINUTE * info.duration / 60) if info.has_video else 0
         paid = {"rekognition.DetectLabels": scenes} if labels == "rekognition" and scenes else None
-        join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_SECOND * info.duration, paid)
+        faces = rates.SCENES_FACES_PER_SCENE * scenes
+        frames = info.duration * (info.fps or 25.0) * info.has_video
+        # Thumbnails (and labels) go UPLOAD_WORKERS (LABEL_WORKERS) at a time; the catalog writes 25 items a batch.
+        label_wait = scenes * rates.REKOGNITION_SECONDS / LABEL_WORKERS if paid else 0.0
+        requests = scenes / UPLOAD_WORKERS + scenes / 25
+        join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_FRAME * frames
+                    + rates.SCENES_JOIN_PER_SCENE * scenes + faces, paid, parallel_seconds=faces,
+                    io_seconds=requests * rates.S3_REQUEST_SECONDS + label_wait)
         branches["scenes"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
         visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, Map, each part, Scenes
@@ -175,8 +198,13 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         visits["task"] += 1
     else:
         visits["pass"] += 1
-    after.append(Work("Finalize", rates.FINALIZE_FIXED + rates.FINALIZE_PER_CHUNK * len(chunks)))
     visits.update({"task": 1, "choice": 1, "end": 1})  # Finalize, Outcome, JobDone (or JobFailed)
+    segments = math.ceil(info.duration / SEGMENT_SECONDS)
+    subtitles = segments if run["captions"] and run["transcode"] and info.has_audio else 0
+    objects = segments * (len(plan.renditions) + 1) + 2 * scenes + 50
+    finalize_requests = (subtitles / UPLOAD_WORKERS + math.ceil(objects / rates.LIST_KEYS_PER_PAGE)
+                         + math.ceil(history_events(visits, iterations) / rates.HISTORY_EVENTS_PER_PAGE) + 10)
+    after.append(Work("Finalize", rates.FINALIZE_FIXED, io_seconds=finalize_requests * rates.S3_REQUEST_SECONDS))
     works += after
     transitions = sum(visits.values())
 
@@ -194,6 +222,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     return JobEstimate(source_seconds=info.duration, chunks=len(chunks), invocations=invocations,
                        transitions=transitions, history_events=history_events(visits, iterations),
                        longest_invocation_seconds=longest,
+                       over_timeout={f: t for f, t in longest.items() if t > FUNCTION_TIMEOUT_SECONDS[f]},
                        wall_seconds=round(wall, 1), cost=cost,
                        largest_state_bytes=size, largest_state=name)
 

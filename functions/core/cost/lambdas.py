@@ -27,11 +27,14 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
     "Captions": 3008,
     "TranscribeStart": 1024,
     "ScenePart": 10240,
-    "Scenes": 3008,
+    "Scenes": 10240,
     "SceneSpeech": 512,
     "Trailer": 3008,
-    "Finalize": 512,
+    "Finalize": 1769,
 }
+# Timeout in the template (seconds); the estimate holds each function's longest invocation against it.
+FUNCTION_TIMEOUT_SECONDS: dict[str, int] = {name: 900 for name in FUNCTION_MEMORY_MB} | {
+    "Probe": 120, "SceneSpeech": 120}
 # Task state name -> the function it invokes.
 STATE_FUNCTIONS: dict[str, str] = {
     "Probe": "Probe",

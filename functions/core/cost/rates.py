@@ -10,10 +10,18 @@ Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample r
 - ScenePart: `make bench` scenes, Reelflow's analyser at the speed of PySceneDetect's AdaptiveDetector, which ran at
   480-545 frames/s on 640x360 (FINDINGS): 0.05 s per second of 25 fps footage; a larger source costs its decoding.
 - Trailer: `make bench` trailer, 2.39 s for the sample's 6.7 s trailer of 360p footage.
-- Probe, TranscodePackage, Captions, Scenes, SceneSpeech, Finalize: the sample's run (each handler's own time),
-  split into a fixed part and a part per second of footage by judgement: a 20 s source cannot separate them, so
-  the joins' figures for long footage are extrapolations. Finalize's time per chunk (reading the history, listing
-  the outputs) is assumed, not measured.
+- Probe, Captions, SceneSpeech: the sample's run (each handler's own time), split into a fixed part and a part
+  per second of footage by judgement.
+- Scenes, TranscodePackage, the FLAC join: `python -m bench.bench_joins` on synthetic long plans (30 min and 2 h:
+  542 and 2,169 scenes, 15 and 60 parts), with the time split by cProfile: Scenes' join of the parts and the
+  detection grow with frames (19 us a frame), its records and files with scenes (8 ms a scene on one thread,
+  besides faces), and the face detection (20 ms a detection, up to 3 a scene) runs on every core; the playlists
+  take 5.6 ms per chunk and rung; ffmpeg's concat (stream copy) joined the proxy at 44 MB/s.
+- Requests: each S3 request or Rekognition call is a round trip whatever the function's size. AWS publishes
+  latencies, not a figure for Lambda: S3's first byte takes 100-200 ms for small objects (S3 performance
+  guidelines), which is the figure used; DetectLabels is assumed at 0.5 s. Bytes move at S3_MB_PER_SECOND
+  (assumed: AWS publishes no Lambda network bandwidth). Where a function sends them from a pool of threads
+  (s3io.UPLOAD_WORKERS, labels.LABEL_WORKERS) they overlap.
 
 Scaling to AWS: Lambda gives a function one vCPU per 1,769 MB of memory (up to 6). Work that uses every core
 (ffmpeg's encoders and decoders, Whisper's matrix work) runs LOCAL_CORES / vCPUs times as long; work on one thread
@@ -34,7 +42,9 @@ TRANSCODE_FIXED = 1.0
 TRANSCODE_DECODE_PER_SOURCE_MP = 0.025
 # (60.4 s / 30 s - 0.05 - 1.0 / 30) / 4.15 output megapixels
 TRANSCODE_ENCODE_PER_OUTPUT_MP = 0.47
-PACKAGE_FIXED, PACKAGE_PER_SECOND = 1.0, 0.04
+PACKAGE_FIXED = 1.0
+PACKAGE_PER_PLAYLIST = 0.0056  # per chunk and rung: parsing its playlist and writing the joined one
+CONCAT_MB_PER_SECOND = 44.0  # ffmpeg's concat demuxer, stream copy, local disk
 CAPTION_FIXED = 0.5
 CAPTION_RTF = {"whisper": 0.263, "pocketsphinx": 0.46}
 CAPTIONS_JOIN_FIXED, CAPTIONS_JOIN_PER_SECOND = 1.0, 0.02
@@ -45,18 +55,28 @@ TRANSCRIBE_EXTRACT_PER_SECOND = 0.02
 TRANSCRIBE_TURNAROUND = 0.5
 TRANSCRIBE_POLL_SECONDS = 15
 SCENE_PART_FIXED, SCENE_PART_PER_SECOND, SCENE_DECODE_PER_SOURCE_MP = 0.5, 0.05, 0.025
-SCENES_JOIN_FIXED, SCENES_JOIN_PER_SECOND = 1.0, 0.12
+SCENES_JOIN_FIXED = 1.0
+SCENES_JOIN_PER_FRAME = 19e-6  # joining the parts and detecting shots
+SCENES_JOIN_PER_SCENE = 0.008  # records, editor exports, scenes.json, thumbnails written (one thread)
+# Face detection: ~20 ms a detection on one core, up to 3 a scene, on every core (records.build_scenes).
+SCENES_FACES_PER_SCENE = 3 * 0.020 / LOCAL_CORES
 # The sample's analysis: 6 scenes in 20 s; Rekognition is called once per scene.
 SCENES_PER_MINUTE = 18
 SCENE_SPEECH_SECONDS = 0.6
 TRAILER_FIXED, TRAILER_PER_OUTPUT_SECOND_AT_360P = 0.5, 0.28
 PROBE_SECONDS = 0.6
-FINALIZE_FIXED, FINALIZE_PER_CHUNK = 1.0, 0.05
+FINALIZE_FIXED = 1.0
+# Reading the history (1,000 events a page), listing the outputs (1,000 keys a page): requests, counted by the
+# estimate with the subtitle segments Finalize writes.
+HISTORY_EVENTS_PER_PAGE = LIST_KEYS_PER_PAGE = 1000
+S3_REQUEST_SECONDS = 0.15
+REKOGNITION_SECONDS = 0.5
+S3_MB_PER_SECOND = 80.0
 MEGAPIXELS_360P = 640 * 360 / 1e6
 
 
 # Which functions' work uses every core.
-PARALLEL = frozenset({"TranscodeChunk", "TranscodePackage", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
+PARALLEL = frozenset({"TranscodeChunk", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
 
 
 def vcpus(memory_mb: int) -> float:

@@ -23,6 +23,7 @@ from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timeline import activity_timeline
 from functions.core.timecode import RECORD_START, source_timeline
+from functions.core.scenes.writers.contact_sheet import MAX_TILES
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
 NO_VIDEO = "the input has no video stream (audio-only), so there are no scenes to detect"
@@ -161,7 +162,7 @@ def _write_outputs(doc: ScenesDocument, keyframes: list[Candidate | None], out_d
     for scene, keyframe in zip(doc.scenes, keyframes, strict=True):
         if keyframe is not None:
             (out_dir / scene.thumbnail).write_bytes(keyframe.jpeg)
-    images = [k.image() if k else None for k in keyframes]
+    images = [k.image() if k else None for k in keyframes[:MAX_TILES]]  # the sheet shows the first MAX_TILES
     (out_dir / OUTPUT_FILES["contact_sheet"]).write_bytes(contact_sheet_jpeg(doc.scenes, images, aspect))
     write_documents(doc, out_dir, record_start)
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+import threading
 
 import cv2
 import numpy as np
@@ -17,12 +17,19 @@ class FaceHits:
     largest_share: float  # largest box area / frame area
 
 
-@cache
+_per_thread = threading.local()
+
+
 def frontal_face_cascade() -> cv2.CascadeClassifier:
-    """OpenCV's frontal-face Haar cascade (opencv-python-headless < 5 ships it), loaded once."""
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    if cascade.empty():
-        raise RuntimeError("OpenCV's frontal-face Haar cascade is missing")
+    """OpenCV's frontal-face Haar cascade (opencv-python-headless < 5 ships it), loaded once per thread: the
+    scenes' detections run on several threads (records.build_scenes), and OpenCV does not promise that one
+    classifier object may detect on two at once."""
+    cascade = getattr(_per_thread, "cascade", None)
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+        if cascade.empty():
+            raise RuntimeError("OpenCV's frontal-face Haar cascade is missing")
+        _per_thread.cascade = cascade
     return cascade
 
 

@@ -6,6 +6,7 @@ on) from the candidates inside it. A long video widens the stride so memory stay
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import cv2
@@ -56,8 +57,11 @@ class KeyframeSampler:
                 self.candidates.append(Candidate(index, buf.tobytes()))
 
     def within(self, first: int, end: int) -> list[Candidate]:
-        """Candidates whose frame is in [first, end)."""
-        return [c for c in self.candidates if first <= c.frame < end]
+        """Candidates whose frame is in [first, end): a bisection of the candidates (in frame order), since a long
+        source asks once or twice per scene, thousands of times."""
+        lo = bisect.bisect_left(self.candidates, first, key=lambda c: c.frame)
+        hi = bisect.bisect_left(self.candidates, end, lo=lo, key=lambda c: c.frame)
+        return self.candidates[lo:hi]
 
     def nearest(self, frame: float) -> Candidate | None:
         return min(self.candidates, key=lambda c: abs(c.frame - frame)) if self.candidates else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +24,10 @@ from functions.core.scenes.models import Scene, SceneLabel
 DEFAULT_LABEL_ENGINE = "none"
 MAX_LABELS = 10
 MIN_CONFIDENCE = 75.0
+# Calls in flight at once: a 12 h source has about 13,000 scenes, one call each, which one at a time would take
+# an hour of round trips; 10 (botocore's connection pool per client) stay under DetectLabels' default quota of
+# requests per second.
+LABEL_WORKERS = 10
 
 
 class LabelEngine(Protocol):
@@ -81,16 +86,22 @@ def label_scenes(scenes: Sequence[Scene], keyframes: Sequence[bytes | None], eng
     """Scenes with `labels` and label tags added from their keyframe JPEGs.
 
     A failing engine (no permission, throttled, unreachable) stops labelling and says why in
-    `error`, rather than losing the shots, features and tags already measured.
+    `error`, rather than losing the shots, features and tags already measured. Calls run LABEL_WORKERS at once;
+    after a failure the calls not yet started are cancelled and the answers of later scenes are dropped.
     """
     out: list[Scene] = []
-    for i, (scene, jpeg) in enumerate(zip(scenes, keyframes, strict=True)):
-        try:
-            labels = engine.labels(jpeg) if jpeg else []
-        except (ClientError, BotoCoreError) as exc:
-            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
-            return Labelled(out + list(scenes[i:]), f"{engine.name} labels failed at scene {scene.index}: {exc}",
-                            error_code=code or type(exc).__name__, failed_at=scene.index)
-        tags = [*scene.tags, *(t for t in dict.fromkeys(label_tag(x.name) for x in labels) if t not in scene.tags)]
-        out.append(scene.model_copy(update={"labels": labels, "tags": tags}))
+    with ThreadPoolExecutor(max_workers=LABEL_WORKERS) as pool:
+        futures = [pool.submit(engine.labels, jpeg) if jpeg else None for jpeg in keyframes]
+        for i, (scene, future) in enumerate(zip(scenes, futures, strict=True)):
+            try:
+                labels = future.result() if future else []
+            except (ClientError, BotoCoreError) as exc:
+                for later in futures[i + 1:]:
+                    if later:
+                        later.cancel()
+                code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+                return Labelled(out + list(scenes[i:]), f"{engine.name} labels failed at scene {scene.index}: {exc}",
+                                error_code=code or type(exc).__name__, failed_at=scene.index)
+            tags = [*scene.tags, *(t for t in dict.fromkeys(label_tag(x.name) for x in labels) if t not in scene.tags)]
+            out.append(scene.model_copy(update={"labels": labels, "tags": tags}))
     return Labelled(out)

@@ -1,7 +1,9 @@
 """Turning boundaries and per-frame series into Scene records (features, keyframe, faces, sound, tags)."""
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +58,11 @@ def build_scenes(
     timeline = np.rint((timestamps - timestamps[0]) * float(rate.exact)).astype(np.int64)
     timeline_end = max(int(timeline[-1]) + 1, round((end_time - float(timestamps[0])) * float(rate.exact)))
     starts = [Boundary(0, "cut", 0.0, (0, 0)), *boundaries]
+    picked = [_keyframe(starts, i, n, series, sampler) for i in range(len(starts))]
+    # Face detection is most of a scene's time (~20 ms a frame); OpenCV releases the GIL, so the scenes'
+    # detections run on every vCPU the function has.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        faces = list(pool.map(lambda p: _faces(*p), picked))
     out = []
     for i, b in enumerate(starts):
         first = b.frame
@@ -63,15 +70,8 @@ def build_scenes(
         end = nxt.frame if nxt else n
         start_s = float(timestamps[first])
         end_s = float(timestamps[end]) if end < n else end_time
-        # The clean part of the shot, clear of the blends of dissolves at either end.
-        clean_first = b.span[1] + 1 if b.kind == "dissolve" else first
-        clean_end = nxt.span[0] if nxt and nxt.kind == "dissolve" else end
-        if clean_end <= clean_first:
-            clean_first, clean_end = first, end
-        middle = (clean_first + clean_end) / 2
-        candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
-        keyframe = representative(candidates, sampler.within(first, end), series, middle) or sampler.nearest(middle)
-        features = _features(series, first, end, candidates, keyframe, loudness, words, start_s, end_s,
+        keyframe = picked[i][1]
+        features = _features(series, first, end, faces[i], loudness, words, start_s, end_s,
                              motion_scale=float(rate.exact) / MOTION_REFERENCE_FPS)
         index = i + 1
         start_f = int(timeline[first])
@@ -88,6 +88,21 @@ def build_scenes(
         )
         out.append(SceneWithKeyframe(scene, keyframe))
     return out
+
+
+def _keyframe(starts: Sequence[Boundary], i: int, n: int, series: FrameSeries,
+              sampler: KeyframeSampler) -> tuple[list[Candidate], Candidate | None]:
+    """Scene `i`'s candidates (clear of the blends of dissolves at either end, when it has any there) and its
+    thumbnail among them."""
+    b, nxt = starts[i], starts[i + 1] if i + 1 < len(starts) else None
+    first, end = b.frame, nxt.frame if nxt else n
+    clean_first = b.span[1] + 1 if b.kind == "dissolve" else first
+    clean_end = nxt.span[0] if nxt and nxt.kind == "dissolve" else end
+    if clean_end <= clean_first:
+        clean_first, clean_end = first, end
+    middle = (clean_first + clean_end) / 2
+    candidates = sampler.within(clean_first, clean_end) or sampler.within(first, end)
+    return candidates, representative(candidates, sampler.within(first, end), series, middle) or sampler.nearest(middle)
 
 
 def representative(preferred: list[Candidate], scene: list[Candidate], series: FrameSeries,
@@ -113,12 +128,11 @@ def representative(preferred: list[Candidate], scene: list[Candidate], series: F
     return max(scene, key=lambda c: contrast[c.frame] * min(brightness[c.frame], 0.5))
 
 
-def _features(series: FrameSeries, first: int, end: int, candidates: list[Candidate], keyframe: Candidate | None,
+def _features(series: FrameSeries, first: int, end: int, faces: Faces,
               loudness: LoudnessTrack | None, words: Sequence[TimedWord] | None,
               start_s: float, end_s: float, motion_scale: float) -> SceneFeatures:
     span = slice(first, end)
     motion = series.motion[first + 1:end]  # the first frame's change is the cut itself
-    faces = _faces(candidates, keyframe)
     loud = silent = None
     if loudness is not None:
         loud, silent = scene_loudness(loudness, start_s, end_s)
