@@ -45,7 +45,7 @@ def _audio_part(job: ChunkInput) -> CaptionPartResult:
     with tempfile.TemporaryDirectory(prefix="audio-part-") as tmp:
         audio = Path(tmp) / "part.flac"
         run_ffmpeg([*seek, *source_input(source_url(job.source)), "-map", "0:a:0", "-vn", "-sn", "-dn",
-                    "-ac", "1", "-ar", "16000", "-c:a", "flac", str(audio)],
+                    "-ac", "1", "-ar", "16000", "-c:a", "flac", "-sample_fmt", "s16", str(audio)],
                    duration=chunk.duration, what="Extracting audio for Transcribe")
         upload_file(audio, Settings.from_env().output_bucket, key)
     return CaptionPartResult(index=chunk.index, start=chunk.start, key=key)

@@ -30,7 +30,8 @@ def handler(job: TranscribeSpanInput) -> TranscribeJob:
         # FLAC parts do not join by stream copy (each restarts its frame numbers and timestamps, which decoders
         # read as going back in time): the parts are decoded in order and encoded once more, an audio-only pass.
         urls = [work_url(bucket, audio_part_key(work, index)) for index in chunks]
-        run_ffmpeg([*work_concat_input(urls, Path(tmp) / "parts.txt", "flac"), "-c:a", "flac", str(audio)],
+        run_ffmpeg([*work_concat_input(urls, Path(tmp) / "parts.txt", "flac"),
+                    "-c:a", "flac", "-sample_fmt", "s16", str(audio)],
                    duration=span.duration, what="Joining the audio for Transcribe")
         upload_file(audio, bucket, audio_key)
     output_key = span_result_key(work, span.index)
