@@ -18,7 +18,8 @@ Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample r
   besides faces), and the face detection (20 ms a detection, up to 3 a scene) runs on every core; the playlists
   take 5.6 ms per chunk and rung; ffmpeg's concat (stream copy) joined the proxy at 44 MB/s. TranscribeStart's
   join of a span's FLAC parts decodes and encodes them once more (stream copy makes an invalid FLAC: each part
-  restarts its timestamps): 24 s per hour of 16 kHz mono audio (pink noise, FLAC's worst case), on one thread.
+  restarts its timestamps): 24 and 38 s per hour of 16 kHz mono audio (pink noise, FLAC's worst case), on one
+  thread, in two runs under a load average near 69 on the two cores; the slower is used.
 - Requests: each S3 request or Rekognition call is a round trip whatever the function's size. AWS publishes
   latencies, not a figure for Lambda: S3's first byte takes 100-200 ms for small objects (S3 performance
   guidelines), which is the figure used; DetectLabels is assumed at 0.5 s. Bytes move at S3_MB_PER_SECOND
@@ -54,7 +55,7 @@ CAPTIONS_JOIN_FIXED, CAPTIONS_JOIN_PER_SECOND = 1.0, 0.02
 # time; the chunk's stretch of the source still comes over the network (SOURCE_KBPS when the probe found no rate).
 TRANSCRIBE_EXTRACT_PER_SECOND = 0.02
 # TranscribeStart's join of a span's parts (bench_joins: decode and encode FLAC), per second of audio.
-TRANSCRIBE_JOIN_PER_SECOND = 24.0 / 3600
+TRANSCRIBE_JOIN_PER_SECOND = 38.4 / 3600
 # 16 kHz mono 16-bit FLAC is at most the raw PCM's 32 kB a second (noise; speech compresses to about half).
 FLAC_MB_PER_SECOND = 0.032
 SOURCE_KBPS = 20_000  # make bench's 1080p source
