@@ -264,6 +264,7 @@ class Pipeline(Construct):
                 "probe.$": "$.probe",
                 "span.$": "$$.Map.Item.Value",
             },
+            max_concurrency=CHUNK_CONCURRENCY,  # a 12 h source has four spans: all at once
             result_path="$.transcribe_spans",
         )
         spans.item_processor(start)
