@@ -40,7 +40,8 @@ def _audio_part(job: ChunkInput) -> CaptionPartResult:
     chunk, last = job.chunk, job.chunk.index == job.probe.plan.chunks[-1].index
     # No seek from 0 (as functions.core.captions.audio.pcm_blocks): ffmpeg trims the codec's priming the same way
     # as a plain read. A seek before -i is sample-exact for audio: ffmpeg decodes from the keyframe and trims.
-    seek = (["-ss", f"{chunk.start:.3f}"] if chunk.start > 0 else []) + ([] if last else ["-t", f"{chunk.duration:.3f}"])
+    seek = ((["-ss", f"{chunk.start:.3f}"] if chunk.start > 0 else [])
+            + ([] if last else ["-t", f"{chunk.duration:.3f}"]))
     key = audio_part_key(work_prefix(job.asset_id, job.job_id), chunk.index)
     with tempfile.TemporaryDirectory(prefix="audio-part-") as tmp:
         audio = Path(tmp) / "part.flac"

@@ -78,7 +78,8 @@ def work_concat_input(urls: Sequence[str], list_file: Path, formats: str) -> lis
         raise UnsafeConcatPart(f"work parts must be presigned http(s) URLs; got schemes {sorted(unknown)} "
                                f"among {len(urls)} parts")
     list_file.write_text("".join("file '" + url.replace("'", "'\\''") + "'\n" for url in urls))
-    protocols = ",".join(dict.fromkeys(["file", *(p for s in sorted(schemes) for p in _NETWORK_PROTOCOLS[s].split(","))]))
+    network = (p for scheme in sorted(schemes) for p in _NETWORK_PROTOCOLS[scheme].split(","))
+    protocols = ",".join(dict.fromkeys(["file", *network]))
     return ["-protocol_whitelist", protocols, "-format_whitelist", f"concat,{formats}", "-f", "concat", "-safe", "0",
             "-i", str(list_file)]
 

@@ -56,4 +56,4 @@ STATE_FUNCTIONS: dict[str, str] = {
     "Finalize": "Finalize",
 }
 # Functions that stream the source through a presigned URL: at least one ranged GET each.
-SOURCE_READERS = frozenset({"Probe", "TranscodeChunk", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
+SOURCE_READERS = frozenset({"Probe", "TranscodeChunk", "CaptionPart", "ScenePart", "Trailer"})
