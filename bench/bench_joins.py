@@ -7,7 +7,8 @@ the figures behind the join rates in functions/core/cost/rates.py.
   per scene separate.
 - TranscodePackage: parsing and writing the media playlists of every chunk and rung, and joining proxy parts
   with ffmpeg's concat demuxer (stream copy) from local files, in MB/s.
-- TranscribeStart: concatenating FLAC parts of the soundtrack (stream copy), in seconds per hour of audio.
+- TranscribeStart: joining FLAC parts of the soundtrack as it does (decoded and encoded once more: stream copy
+  would restart the timestamps at every part), in seconds per hour of audio.
 - Finalize: pricing an execution history of the size a long job's has.
 
 `python -m bench.bench_joins [--minutes 60 240]`; prints one JSON document. On the 2-core development machine,
@@ -139,14 +140,15 @@ def time_concat(workdir: Path, parts: int = 40) -> dict[str, float]:
 
 
 def time_flac_concat(workdir: Path, parts: int = 30) -> dict[str, float]:
-    """Joining `parts` 120 s FLAC parts (16 kHz mono, as the caption parts extract them) by stream copy."""
+    """Joining `parts` 120 s FLAC parts (16 kHz mono 16-bit, as CaptionPart extracts them) as TranscribeStart does:
+    concat, decoded and encoded once more (pink noise: FLAC's worst case for size)."""
     part = workdir / "part.flac"
     _ffmpeg("-f", "lavfi", "-i", "anoisesrc=d=120:c=pink:a=0.2", "-ac", "1", "-ar", "16000", "-c:a", "flac",
-            str(part))
+            "-sample_fmt", "s16", str(part))
     listing = workdir / "audio.txt"
     listing.write_text("".join(f"file '{part.name}'\n" for _ in range(parts)))
     t0 = time.perf_counter()
-    _ffmpeg("-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(workdir / "audio.flac"))
+    _ffmpeg("-f", "concat", "-i", str(listing), "-c:a", "flac", "-sample_fmt", "s16", str(workdir / "audio.flac"))
     took = time.perf_counter() - t0
     hours = parts * 120 / 3600
     return {"parts": parts, "audio_hours": hours, "megabytes": round((workdir / "audio.flac").stat().st_size / 1e6, 1),

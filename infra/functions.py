@@ -164,7 +164,8 @@ class StageFunctions:
         caption_part = add(FunctionSpec(
             "CaptionPart", "functions.caption_part.handler.handler",
             memory_mb=4096, timeout_s=MINUTES_15, ephemeral_mb=512,
-            description="Speech recognition on one part of the soundtrack (a chunk plus overlaps)"))
+            description="Speech recognition on one part of the soundtrack (a chunk plus overlaps), or its audio for "
+                        "Transcribe"))
         captions = add(FunctionSpec(
             "Captions", "functions.captions.handler.handler",
             memory_mb=3008, timeout_s=MINUTES_15, ephemeral_mb=1024,
@@ -176,7 +177,7 @@ class StageFunctions:
         transcribe_start = add(FunctionSpec(
             "TranscribeStart", "functions.transcribe_start.handler.handler",
             memory_mb=1024, timeout_s=MINUTES_15, ephemeral_mb=4096,
-            description="Extract audio and start an Amazon Transcribe job",
+            description="Join one span's audio parts and start its Amazon Transcribe job",
             unscoped="transcribe:StartTranscriptionJob (IAM defines no resource type for it)"))
         # StartTranscriptionJob has no resource type in IAM (a job-ARN grant never matches, and the vocabulary it
         # names is not authorised separately), so it is granted on "*"; GetVocabulary tells TranscribeStart a

@@ -31,7 +31,6 @@ CRASHED = ["Runtime.ExitError", "Lambda.Unknown"]
 # Each chunk Map runs this many chunks at once: Step Functions' most for an inline Map, so an hour of footage
 # (30 chunks) is one wave; three Maps of a job use up to 120 instances of the account's 1,000.
 CHUNK_CONCURRENCY = 40
-TRANSCRIBE_POLL = Duration.seconds(15)
 
 
 class Pipeline(Construct):
@@ -220,17 +219,20 @@ class Pipeline(Construct):
         self, part_fn: lambda_.IFunction, captions_fn: lambda_.IFunction, start_fn: lambda_.IFunction
     ) -> sfn.IChainable:
         """Local engines transcribe the soundtrack in parts, one CaptionPart per chunk (long audio never meets
-        Lambda's limit), and Captions joins them. Amazon Transcribe runs on its own while the state machine
-        waits and polls it, then the same Captions function writes the captions."""
+        Lambda's limit), and Captions joins them. With Amazon Transcribe the same CaptionPart extracts each chunk's
+        audio, then one Transcribe job per span of the plan (at most Transcribe's 4 h a file:
+        functions.core.captions.spans) is started and polled by the state machine, the spans side by side, and the
+        same Captions function joins their results."""
         failed = self._stage_failed("captions")
         in_parts = self._chunks_then_join("captions", ("TranscribeParts", "TranscribePart", part_fn),
                                           "$.caption_parts", ("Captions", captions_fn), failed=failed)
-        captions = self._invoke("CaptionsFromTranscribe", captions_fn)
-        captions.add_catch(failed, errors=["States.ALL"], result_path="$.error")
 
+        audio = self._chunk_map("ExtractAudioParts", "ExtractAudioPart", part_fn, result_path="$.caption_parts")
+        audio.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         start = self._invoke("TranscribeStart", start_fn, result_path="$.transcribe")
-        start.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        wait = sfn.Wait(self, "WaitForTranscribe", time=sfn.WaitTime.duration(TRANSCRIBE_POLL))
+        # The interval is the span's (Probe derives it from the span's length), so a 12 h source's polls stay
+        # well inside the history's 25,000 events.
+        wait = sfn.Wait(self, "WaitForTranscribe", time=sfn.WaitTime.seconds_path("$.span.poll_seconds"))
         poll = tasks.CallAwsService(
             self,
             "PollTranscribe",
@@ -242,13 +244,34 @@ class Pipeline(Construct):
             result_selector={"status": sfn.JsonPath.string_at("$.TranscriptionJob.TranscriptionJobStatus")},
             result_path="$.transcribe_poll",
         )
-        poll.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        ended = sfn.Pass(self, "TranscribeEnded", parameters={
+            "span.$": "$.span", "transcribe.$": "$.transcribe", "status.$": "$.transcribe_poll.status"})
         start.next(wait).next(poll).next(
             sfn.Choice(self, "TranscribeDone")
-            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "COMPLETED"), captions)
-            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "FAILED"), captions)
+            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "COMPLETED"), ended)
+            .when(sfn.Condition.string_equals("$.transcribe_poll.status", "FAILED"), ended)
             .otherwise(wait)
         )
+        spans = sfn.Map(
+            self,
+            "TranscribeSpans",
+            items_path="$.probe.transcribe_spans",
+            item_selector={
+                "job_id.$": "$.job_id",
+                "asset_id.$": "$.asset_id",
+                "source.$": "$.source",
+                "options.$": "$.options",
+                "probe.$": "$.probe",
+                "span.$": "$$.Map.Item.Value",
+            },
+            max_concurrency=CHUNK_CONCURRENCY,  # a 12 h source has four spans: all at once
+            result_path="$.transcribe_spans",
+        )
+        spans.item_processor(start)
+        spans.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        captions = self._invoke("CaptionsFromTranscribe", captions_fn)
+        captions.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        audio.next(spans).next(captions)
         return (
             sfn.Choice(self, "CaptionEngine")
             .when(
@@ -256,7 +279,7 @@ class Pipeline(Construct):
                     sfn.Condition.string_equals("$.probe.caption_engine", "transcribe"),
                     sfn.Condition.boolean_equals("$.probe.source.has_audio", True),
                 ),
-                start,
+                audio,
             )
             .otherwise(in_parts)
         )

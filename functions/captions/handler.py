@@ -6,9 +6,10 @@ from pathlib import Path
 from functions.core.aws import client
 from functions.core.captions import Transcript, parse_transcribe_result, write_captions
 from functions.core.captions.parts import join_transcripts
+from functions.core.captions.spans import join_spans
 from functions.core.captions.pipeline import transcribe_media
 from functions.core.catalog import Catalog
-from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob
+from functions.core.models import CaptionsInput, StageResult, StageStatus, TranscribeJob, TranscribeSpanResult
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import get_bytes, get_json, source_url, upload_tree
 from functions.core.settings import Settings, asset_prefix
@@ -36,9 +37,12 @@ def transcribe_result(job: TranscribeJob, status: str, bucket: str, language: st
 def handler(job: CaptionsInput) -> StageResult:
     settings = Settings.from_env()
     note = None
-    if job.transcribe is not None:
-        status = job.transcribe_poll.status if job.transcribe_poll else "UNKNOWN"
-        transcript = transcribe_result(job.transcribe, status, settings.output_bucket, job.options.language)
+    if job.transcribe_spans:
+        spans: list[TranscribeSpanResult] = sorted(job.transcribe_spans, key=lambda r: r.span.index)
+        transcript = join_spans([transcribe_result(r.transcribe, r.status, settings.output_bucket,
+                                                   job.options.language) for r in spans],
+                                [r.span.start for r in spans])
+        note = f"transcribed by {len(spans)} Amazon Transcribe jobs" if len(spans) > 1 else None
     elif job.caption_parts:
         parts = sorted(job.caption_parts, key=lambda p: p.index)
         transcript = join_transcripts([Transcript.from_json(get_bytes(settings.output_bucket, p.key)) for p in parts],
@@ -64,5 +68,6 @@ def handler(job: CaptionsInput) -> StageResult:
         note="; ".join(n for n in (outcome.note, note) if n) or None,
         outputs=outcome.outputs,
         details={**outcome.summary.model_dump(), "cues": outcome.cue_count, "parts": len(job.caption_parts),
+                 **({"transcribe_jobs": len(job.transcribe_spans)} if job.transcribe_spans else {}),
                  **({"no_words": outcome.no_words.value} if outcome.no_words else {})},
     )

@@ -18,8 +18,10 @@ from functions.core.cost import calls
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
 
 
-def client(service: str):
-    return _client(service, os.environ.get("AWS_ENDPOINT_URL"))
+def client(service: str, pool: int | None = None):
+    """The cached client for `service`; `pool` connections (botocore's default is 10) for a caller that keeps more
+    calls in flight from its own threads."""
+    return _client(service, os.environ.get("AWS_ENDPOINT_URL"), pool)
 
 
 def table(name: str):
@@ -27,8 +29,9 @@ def table(name: str):
 
 
 @cache
-def _client(service: str, endpoint: str | None):
-    return calls.watch(boto3.client(service, config=RETRIES))
+def _client(service: str, endpoint: str | None, pool: int | None = None):
+    config = RETRIES.merge(Config(max_pool_connections=pool)) if pool else RETRIES
+    return calls.watch(boto3.client(service, config=config))
 
 
 @cache

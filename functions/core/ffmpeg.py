@@ -6,6 +6,7 @@ import re
 import subprocess
 from collections.abc import Callable, Sequence
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import imageio_ffmpeg
@@ -55,6 +56,32 @@ def source_options(location: str) -> dict[str, str]:
         "protocol_whitelist": _NETWORK_PROTOCOLS.get(scheme, "file"),
         "format_whitelist": ",".join(SOURCE_FORMATS),
     }
+
+
+class UnsafeConcatPart(ValueError):
+    """Raised by work_concat_input when a part is not an http(s) URL (or there are none): a programming error,
+    since the parts are always presigned GETs of the job's own work objects."""
+
+
+def work_concat_input(urls: Sequence[str], list_file: Path, formats: str) -> list[str]:
+    """`-i` for ffmpeg's concat demuxer over presigned GETs of our own work objects (proxy or audio parts), in
+    order: ffmpeg streams each part from S3, so no part lands in /tmp.
+
+    Why it is safe to leave concat's safe mode (which refuses any name with a protocol): the list is written here,
+    from URLs our own code presigned for keys in the job's work area, which only the pipeline's functions write;
+    nothing in it comes from an upload. The whitelists stay as narrow as the job allows: the list file itself
+    (file) and the URLs' own scheme (https with tls and tcp in AWS; http locally), and the demuxers `formats`
+    (concat and the parts' own container), so no part can make ffmpeg open anything else."""
+    schemes = {urlsplit(url).scheme.lower() for url in urls}
+    unknown = schemes - set(_NETWORK_PROTOCOLS)
+    if unknown or not urls:
+        raise UnsafeConcatPart(f"work parts must be presigned http(s) URLs; got schemes {sorted(unknown)} "
+                               f"among {len(urls)} parts")
+    list_file.write_text("".join("file '" + url.replace("'", "'\\''") + "'\n" for url in urls))
+    network = (p for scheme in sorted(schemes) for p in _NETWORK_PROTOCOLS[scheme].split(","))
+    protocols = ",".join(dict.fromkeys(["file", *network]))
+    return ["-protocol_whitelist", protocols, "-format_whitelist", f"concat,{formats}", "-f", "concat", "-safe", "0",
+            "-i", str(list_file)]
 
 
 def source_input(location: str) -> list[str]:

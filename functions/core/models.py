@@ -212,12 +212,26 @@ class TranscodePlan(Model):
     segment_seconds: float
 
 
+class TranscribeSpan(Model):
+    """One Amazon Transcribe job's stretch of the soundtrack: whole chunks of the plan, within Transcribe's
+    limit on a file's length (functions.core.captions.spans), and how often the state machine polls that job."""
+
+    index: int
+    start: float
+    duration: float
+    first_chunk: int
+    chunk_count: int
+    poll_seconds: int
+
+
 class ProbeResult(Billed):
     source: SourceInfo
     plan: TranscodePlan
     seconds: float = 0.0
     caption_engine: CaptionEngineName = DEFAULT_CAPTION_ENGINE
     run: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(OPTIONAL_STAGES, True))
+    transcribe_spans: list[TranscribeSpan] = Field(
+        default_factory=list, description="With Amazon Transcribe (and audio): one Transcribe job per span")
 
 
 class RungStats(Model):
@@ -245,6 +259,20 @@ class TranscribePoll(Model):
     status: str
 
 
+class TranscribeSpanInput(StageInput):
+    """What TranscribeStart gets: the job and the span of the soundtrack its Transcribe job covers."""
+
+    span: TranscribeSpan
+
+
+class TranscribeSpanResult(Model):
+    """One iteration of the Transcribe Map: the span, the Transcribe job started for it and how it ended."""
+
+    span: TranscribeSpan
+    transcribe: TranscribeJob
+    status: str
+
+
 class CaptionPartResult(Billed):
     """What one CaptionPart returns: where its transcript is, so a long job's Map output stays small."""
 
@@ -256,8 +284,7 @@ class CaptionPartResult(Billed):
 
 
 class CaptionsInput(StageInput):
-    transcribe: TranscribeJob | None = None
-    transcribe_poll: TranscribePoll | None = None
+    transcribe_spans: list[TranscribeSpanResult] = Field(default_factory=list)
     caption_parts: list[CaptionPartResult] = Field(default_factory=list)
 
 

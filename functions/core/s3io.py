@@ -37,6 +37,13 @@ def source_url(ref: ObjectRef) -> str:
     return s3().generate_presigned_url("get_object", Params=params, ExpiresIn=SOURCE_URL_SECONDS)
 
 
+def work_url(bucket: str, key: str) -> str:
+    """A presigned GET for one of the job's own work objects (a proxy or audio part), for ffmpeg's concat to
+    stream instead of downloading it (ffmpeg.work_concat_input)."""
+    return s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                       ExpiresIn=SOURCE_URL_SECONDS)
+
+
 def content_type(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 

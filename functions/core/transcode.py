@@ -13,7 +13,7 @@ from pathlib import Path
 
 import ffmpeg
 
-from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options
+from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options, work_concat_input
 from functions.core.ladder import MAXRATE_FACTOR, h264_codecs, h264_level
 from functions.core.models import Chunk, Rendition, RungStats, SourceInfo, TranscodePlan
 
@@ -216,12 +216,11 @@ def rung_level(rung: Rendition, info: SourceInfo) -> str:
     return h264_level(rung.width, rung.height, _output_fps(info), rung.video_kbps)
 
 
-def concat_args(parts: list[Path], list_file: Path, output: Path) -> list[str]:
-    """Join our own proxy parts (in the list file's folder) without re-encoding. The list names them
-    relative to itself, so concat's safe mode holds, and the whitelists keep the join to those files."""
-    list_file.write_text("".join(f"file '{p.relative_to(list_file.parent).as_posix()}'\n" for p in parts))
-    return ["-protocol_whitelist", "file", "-format_whitelist", "concat,mov", "-f", "concat",
-            "-i", str(list_file), "-c", "copy", "-movflags", "+faststart", str(output)]
+def concat_args(part_urls: list[str], list_file: Path, output: Path) -> list[str]:
+    """Join our own proxy parts without re-encoding, each streamed from S3 (presigned GETs of the job's work
+    objects: ffmpeg.work_concat_input says why that is safe), so only the joined proxy lands in /tmp: a 12 h
+    source's parts and proxy together would not fit Lambda's 10 GB."""
+    return [*work_concat_input(part_urls, list_file, "mov"), "-c", "copy", "-movflags", "+faststart", str(output)]
 
 
 def poster_args(proxy: Path, info: SourceInfo, output: Path) -> list[str]:

@@ -1,4 +1,5 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
+from functions.core.captions.spans import transcribe_spans
 from functions.core.cost.budget import check_budget, limit
 from functions.core.cost.estimate import estimate_job
 from functions.core.ladder import plan_transcode
@@ -39,9 +40,12 @@ def handler(job: JobInput) -> ProbeResult:
                                  "estimate": estimate.model_dump(exclude={"cost": {"items"}})})
     check_budget(estimate, limit(job.options.max_cost_usd, settings.default_max_cost_usd),
                  limit(job.options.max_duration_seconds, settings.default_max_job_seconds))
+    run = {stage: job.options.stages is None or stage in job.options.stages for stage in OPTIONAL_STAGES}
+    transcribe = run["captions"] and caption_engine == "transcribe" and info.has_audio
     return ProbeResult(
         source=info,
         plan=plan,
         caption_engine=caption_engine,
-        run={stage: job.options.stages is None or stage in job.options.stages for stage in OPTIONAL_STAGES},
+        run=run,
+        transcribe_spans=transcribe_spans(plan.chunks) if transcribe else [],
     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from functions.core.ffmpeg import run_ffmpeg
 from functions.core.models import PackageInput, StageResult, StageStatus
 from functions.core.observability import job_handler
-from functions.core.s3io import download, get_bytes, put_bytes, upload_file
+from functions.core.s3io import get_bytes, put_bytes, upload_file, work_url
 from functions.core.settings import Settings, asset_prefix, work_prefix
 from functions.core.transcode import (
     chunk_prefix,
@@ -38,9 +38,9 @@ def handler(job: PackageInput) -> StageResult:
 
     with tempfile.TemporaryDirectory(prefix="package-") as tmp:
         work = Path(tmp)
-        parts = [download(bucket, c.proxy_key, work / Path(c.proxy_key).name) for c in chunks]
-        proxy = work / f"proxy{parts[0].suffix}"
-        run_ffmpeg(concat_args(parts, work / "parts.txt", proxy), what="Joining the proxy")
+        proxy = work / f"proxy{Path(chunks[0].proxy_key).suffix}"
+        run_ffmpeg(concat_args([work_url(bucket, c.proxy_key) for c in chunks], work / "parts.txt", proxy),
+                   what="Joining the proxy")
         poster = work / "poster.jpg"
         run_ffmpeg(poster_args(proxy, info, poster), what="Grabbing the poster")
         upload_file(proxy, bucket, f"{prefix}/{proxy.name}")

@@ -1,38 +1,43 @@
-"""TranscribeStart: extract the audio next to the outputs and start an Amazon Transcribe job.
+"""TranscribeStart: join one span's FLAC parts (CaptionPart extracted them, one per chunk) into the file its
+Amazon Transcribe job reads, and start that job (functions.core.captions.spans says why spans and parts).
 
-The state machine then waits and polls Transcribe itself (a Wait/Choice loop), so no Lambda
-sleeps while Transcribe works; the Captions function turns the result into captions.
+The state machine runs one TranscribeStart per span in a Map, then waits and polls each Transcribe job itself (a
+Wait/Choice loop), so no Lambda sleeps while Transcribe works; the Captions function joins the results.
 """
 import tempfile
 from pathlib import Path
 
 from functions.core.aws import client
 from functions.core.captions import build_transcribe_request
-from functions.core.ffmpeg import run_ffmpeg, source_input
-from functions.core.models import AUTO_LANGUAGE, JobOptions, StageInput, TranscribeJob
+from functions.core.captions.spans import audio_part_key, span_audio_key, span_job_name, span_result_key
+from functions.core.ffmpeg import run_ffmpeg, work_concat_input
+from functions.core.models import AUTO_LANGUAGE, JobOptions, TranscribeJob, TranscribeSpanInput
 from functions.core.observability import job_handler
-from functions.core.s3io import source_url, upload_file
+from functions.core.s3io import upload_file, work_url
 from functions.core.settings import Settings, work_prefix
 
 
-@job_handler(StageInput)
-def handler(job: StageInput) -> TranscribeJob:
+@job_handler(TranscribeSpanInput)
+def handler(job: TranscribeSpanInput) -> TranscribeJob:
     bucket = Settings.from_env().output_bucket
     work = work_prefix(job.asset_id, job.job_id)
+    span = job.span
     vocabulary_language = _vocabulary_language(job.options)  # before the audio work: a missing vocabulary fails fast
+    chunks = range(span.first_chunk, span.first_chunk + span.chunk_count)
+    audio_key = span_audio_key(work, span.index)
     with tempfile.TemporaryDirectory(prefix="transcribe-") as tmp:
         audio = Path(tmp) / "audio.flac"
-        # Transcribe reads few containers (no .mov/.mkv): hand it 16 kHz mono FLAC.
-        run_ffmpeg(
-            [*source_input(source_url(job.source)), "-vn", "-ac", "1", "-ar", "16000", "-c:a", "flac", str(audio)],
-            duration=job.probe.source.duration,
-            what="Extracting audio for Transcribe",
-        )
-        upload_file(audio, bucket, f"{work}/audio.flac")
-    output_key = f"{work}/transcribe.json"
+        # FLAC parts do not join by stream copy (each restarts its frame numbers and timestamps, which decoders
+        # read as going back in time): the parts are decoded in order and encoded once more, an audio-only pass.
+        urls = [work_url(bucket, audio_part_key(work, index)) for index in chunks]
+        run_ffmpeg([*work_concat_input(urls, Path(tmp) / "parts.txt", "flac"),
+                    "-c:a", "flac", "-sample_fmt", "s16", str(audio)],
+                   duration=span.duration, what="Joining the audio for Transcribe")
+        upload_file(audio, bucket, audio_key)
+    output_key = span_result_key(work, span.index)
     options = job.options
     request = build_transcribe_request(
-        job.job_id, f"s3://{bucket}/{work}/audio.flac", options.language, bucket, output_key,
+        span_job_name(job.job_id, span.index), f"s3://{bucket}/{audio_key}", options.language, bucket, output_key,
         vocabulary=options.transcribe_vocabulary,
         vocabulary_language=vocabulary_language,
         language_options=options.language_options,

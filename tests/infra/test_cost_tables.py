@@ -42,6 +42,13 @@ def test_timeouts_are_the_templates(template):
     assert {name: timeout[name] for name in lambdas.FUNCTION_TIMEOUT_SECONDS} == lambdas.FUNCTION_TIMEOUT_SECONDS
 
 
+def test_ephemeral_storage_is_the_templates(template):
+    """The estimate holds each invocation's files in /tmp against these (tests/unit/test_service_limits.py)."""
+    storage = {construct_name(lid).removeprefix("Functions"): res["Properties"].get("EphemeralStorage", {}).get("Size")
+               for lid, res in template["Resources"].items() if res["Type"] == "AWS::Lambda::Function"}
+    assert {name: storage[name] or 512 for name in lambdas.FUNCTION_EPHEMERAL_MB} == lambdas.FUNCTION_EPHEMERAL_MB
+
+
 def test_work_files_are_priced_for_as_long_as_the_lifecycle_rule_keeps_them():
     assert report.WORK_FILE_DAYS == config.WORK_RETENTION_DAYS
 

@@ -104,14 +104,16 @@ def test_every_failure_is_caught_and_still_finalizes(definition):
                     assert _reaches(states, catch_all[0]["Next"], "Finalize"), name
 
 
-def test_each_branch_first_asks_whether_its_stage_runs_and_every_map_uses_the_probed_chunks(definition):
+def test_each_branch_first_asks_whether_its_stage_runs_and_every_map_uses_the_probed_plan(definition):
+    """Every Map goes over the probed chunks, but the one over Probe's Transcribe spans (groups of those chunks)."""
     branches = definition["States"]["Stages"]["Branches"]
     in_parallel = [stage for stage in models.OPTIONAL_STAGES if stage != "trailer"]  # the trailer runs after
     for branch, stage in zip(branches, in_parallel, strict=True):
         first = branch["States"][branch["StartAt"]]
         assert first["Type"] == "Choice" and first["Choices"][0]["Variable"] == f"$.probe.run.{stage}"
-        maps = [s for s in branch["States"].values() if s["Type"] == "Map"]
-        assert maps and all(m["ItemsPath"] == "$.probe.plan.chunks" for m in maps), stage
+        maps = {name: s["ItemsPath"] for name, s in branch["States"].items() if s["Type"] == "Map"}
+        spans = {"TranscribeSpans": "$.probe.transcribe_spans"} if stage == "captions" else {}
+        assert maps and maps == dict.fromkeys(set(maps) - set(spans), "$.probe.plan.chunks") | spans, stage
 
 
 def test_the_state_machine_names_only_the_models_stages(definition):

@@ -2,6 +2,7 @@
 scenes.json and become tags the tag index finds. moto answers DetectLabels with a fixed label
 ("Mobile Phone"), so these tests check the plumbing end to end, not Rekognition's judgement."""
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -9,7 +10,7 @@ from botocore.exceptions import ClientError
 from functions.core.models import JobOptions
 from functions.core.repository import Repository
 from functions.core.scenes import SceneLabel, label_tag
-from functions.core.scenes.labels import label_scenes
+from functions.core.scenes.labels import LABEL_WORKERS, Pace, label_scenes
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 from tests.fixtures.scenes import scene_clips
 
@@ -65,6 +66,44 @@ def test_a_failing_engine_keeps_every_scene_and_says_why(sample_scenes):
     assert labelled.scenes[0].tags[-1] == "beach-umbrella"
     assert labelled.scenes[1:] == list(sample_scenes[1:])
     assert (labelled.error_code, labelled.failed_at) == ("AccessDeniedException", 2) and labelled.error
+
+
+class _RefusingOne:
+    """Answers every keyframe but `refused` (each call holding its thread a moment, so calls overlap)."""
+
+    name = "rekognition"
+
+    def __init__(self, refused: bytes) -> None:
+        self.refused = refused
+
+    def labels(self, jpeg: bytes) -> list[SceneLabel]:
+        time.sleep(0.002)
+        if jpeg == self.refused:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DetectLabels")
+        return [SceneLabel(name="Beach Umbrella", confidence=91.0)]
+
+
+def test_a_failing_call_among_parallel_calls_keeps_every_scene_and_says_why(sample_scenes):
+    scenes = [sample_scenes[0].model_copy(update={"index": i}) for i in range(1, 4 * LABEL_WORKERS + 1)]
+    failing = 2 * LABEL_WORKERS  # later calls are already in flight when it fails
+    keyframes = [f"jpeg-{s.index}".encode() for s in scenes]
+    labelled = label_scenes(scenes, keyframes, _RefusingOne(f"jpeg-{failing}".encode()), per_second=10_000)
+    assert [s.index for s in labelled.scenes] == [s.index for s in scenes]
+    assert all(s.labels and s.tags[-1] == "beach-umbrella" for s in labelled.scenes[:failing - 1])
+    assert labelled.scenes[failing - 1:] == scenes[failing - 1:]
+    assert (labelled.error_code, labelled.failed_at) == ("ThrottlingException", failing) and labelled.error
+
+
+def test_calls_start_no_faster_than_the_pace():
+    clock, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pace = Pace(40.0, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(5):
+        pace.wait()
+    assert slept == pytest.approx([0.025, 0.05, 0.075, 0.1])
 
 
 def test_the_outcome_names_the_engine_and_why_it_stopped(clips, tmp_path):

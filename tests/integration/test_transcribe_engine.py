@@ -7,6 +7,7 @@ import pytest
 import srt
 import webvtt
 
+from functions.core.captions.spans import span_job_name, span_result_key
 from functions.core.models import JobOptions
 from functions.core.settings import work_prefix
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
@@ -20,7 +21,8 @@ DIALOGUE = RESULT.with_name("transcribe_result_speakers.json")  # two speakers, 
 @pytest.fixture(scope="module")
 def transcribe_jobs(cloud, clips) -> dict[str, tuple[str, str]]:
     """The module's three Transcribe jobs, uploaded at once so their 15 s Transcribe waits overlap. moto runs no
-    recognition, so each result document is put where Transcribe writes it, long before the first poll:
+    recognition, so each result document is put where Transcribe writes it (a short source is one span, 0), long
+    before the first poll:
     - "dialogue": asks, on the upload itself, for a vocabulary, language identification and speaker labels;
     - "interview": the default options, with a result document;
     - "no-result": the result never appears.
@@ -36,7 +38,7 @@ def transcribe_jobs(cloud, clips) -> dict[str, tuple[str, str]]:
         job_id, asset_id = jobs[name] = expected_job(ref)
         if result is not None:
             cloud.client("s3").put_object(Bucket=cloud.output_bucket, Body=result.read_bytes(),
-                                          Key=f"{work_prefix(asset_id, job_id)}/transcribe.json")
+                                          Key=span_result_key(work_prefix(asset_id, job_id), 0))
     return jobs
 
 
@@ -59,6 +61,7 @@ def test_transcribe_engine_captions_from_result_document(cloud, transcribe_jobs,
     )["events"]
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     assert entered.count("PollTranscribe") >= 2 and "WaitForTranscribe" in entered
+    assert entered.count("ExtractAudioPart") == 1 and entered.count("TranscribeStart") == 1
 
 
 def test_missing_transcribe_result_fails_captions_only(cloud, transcribe_jobs):
@@ -76,7 +79,8 @@ def test_transcribe_options_from_upload_metadata_reach_transcribe_and_the_captio
     assert captions["status"] == "SUCCEEDED", captions
     # What moto kept of the request; it drops LanguageIdSettings (the vocabulary under es-US with `auto`),
     # which tests/unit/test_captions_transcribe.py asserts on the built request.
-    started = cloud.client("transcribe").get_transcription_job(TranscriptionJobName=job_id)["TranscriptionJob"]
+    started = cloud.client("transcribe").get_transcription_job(
+        TranscriptionJobName=span_job_name(job_id, 0))["TranscriptionJob"]
     assert started["IdentifyLanguage"] is True and started["LanguageOptions"] == ["en-US", "es-US"]
     assert started["Settings"] == {"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2}
 

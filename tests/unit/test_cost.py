@@ -80,8 +80,9 @@ def test_the_report_has_an_item_per_function_and_service_and_they_add_up():
     assert items[("pipeline", "Step Functions state transitions")].usd == pytest.approx(40 * US_EAST_1.sfn_transition)
     # The 2 GiB output in parts, the work file and the manifest written later, and two listings.
     assert items[("storage", "S3 PUT and LIST requests")].quantity == put_requests(2 * 1024**3) + 2 + 2
-    # One work file read back, and the invocations that stream the source (Probe, two chunks, TranscribeStart).
-    assert items[("storage", "S3 GET requests")].quantity == 5
+    # One work file read back, and the invocations that stream the source (Probe, two chunks); TranscribeStart
+    # reads only work files (its span's audio parts).
+    assert items[("storage", "S3 GET requests")].quantity == 4
     assert items[("storage", "S3 Standard, outputs (a month)")].quantity == pytest.approx(2.0)
     assert ("storage", "S3 Standard, work files (3 days)") in items
     assert all(i.usd > 0 for i in report.items)

@@ -9,10 +9,12 @@ import pytest
 from functions.core.ffmpeg import (
     IndirectSource,
     MediaError,
+    UnsafeConcatPart,
     UnsupportedFormat,
     run_ffmpeg,
     source_input,
     source_options,
+    work_concat_input,
 )
 from functions.core.manifest import build_manifest, failure_reason
 from functions.core.models import FinalizeInput, JobInput, StageStatus
@@ -84,6 +86,24 @@ def containers(media_dir):
     for suffix in (".wav", ".mp3", ".flac", ".ogg", ".opus", ".aac"):
         made[suffix] = media.make_audio_only(out / f"audio{suffix}", seconds=1)
     return made
+
+
+def test_work_parts_are_joined_from_presigned_urls_under_narrow_whitelists(tmp_path):
+    """The proxy and audio joins list our own work objects' presigned GETs: only the list file, the URLs' own
+    protocols and the parts' container may be opened, and a quote in a URL cannot end its entry early."""
+    urls = [PRESIGNED, PRESIGNED + "&x='y"]
+    args = work_concat_input(urls, tmp_path / "parts.txt", "flac")
+    options = dict(zip(args[:-2:2], args[1:-2:2]))
+    assert options["-protocol_whitelist"] == "file,https,tls,tcp"
+    assert options["-format_whitelist"] == "concat,flac" and args[-2:] == ["-i", str(tmp_path / "parts.txt")]
+    lines = (tmp_path / "parts.txt").read_text().splitlines()
+    assert lines == [f"file '{PRESIGNED}'", f"file '{PRESIGNED}&x='\\''y'"]
+
+
+@pytest.mark.parametrize("urls", [[], ["/tmp/part.mp4"], ["file:///etc/passwd"], [PRESIGNED, "data:,x"]])
+def test_work_parts_that_are_not_http_urls_are_refused(urls, tmp_path):
+    with pytest.raises(UnsafeConcatPart):
+        work_concat_input(urls, tmp_path / "parts.txt", "mov")
 
 
 def test_real_media_opens_under_the_whitelist(clips, containers):

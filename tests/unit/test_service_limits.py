@@ -2,6 +2,7 @@
 the state each transition carries, and the events of the execution's history."""
 import pytest
 
+from functions.core.cost.lambdas import FUNCTION_EPHEMERAL_MB
 from functions.core.cost.estimate import (
     HISTORY_LIMIT_EVENTS,
     STATE_LIMIT_BYTES,
@@ -58,8 +59,26 @@ def test_every_invocation_stays_under_its_functions_timeout_with_local_engines(l
     assert estimate.over_timeout == {}, estimate.longest_invocation_seconds
 
 
-@pytest.mark.xfail(strict=True, reason="TranscribeStart decodes the whole source (2,989 s at 12 h) and Scenes waits "
-                                      "on 13,000 DetectLabels calls (1,182 s): not yet redesigned")
-def test_every_invocation_stays_under_its_functions_timeout_with_paid_engines_at_12_hours():
+@pytest.mark.parametrize("length", LENGTHS)
+def test_every_invocation_stays_under_its_functions_timeout_with_paid_engines(length):
+    """Amazon Transcribe (audio extracted per chunk, one job per span) and Rekognition labels (paced calls)."""
     options = JobOptions(caption_engine="transcribe", label_engine="rekognition")
-    assert estimate_job(synthetic_source(LENGTHS["12 h"], 1080), options).over_timeout == {}
+    estimate = estimate_job(synthetic_source(LENGTHS[length], 1080), options)
+    assert estimate.over_timeout == {}, estimate.longest_invocation_seconds
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("engine", ["whisper", "transcribe"])
+def test_every_invocations_files_fit_its_functions_ephemeral_storage(length, engine):
+    """The most /tmp one invocation fills (the joined proxy is the largest: its parts stream from S3) against the
+    function's ephemeral storage, with the same margin as the state."""
+    estimate = estimate_job(synthetic_source(LENGTHS[length], 1080), JobOptions(caption_engine=engine))
+    assert {"TranscodeChunk", "TranscodePackage", "Scenes"} <= set(estimate.largest_tmp_bytes)
+    assert all(size <= 0.85 * FUNCTION_EPHEMERAL_MB[name] * 2**20
+               for name, size in estimate.largest_tmp_bytes.items()), estimate.largest_tmp_bytes
+
+
+def test_a_12_hour_proxy_would_not_fit_with_its_parts_on_disk():
+    """Why the parts stream: parts and joined proxy together are over Lambda's 10 GB of /tmp at 12 h."""
+    proxy = estimate_job(synthetic_source(LENGTHS["12 h"], 1080), JobOptions()).largest_tmp_bytes["TranscodePackage"]
+    assert 2 * proxy > FUNCTION_EPHEMERAL_MB["TranscodePackage"] * 2**20 >= proxy

@@ -9,19 +9,20 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, Field
 
 from functions.core.cost import rates
-from functions.core.cost.lambdas import FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS
+from functions.core.captions.spans import span_job_name, span_result_key, transcribe_spans
+from functions.core.cost.lambdas import FUNCTION_EPHEMERAL_MB, FUNCTION_MEMORY_MB, FUNCTION_TIMEOUT_SECONDS
 from functions.core.cost.metering import ExecutionUse, InvocationUse, billed_ms
 from functions.core.cost.models import CostReport
 from functions.core.cost.prices import PriceTable, price_table
 from functions.core.cost.report import price_job
 from functions.core.cost.storage import StorageUse, StoredObject
 from functions.core.s3io import UPLOAD_WORKERS
-from functions.core.scenes.labels import LABEL_WORKERS
+from functions.core.scenes.labels import LABEL_TPS, LABEL_WORKERS
 from functions.core.ladder import DEFAULT_CHUNK_SECONDS, SEGMENT_SECONDS, plan_transcode
 from functions.core.models import (
     OPTIONAL_STAGES,
@@ -38,6 +39,8 @@ from functions.core.models import (
     StageResult,
     StageStatus,
     TranscodePlan,
+    TranscribeJob,
+    TranscribeSpanResult,
 )
 from functions.core.transcode import proxy_size
 
@@ -47,6 +50,9 @@ MAP_CONCURRENCY = 40
 CAPTION_OVERLAP_SECONDS = 10.0
 # The proxy's and the trailers' bitrates, for the bytes stored (CRF encodes: typical figures, not limits).
 PROXY_KBPS, TRAILER_KBPS = 1500, 3000
+# The files a scene leaves (a thumbnail; its line in each of scenes.json and the four editor exports), the contact
+# sheet and the poster: the sizes _storage prices.
+THUMBNAIL_BYTES, SCENE_RECORD_BYTES, CONTACT_SHEET_BYTES, POSTER_BYTES = 20_000, 500, 200_000, 50_000
 DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
 # Step Functions' limits: the state a transition carries, a Standard execution's history.
 STATE_LIMIT_BYTES = 256 * 1024
@@ -67,6 +73,10 @@ class JobEstimate(BaseModel):
         description="Per function, its longest invocation in AWS (to hold against the function's timeout)")
     over_timeout: dict[str, float] = Field(
         default_factory=dict, description="The functions whose longest invocation exceeds their timeout")
+    largest_tmp_bytes: dict[str, int] = Field(
+        default_factory=dict, description="Per function that writes files, the most /tmp one invocation fills")
+    over_tmp: dict[str, int] = Field(
+        default_factory=dict, description="The functions whose files exceed their ephemeral storage")
     wall_seconds: float = Field(description="From Probe's start to Finalize's end, in AWS")
     cost: CostReport
     largest_state_bytes: int
@@ -82,6 +92,7 @@ class Work:
     paid_calls: dict[str, int] | None = None
     parallel_seconds: float = 0.0  # of them, work on every core whatever the function's kind (rates.PARALLEL)
     io_seconds: float = 0.0  # round trips and transfers, which no vCPU shortens
+    tmp_bytes: int = 0  # the most the invocation holds in /tmp at once
 
     @property
     def aws_seconds(self) -> float:
@@ -137,10 +148,14 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
             for c in chunks]
         playlists = len(chunks) * len(plan.renditions)
         proxy_mb = PROXY_KBPS * 125 * info.duration / 1e6
-        # Each playlist is a GET; the proxy's parts come down and the joined proxy goes up.
+        # Each playlist is a GET; ffmpeg streams the proxy's parts from S3 (a GET each) and the joined proxy, the
+        # only large file in /tmp, goes up. A chunk holds its rungs' segments and its proxy part until uploaded.
         join = Work("TranscodePackage", rates.PACKAGE_FIXED + rates.PACKAGE_PER_PLAYLIST * playlists
                     + proxy_mb / rates.CONCAT_MB_PER_SECOND,
-                    io_seconds=playlists * rates.S3_REQUEST_SECONDS + 2 * proxy_mb / rates.S3_MB_PER_SECOND)
+                    io_seconds=(playlists + len(chunks)) * rates.S3_REQUEST_SECONDS
+                    + 2 * proxy_mb / rates.S3_MB_PER_SECOND, tmp_bytes=int(proxy_mb * 1e6) + POSTER_BYTES)
+        chunk_kbps = sum(r.video_kbps + r.audio_kbps for r in plan.renditions) + PROXY_KBPS
+        parts = [replace(p, tmp_bytes=int(chunk_kbps * 125 * c.duration)) for p, c in zip(parts, chunks)]
         branches["transcode"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
         visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, EncodeChunks, each, PackageHls
@@ -148,14 +163,30 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     else:
         visits.update({"choice": 1, "pass": 1})  # Requested, NotRequested
     if run["captions"] and engine == "transcribe" and info.has_audio:
-        start = Work("TranscribeStart", rates.CAPTION_FIXED + rates.TRANSCRIBE_EXTRACT_PER_SECOND * info.duration,
-                     {"transcribe.StartTranscriptionJob": 1})
-        polls = max(1, math.ceil(info.duration * rates.TRANSCRIBE_TURNAROUND / rates.TRANSCRIBE_POLL_SECONDS))
+        # Each chunk's audio comes out of its stretch of the source as FLAC (CaptionPart); each span's parts are
+        # joined and sent to Transcribe (TranscribeStart), the spans' jobs polled side by side; Captions joins them.
+        source_mb = (info.bit_rate or rates.SOURCE_KBPS * 1000) / 8e6
+        parts = [Work("CaptionPart", rates.CAPTION_FIXED + rates.TRANSCRIBE_EXTRACT_PER_SECOND * c.duration,
+                      io_seconds=2 * rates.S3_REQUEST_SECONDS
+                      + c.duration * (source_mb + rates.FLAC_MB_PER_SECOND) / rates.S3_MB_PER_SECOND,
+                      tmp_bytes=int(c.duration * rates.FLAC_MB_PER_SECOND * 1e6)) for c in chunks]
+        spans = transcribe_spans(chunks)
+        starts = [Work("TranscribeStart", rates.CAPTION_FIXED + rates.TRANSCRIBE_JOIN_PER_SECOND * span.duration,
+                       {"transcribe.StartTranscriptionJob": 1},
+                       io_seconds=(span.chunk_count + 2) * rates.S3_REQUEST_SECONDS
+                       + 2 * span.duration * rates.FLAC_MB_PER_SECOND / rates.S3_MB_PER_SECOND,
+                       tmp_bytes=int(span.duration * rates.FLAC_MB_PER_SECOND * 1e6)) for span in spans]
+        polls = [max(1, math.ceil(span.duration * rates.TRANSCRIBE_TURNAROUND / span.poll_seconds)) for span in spans]
         join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
-        branches["captions"] = start.aws_seconds + polls * rates.TRANSCRIBE_POLL_SECONDS + join.aws_seconds
-        works += [start, join]
-        # Requested, CaptionEngine, TranscribeStart, (Wait, Poll, TranscribeDone) each poll, Captions
-        visits.update({"choice": 2 + polls, "task": 2 + polls, "wait": polls})
+        branches["captions"] = (_map_wall(parts) + max(w.aws_seconds + n * span.poll_seconds
+                                                       for w, n, span in zip(starts, polls, spans))
+                                + join.aws_seconds)
+        works += [*parts, *starts, join]
+        # Requested, CaptionEngine, ExtractAudioParts and each part, TranscribeSpans; in each span TranscribeStart,
+        # (Wait, Poll, TranscribeDone) each poll, TranscribeEnded; then CaptionsFromTranscribe.
+        visits.update({"choice": 2 + sum(polls), "map": 2, "task": len(chunks) + len(spans) + sum(polls) + 1,
+                       "wait": sum(polls), "pass": len(spans)})
+        iterations += len(chunks) + len(spans)
     elif run["captions"]:
         rtf = rates.CAPTION_RTF.get(engine, max(rates.CAPTION_RTF.values())) if info.has_audio else 0.0
         parts = [Work("CaptionPart", rates.CAPTION_FIXED + rtf * (c.duration + 2 * CAPTION_OVERLAP_SECONDS))
@@ -177,12 +208,15 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         paid = {"rekognition.DetectLabels": scenes} if labels == "rekognition" and scenes else None
         faces = rates.SCENES_FACES_PER_SCENE * scenes
         frames = info.duration * (info.fps or 25.0) * info.has_video
-        # Thumbnails (and labels) go UPLOAD_WORKERS (LABEL_WORKERS) at a time; the catalog writes 25 items a batch.
-        label_wait = scenes * rates.REKOGNITION_SECONDS / LABEL_WORKERS if paid else 0.0
+        # Thumbnails go UPLOAD_WORKERS at a time, labels LABEL_WORKERS at a time no faster than LABEL_TPS a second;
+        # the catalog writes 25 items a batch.
+        label_rate = min(LABEL_TPS, LABEL_WORKERS / rates.REKOGNITION_SECONDS)
+        label_wait = scenes / label_rate if paid else 0.0
         requests = scenes / UPLOAD_WORKERS + scenes / 25
         join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_FRAME * frames
                     + rates.SCENES_JOIN_PER_SCENE * scenes + faces, paid, parallel_seconds=faces,
-                    io_seconds=requests * rates.S3_REQUEST_SECONDS + label_wait)
+                    io_seconds=requests * rates.S3_REQUEST_SECONDS + label_wait,
+                    tmp_bytes=scenes * (THUMBNAIL_BYTES + 5 * SCENE_RECORD_BYTES) + CONTACT_SHEET_BYTES)
         branches["scenes"] = _map_wall(parts) + join.aws_seconds
         works += [*parts, join]
         visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, Map, each part, Scenes
@@ -194,7 +228,8 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     trailer = trailer_seconds(options, info.duration) if run["trailer"] and run["scenes"] and info.has_video else 0.0
     if run["trailer"]:
         scale = max(1.0, source_mp / rates.MEGAPIXELS_360P)
-        after.append(Work("Trailer", rates.TRAILER_FIXED + trailer * rates.TRAILER_PER_OUTPUT_SECOND_AT_360P * scale))
+        after.append(Work("Trailer", rates.TRAILER_FIXED + trailer * rates.TRAILER_PER_OUTPUT_SECOND_AT_360P * scale,
+                          tmp_bytes=int(2 * TRAILER_KBPS * 125 * trailer)))
         visits["task"] += 1
     else:
         visits["pass"] += 1
@@ -211,18 +246,23 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     wall = (works[0].aws_seconds + max(branches.values(), default=0.0) + sum(w.aws_seconds for w in after)
             + transitions * rates.TRANSITION_SECONDS)
     use = ExecutionUse(invocations=[w.use() for w in works], transitions=transitions)
-    storage = _storage(info, plan, run, scenes, trailer)
+    storage = _storage(info, plan, run, scenes, trailer, transcribe=run["captions"] and engine == "transcribe")
     cost = price_job(use, storage, info.duration, prices or price_table(), later_puts=0)
     invocations: dict[str, int] = {}
     longest: dict[str, float] = {}
+    tmp: dict[str, int] = {}
     for work in works:
         invocations[work.function] = invocations.get(work.function, 0) + 1
         longest[work.function] = round(max(longest.get(work.function, 0.0), work.aws_seconds), 1)
+        if work.tmp_bytes:
+            tmp[work.function] = max(tmp.get(work.function, 0), work.tmp_bytes)
     name, size = largest_state(info, plan, options, source)
     return JobEstimate(source_seconds=info.duration, chunks=len(chunks), invocations=invocations,
                        transitions=transitions, history_events=history_events(visits, iterations),
                        longest_invocation_seconds=longest,
                        over_timeout={f: t for f, t in longest.items() if t > FUNCTION_TIMEOUT_SECONDS[f]},
+                       largest_tmp_bytes=tmp,
+                       over_tmp={f: b for f, b in tmp.items() if b > FUNCTION_EPHEMERAL_MB[f] * 2**20},
                        wall_seconds=round(wall, 1), cost=cost,
                        largest_state_bytes=size, largest_state=name)
 
@@ -240,7 +280,8 @@ def _map_wall(parts: list[Work]) -> float:
     return sum(max(w.aws_seconds for w in wave) for wave in waves)
 
 
-def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes: int, trailer: float) -> StorageUse:
+def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes: int, trailer: float,
+             transcribe: bool = False) -> StorageUse:
     """The objects the plan writes: each rung's segments and playlist, the proxy, captions, scene files and
     thumbnails, the trailers; and the work files of each chunk."""
     duration = info.duration
@@ -252,7 +293,7 @@ def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes
             size = int((rung.video_kbps + rung.audio_kbps) * 125 * SEGMENT_SECONDS)
             outputs += [StoredObject(f"hls/{rung.name}/seg", size)] * segments
             outputs.append(StoredObject(f"hls/{rung.name}/index.m3u8", 100 * segments))
-        outputs += [StoredObject("master.m3u8", 1000), StoredObject("poster.jpg", 50_000),
+        outputs += [StoredObject("master.m3u8", 1000), StoredObject("poster.jpg", POSTER_BYTES),
                     StoredObject("proxy", int(PROXY_KBPS * 125 * duration))]
         work += [StoredObject("work/chunk", 100 * segments)] * (len(plan.renditions) * len(plan.chunks))
         work += [StoredObject("work/proxy-part", int(PROXY_KBPS * 125 * c.duration)) for c in plan.chunks]
@@ -260,9 +301,13 @@ def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes
         outputs += [StoredObject("captions", int(40 * duration))] * 3  # transcript, VTT, SRT
         outputs += [StoredObject("hls/subs/seg.vtt", 200)] * (segments + 1) if run["transcode"] else []
         work += [StoredObject("work/caption-part", int(60 * c.duration)) for c in plan.chunks]
+        if transcribe:  # each chunk's FLAC, then each span's joined FLAC
+            work += [StoredObject("work/audio-part", int(rates.FLAC_MB_PER_SECOND * 1e6 * c.duration))
+                     for c in plan.chunks] * 2
     if run["scenes"] and info.has_video:
-        outputs += [StoredObject("thumbs/scene.jpg", 20_000)] * scenes
-        outputs += [StoredObject("scenes.*", 500 * scenes)] * 5 + [StoredObject("contact_sheet.jpg", 200_000)]
+        outputs += [StoredObject("thumbs/scene.jpg", THUMBNAIL_BYTES)] * scenes
+        outputs += [StoredObject("scenes.*", SCENE_RECORD_BYTES * scenes)] * 5
+        outputs.append(StoredObject("contact_sheet.jpg", CONTACT_SHEET_BYTES))
         work += [StoredObject("work/scene-part", int(2_000 * c.duration)) for c in plan.chunks]
     if trailer:
         outputs += [StoredObject("trailer", int(TRAILER_KBPS * 125 * trailer))] * 2
@@ -289,7 +334,9 @@ def state_sizes(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
         source=source or ObjectRef(bucket="reelflow-storageingest-" + "x" * 40, key="k" * 1024,
                                    version_id="v" * 32, etag="e" * 34, size=100 * 1024**3),
         options=options, execution_arn="arn:aws:states:us-east-1:123456789012:execution:" + "m" * 80 + ":j" + "f" * 23)
-    probe = ProbeResult(source=info, plan=plan, seconds=99999.999, billed_ms=120000, memory_mb=10240)
+    spans = transcribe_spans(plan.chunks) if options.caption_engine == "transcribe" and info.has_audio else []
+    probe = ProbeResult(source=info, plan=plan, seconds=99999.999, billed_ms=120000, memory_mb=10240,
+                        transcribe_spans=spans)
     state = json.loads(job.model_dump_json()) | {"probe": json.loads(probe.model_dump_json())}
     work = f"work/{job.asset_id}/{job.job_id}"
     billing = {"seconds": 99999.999, "billed_ms": 900000, "memory_mb": 10240}
@@ -300,6 +347,9 @@ def state_sizes(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
                                        key=f"{work}/captions/part-{c.index:04d}.json", **billing) for c in plan.chunks]
     scene_parts = [ScenePartResult(index=c.index, key=f"{work}/scenes/part-{c.index:04d}.npz", frames=999999,
                                    **billing) for c in plan.chunks]
+    span_results = [TranscribeSpanResult(span=span, status="COMPLETED", transcribe=TranscribeJob(
+        job_name=span_job_name(job.job_id, span.index), output_key=span_result_key(work, span.index), **billing))
+        for span in spans]
     chunk_input = ChunkInput(**job.model_dump(), probe=probe, chunk=plan.chunks[-1])
     stage = StageResult(stage="captions", status=StageStatus.SUCCEEDED, seconds=99999.999, billed_ms=900000,
                         memory_mb=10240, note="n" * 200, outputs={f"output_{i}": "p" * 40 for i in range(8)},
@@ -316,6 +366,8 @@ def state_sizes(info: SourceInfo, plan: TranscodePlan, options: JobOptions,
         "EncodeChunk (one chunk's input)": size(json.loads(chunk_input.model_dump_json())),
         "PackageHls (the transcode Map's results)": size(state | {"chunks": dump(chunk_results)}),
         "Captions (the caption parts)": size(state | {"caption_parts": dump(caption_parts)}),
+        "CaptionsFromTranscribe (the audio parts and the spans' jobs)": size(
+            state | {"caption_parts": dump(caption_parts), "transcribe_spans": dump(span_results)}),
         "Scenes (the scene parts)": size(state | {"scene_parts": dump(scene_parts)}),
         "Finalize (every stage's result)": size(state | {"stages": stages, "scene_speech": stages[0],
                                                          "trailer": stages[0]}),

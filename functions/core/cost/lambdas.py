@@ -35,12 +35,17 @@ FUNCTION_MEMORY_MB: dict[str, int] = {
 # Timeout in the template (seconds); the estimate holds each function's longest invocation against it.
 FUNCTION_TIMEOUT_SECONDS: dict[str, int] = {name: 900 for name in FUNCTION_MEMORY_MB} | {
     "Probe": 120, "SceneSpeech": 120}
+# EphemeralStorage in the template (MB of /tmp); the estimate holds each invocation's files against it.
+FUNCTION_EPHEMERAL_MB: dict[str, int] = {name: 512 for name in FUNCTION_MEMORY_MB} | {
+    "TranscodeChunk": 10240, "TranscodePackage": 10240, "Captions": 1024, "TranscribeStart": 4096,
+    "ScenePart": 1024, "Scenes": 1024, "Trailer": 2048}
 # Task state name -> the function it invokes.
 STATE_FUNCTIONS: dict[str, str] = {
     "Probe": "Probe",
     "EncodeChunk": "TranscodeChunk",
     "PackageHls": "TranscodePackage",
     "TranscribePart": "CaptionPart",
+    "ExtractAudioPart": "CaptionPart",
     "Captions": "Captions",
     "CaptionsFromTranscribe": "Captions",
     "TranscribeStart": "TranscribeStart",
@@ -51,4 +56,4 @@ STATE_FUNCTIONS: dict[str, str] = {
     "Finalize": "Finalize",
 }
 # Functions that stream the source through a presigned URL: at least one ranged GET each.
-SOURCE_READERS = frozenset({"Probe", "TranscodeChunk", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
+SOURCE_READERS = frozenset({"Probe", "TranscodeChunk", "CaptionPart", "ScenePart", "Trailer"})

@@ -16,7 +16,10 @@ Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample r
   542 and 2,169 scenes, 15 and 60 parts), with the time split by cProfile: Scenes' join of the parts and the
   detection grow with frames (19 us a frame), its records and files with scenes (8 ms a scene on one thread,
   besides faces), and the face detection (20 ms a detection, up to 3 a scene) runs on every core; the playlists
-  take 5.6 ms per chunk and rung; ffmpeg's concat (stream copy) joined the proxy at 44 MB/s.
+  take 5.6 ms per chunk and rung; ffmpeg's concat (stream copy) joined the proxy at 44 MB/s. TranscribeStart's
+  join of a span's FLAC parts decodes and encodes them once more (stream copy makes an invalid FLAC: each part
+  restarts its timestamps): 24 and 38 s per hour of 16 kHz mono audio (pink noise, FLAC's worst case), on one
+  thread, in two runs under a load average near 69 on the two cores; the slower is used.
 - Requests: each S3 request or Rekognition call is a round trip whatever the function's size. AWS publishes
   latencies, not a figure for Lambda: S3's first byte takes 100-200 ms for small objects (S3 performance
   guidelines), which is the figure used; DetectLabels is assumed at 0.5 s. Bytes move at S3_MB_PER_SECOND
@@ -48,12 +51,17 @@ CONCAT_MB_PER_SECOND = 44.0  # ffmpeg's concat demuxer, stream copy, local disk
 CAPTION_FIXED = 0.5
 CAPTION_RTF = {"whisper": 0.263, "pocketsphinx": 0.46}
 CAPTIONS_JOIN_FIXED, CAPTIONS_JOIN_PER_SECOND = 1.0, 0.02
-# Extracting 16 kHz mono FLAC for Transcribe: an audio-only decode, far faster than real time.
+# Extracting a chunk's 16 kHz mono FLAC for Transcribe (CaptionPart): an audio-only decode, far faster than real
+# time; the chunk's stretch of the source still comes over the network (SOURCE_KBPS when the probe found no rate).
 TRANSCRIBE_EXTRACT_PER_SECOND = 0.02
+# TranscribeStart's join of a span's parts (bench_joins: decode and encode FLAC), per second of audio.
+TRANSCRIBE_JOIN_PER_SECOND = 38.4 / 3600
+# 16 kHz mono 16-bit FLAC is at most the raw PCM's 32 kB a second (noise; speech compresses to about half).
+FLAC_MB_PER_SECOND = 0.032
+SOURCE_KBPS = 20_000  # make bench's 1080p source
 # Amazon Transcribe's own turnaround for a batch job, in seconds per second of audio (AWS publishes none: a
-# conservative half of real time), and the state machine's poll interval (infra/pipeline.TRANSCRIBE_POLL).
+# conservative half of real time); functions.core.captions.spans sets the poll interval from it.
 TRANSCRIBE_TURNAROUND = 0.5
-TRANSCRIBE_POLL_SECONDS = 15
 SCENE_PART_FIXED, SCENE_PART_PER_SECOND, SCENE_DECODE_PER_SOURCE_MP = 0.5, 0.05, 0.025
 SCENES_JOIN_FIXED = 1.0
 SCENES_JOIN_PER_FRAME = 19e-6  # joining the parts and detecting shots
@@ -76,7 +84,7 @@ MEGAPIXELS_360P = 640 * 360 / 1e6
 
 
 # Which functions' work uses every core.
-PARALLEL = frozenset({"TranscodeChunk", "CaptionPart", "ScenePart", "Trailer", "TranscribeStart"})
+PARALLEL = frozenset({"TranscodeChunk", "CaptionPart", "ScenePart", "Trailer"})
 
 
 def vcpus(memory_mb: int) -> float:

@@ -47,7 +47,8 @@ def service_items(use: ExecutionUse, source_seconds: float, prices: PriceTable) 
             continue
         stage, count = calls[0][0], sum(c for _, c in calls)
         if name == "transcribe.StartTranscriptionJob":
-            minutes = count * max(TRANSCRIBE_MINIMUM_SECONDS, source_seconds) / 60
+            # One job per span of the source (functions.core.captions.spans): the spans' audio is the source's.
+            minutes = max(count * TRANSCRIBE_MINIMUM_SECONDS, source_seconds) / 60
             items.append(item(stage, "Amazon Transcribe audio", minutes, "minutes", prices.transcribe_minute))
         else:
             items.append(item(stage, "Rekognition DetectLabels", count, f"{unit}s", prices.rekognition_image))

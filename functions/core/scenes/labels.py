@@ -10,6 +10,8 @@ Each label also becomes a tag named as editors search for it: lowercase, words j
 from __future__ import annotations
 
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +26,15 @@ from functions.core.scenes.models import Scene, SceneLabel
 DEFAULT_LABEL_ENGINE = "none"
 MAX_LABELS = 10
 MIN_CONFIDENCE = 75.0
-# Calls in flight at once: a 12 h source has about 13,000 scenes, one call each, which one at a time would take
-# an hour of round trips; 10 (botocore's connection pool per client) stay under DetectLabels' default quota of
-# requests per second.
-LABEL_WORKERS = 10
+# A 12 h source has about 13,000 scenes, one call each, which one at a time would take an hour of round trips.
+# DetectLabels' default quota in us-east-1 is 50 transactions per second per account (AWS General Reference,
+# "Amazon Rekognition endpoints and quotas", docs.aws.amazon.com/general/latest/gr/rekognition.html; 5 in most
+# other Regions, where the stack's context should lower it): calls start at most LABEL_TPS a second, leaving a
+# fifth of the quota to other work in the account, with botocore retrying a throttled call. LABEL_WORKERS calls
+# in flight keep that pace at about half a second a call with room for slower answers (the Rekognition client gets
+# as many pooled connections: functions.core.aws.client).
+LABEL_TPS = 40.0
+LABEL_WORKERS = 25
 
 
 class LabelEngine(Protocol):
@@ -44,7 +51,7 @@ class RekognitionLabels:
         self.min_confidence = min_confidence
 
     def labels(self, jpeg: bytes) -> list[SceneLabel]:
-        answer = client("rekognition").detect_labels(
+        answer = client("rekognition", pool=LABEL_WORKERS).detect_labels(
             Image={"Bytes": jpeg}, MaxLabels=self.max_labels, MinConfidence=self.min_confidence
         )
         return [SceneLabel(name=label["Name"], confidence=round(float(label["Confidence"]), 1))
@@ -82,16 +89,43 @@ class Labelled:
     failed_at: int | None = None  # the index of the scene whose keyframe the engine refused
 
 
-def label_scenes(scenes: Sequence[Scene], keyframes: Sequence[bytes | None], engine: LabelEngine) -> Labelled:
+class Pace:
+    """Spaces the starts of calls made from many threads at least 1/`per_second` apart."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._interval, self._clock, self._sleep = 1.0 / per_second, clock, sleep
+        self._next = float("-inf")
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        """Return when the next call may start."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            self._sleep(start - now)
+
+
+def label_scenes(scenes: Sequence[Scene], keyframes: Sequence[bytes | None], engine: LabelEngine,
+                 per_second: float = LABEL_TPS) -> Labelled:
     """Scenes with `labels` and label tags added from their keyframe JPEGs.
 
-    A failing engine (no permission, throttled, unreachable) stops labelling and says why in
-    `error`, rather than losing the shots, features and tags already measured. Calls run LABEL_WORKERS at once;
-    after a failure the calls not yet started are cancelled and the answers of later scenes are dropped.
+    A failing engine (no permission, throttled past botocore's retries, unreachable) stops labelling and says why
+    in `error`, rather than losing the shots, features and tags already measured. Calls run LABEL_WORKERS at once,
+    starting at most `per_second` a second; after a failure the calls not yet started are cancelled and the answers
+    of later scenes are dropped, so the scenes labelled are always the ones before the first failure.
     """
+    pace = Pace(per_second)
+
+    def paced(jpeg: bytes) -> list[SceneLabel]:
+        pace.wait()
+        return engine.labels(jpeg)
+
     out: list[Scene] = []
     with ThreadPoolExecutor(max_workers=LABEL_WORKERS) as pool:
-        futures = [pool.submit(engine.labels, jpeg) if jpeg else None for jpeg in keyframes]
+        futures = [pool.submit(paced, jpeg) if jpeg else None for jpeg in keyframes]
         for i, (scene, future) in enumerate(zip(scenes, futures, strict=True)):
             try:
                 labels = future.result() if future else []
