@@ -74,7 +74,7 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
     ),
     "CaptionPart": (
         S3Access(INGEST, READ_SOURCE, (ANY,), "stream its part of the source's audio through a presigned URL"),
-        S3Access(OUTPUT, WRITE, (WORK,), "the part's transcript, for Captions"),
+        S3Access(OUTPUT, WRITE, (WORK,), "the part's transcript, for Captions, or its audio, for Amazon Transcribe"),
     ),
     "Captions": (
         S3Access(INGEST, READ_SOURCE, (ANY,), "one pass over the source's audio when run alone (reelflow invoke)"),
@@ -82,9 +82,9 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
         S3Access(OUTPUT, WRITE, ("assets/*/transcript.json", "assets/*/captions/*"), "the transcript and captions"),
     ),
     "TranscribeStart": (
-        S3Access(INGEST, READ_SOURCE, (ANY,), "extract the audio through a presigned URL"),
-        S3Access(OUTPUT, READ, (WORK,), "Amazon Transcribe reads the extracted audio as the caller"),
-        S3Access(OUTPUT, WRITE, (WORK,), "the extracted audio; Amazon Transcribe writes its result as the caller"),
+        S3Access(OUTPUT, READ, (WORK,), "its span's audio parts, streamed into the join; Amazon Transcribe reads "
+                 "the joined audio as the caller"),
+        S3Access(OUTPUT, WRITE, (WORK,), "the span's joined audio; Amazon Transcribe writes its result as the caller"),
     ),
     "ScenePart": (
         S3Access(INGEST, READ_SOURCE, (ANY,), "decode its part of the pinned source through a presigned URL"),
