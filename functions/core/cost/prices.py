@@ -3,7 +3,11 @@
 Every cost figure Reelflow reports (the measured report in the manifest, `reelflow estimate`, the budget guard)
 is priced from the table `price_table` returns, so a region's prices are swapped in one place. Prices are the
 public on-demand list prices (x86 Lambda, Step Functions Standard, S3 Standard, Amazon Transcribe batch
-tier 1, Rekognition Image group 1), without free tiers or volume discounts.
+tier 1, Rekognition Image group 1), without free tiers or volume discounts. Checked again on 2026-12-01
+against copies of aws.amazon.com/lambda/pricing, AWS's "How AWS Pricing Works" (Lambda: $0.20 per million
+requests, $0.0000166667 per GB-s) and aws.amazon.com/step-functions/pricing ($0.025 per 1,000 transitions in
+us-east-1): unchanged. Not priced: the extra ephemeral storage of the functions given more than 512 MB of /tmp
+(billed per GB-s like memory, at about 1/540 of memory's price per GB).
 """
 from __future__ import annotations
 
