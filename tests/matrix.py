@@ -115,7 +115,7 @@ CASES: tuple[Case, ...] = (
          "8K: the default ladder starts at 2160p (H.264 level 5.1)", facts={"height": 4320}),
     Case("fps_120", "120fps.mp4", _av(fps=120), DONE, "high frame rate: capped to 60 fps (1.5x bit rate)",
          conversions=(Conversion.FRAME_RATE_CAPPED,), facts={"fps": 120.0}),
-    Case("single_frame", "one frame.mp4", _av(frames=1, audio=None), DONE, "a 0.04 s still still makes a ladder",
+    Case("single_frame", "one frame.mp4", _av(frames=1, audio=None), DONE, "one 0.04 s frame still makes a ladder",
          facts={"duration": 0.04}),
     # Timing.
     Case("short_audio", "short audio.mp4", _av(seconds=2, audio_seconds=0.2), DONE,
@@ -178,6 +178,8 @@ def readme_table() -> str:
     """The README's matrix table, between its markers."""
     rows = ["| case | file | expected outcome | why |", "|---|---|---|---|"]
     for case in CASES:
-        checked = " (whole job)" if case.job is not None else ""
+        checked = ""
+        if case.job is not None:
+            checked = f" (whole job: {', '.join(case.job.stages)})" if case.job.stages else " (whole job)"
         rows.append(f"| `{case.name}` | `{case.file}` | {case.outcome}{checked} | {case.why} |")
     return "\n".join([README_BEGIN, *rows, README_END])

@@ -1,7 +1,8 @@
-"""Probing: the facts later stages rely on, and plain reasons for inputs that cannot be used."""
+"""Probing: the facts later stages rely on. Inputs that cannot be used, each with its own refusal, are cases of
+the bad-input matrix (tests/matrix.py, tests/unit/test_bad_input_matrix.py)."""
 import pytest
 
-from functions.core.probe import CorruptMedia, EmptySource, UnknownFormat, probe_media
+from functions.core.probe import probe_media
 from tests import media
 from tests.conftest import SAMPLE, SAMPLE_TRUTH
 
@@ -44,22 +45,6 @@ def test_anamorphic_display_aspect(clips):
 def test_variable_frame_rate_detected(clips):
     assert probe_media(str(clips["vfr"])).vfr
     assert not probe_media(str(clips["plain"])).vfr
-
-
-@pytest.mark.parametrize(
-    "kind, refusal",
-    [
-        ("non_media", UnknownFormat),
-        ("zero_byte", EmptySource),
-        ("truncated", UnknownFormat),  # the moov box at the end was cut off: no index, no format
-        ("corrupt", CorruptMedia),
-    ],
-)
-def test_unusable_inputs_have_their_own_refusal_and_a_plain_reason(clips, kind, refusal):
-    path = clips[kind]
-    with pytest.raises(refusal) as refused:
-        probe_media(str(path), size=path.stat().st_size)
-    assert type(refused.value) is refusal and str(refused.value)
 
 
 @pytest.mark.parametrize(("suffix", "rate", "written", "read"), [
