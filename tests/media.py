@@ -358,10 +358,11 @@ def make_av(
     timecode: str | None = None,
 ) -> Path:
     """A testsrc2 clip (drawn at `draw_size` and scaled up, which is cheaper for large frames) in the container the
-    suffix names, with `video` and `audio` codecs (VIDEO_CODECS, AUDIO_ENCODERS). `audio_tracks` gives each track's channel count (tones at 440, 660, ... Hz, the first
-    `eng`, the others titled); `audio_seconds` shortens the sound, `video_delay` starts the picture that late.
-    `interlaced` codes top-field-first fields (from 2 x fps), `hdr` HDR10 (HEVC only), `frames` stops after that
-    many; `subtitles` adds a subtitle stream, `data` a raw data stream (MPEG-TS), `timecode` a start timecode."""
+    suffix names, with `video` and `audio` codecs (VIDEO_CODECS, AUDIO_ENCODERS). `audio_tracks` gives each track's
+    channel count (tones at 440, 660, ... Hz, the first `eng`, the others titled); `audio_seconds` shortens the
+    sound, `video_delay` starts the picture that late. `interlaced` codes top-field-first fields (from 2 x fps),
+    `hdr` HDR10 (HEVC only), `frames` stops after that many; `subtitles` adds a subtitle stream, `data` a raw data
+    stream (MPEG-TS), `timecode` a start timecode."""
     out = _target(path, "av.mp4")
     suffix = out.suffix.lower()
     args: list[str] = []
@@ -377,7 +378,8 @@ def make_av(
         maps += ["-map", f"{len(maps) // 2}:v"]
     for n, channels in enumerate(audio_tracks if audio else ()):
         layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
-        tone = f"sine=frequency={TONE_HZ + 220 * n}:sample_rate={AUDIO_RATE}:duration={audio_seconds or seconds + video_delay}"
+        tone = (f"sine=frequency={TONE_HZ + 220 * n}:sample_rate={AUDIO_RATE}"
+                f":duration={audio_seconds or seconds + video_delay}")
         args += ["-f", "lavfi", "-i", f"{tone},aformat=channel_layouts={layout}"]
         maps += ["-map", f"{len(maps) // 2}:a"]
     side = out.with_name(out.name + ".side")

@@ -165,7 +165,7 @@ class Conversion(StrEnum):
     TONE_MAPPED = "TONE_MAPPED"  # HDR (PQ or HLG, BT.2020) mapped to SDR BT.709
     DOWNMIXED = "DOWNMIXED"  # more than two audio channels mixed down to stereo
     FRAME_RATE_CAPPED = "FRAME_RATE_CAPPED"  # above 60 fps: frames dropped to 60
-    FIRST_AUDIO_TRACK = "FIRST_AUDIO_TRACK"  # several audio tracks: the ladder carries the first (the manifest names all)
+    FIRST_AUDIO_TRACK = "FIRST_AUDIO_TRACK"  # several audio tracks: the ladder carries the first (manifest: all)
 
 
 class AudioTrack(Model):
