@@ -119,7 +119,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             info |= _frame_rate(container, video)
             info["timecode"] = _start_timecode(container, video, info["fps"])
         first = _first_frame(container, video or audio)
-        _spot_check(container, video or audio, duration)
+        _spot_check(container, video or audio, _stream_span(video or audio, duration))
         if video is not None:
             # PyAV exposes the display matrix on frames only; ffmpeg's sign is counter-clockwise.
             info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
@@ -317,6 +317,14 @@ def _spot_check(container: av.container.InputContainer, stream, duration: float)
             raise ImplausibleDuration(
                 f"The header says the footage runs {_hours(duration)}, but {ends} "
                 f"(looked at {_hours(at)}): the header is wrong or the file is incomplete.")
+
+
+def _stream_span(stream, duration: float) -> float:
+    """The stream's own length where its header gives one (a picture shorter than the sound is spot-checked
+    within itself), else the container's."""
+    if stream.duration and stream.time_base:
+        return min(duration, float(stream.duration * stream.time_base))
+    return duration
 
 
 def _hours(seconds: float) -> str:

@@ -64,3 +64,11 @@ def test_a_timecode_that_names_no_frame_is_ignored(tmp_path):
 
 def test_no_timecode_without_one(clips):
     assert probe_media(str(clips["plain"])).timecode is None
+
+
+def test_picture_much_shorter_than_its_sound_is_not_taken_for_a_forged_duration(tmp_path):
+    """The spot checks stay within the video stream's own length: 10 s of picture under 4 min of sound is footage,
+    not a header claiming four minutes over ten seconds of data (ImplausibleDuration)."""
+    clip = media.make_av(tmp_path / "short picture.mov", size="32x18", seconds=10, audio="pcm", audio_seconds=240)
+    info = probe_media(str(clip))
+    assert info.has_video and info.duration == pytest.approx(240, abs=0.5)
