@@ -384,7 +384,8 @@ def make_av(
         maps += ["-map", f"{len(maps) // 2}:a"]
     side = out.with_name(out.name + ".side")
     if subtitles:
-        side.write_text("1\n00:00:00,000 --> 00:00:00,900\nA subtitle no stage reads.\n")
+        end = round(seconds * 800)  # ms: inside the clip (a cue past the picture lengthens the container's duration)
+        side.write_text(f"1\n00:00:00,000 --> 00:00:{end // 1000:02d},{end % 1000:03d}\nA subtitle no stage reads.\n")
         args += ["-f", "srt", "-i", str(side)]
         maps += ["-map", f"{len(maps) // 2}:s"]
     elif data:
