@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -34,6 +35,11 @@ __all__ = [
     "EVAL_SPEECH",
     "eval_speech",
     "make_speech_take",
+    "make_av",
+    "make_image",
+    "make_truncated_index",
+    "make_long_claim",
+    "make_frame_size_claim",
 ]
 
 # Real recordings with exact reference transcripts (../shared/eval/speech, see its README); read-only.
@@ -308,4 +314,155 @@ def make_speech_take(path: str | os.PathLike, placed: list[tuple[str, float]], s
                 "-filter_complex", ";".join(graph), "-map", "0:v", "-map", "[a]",
                 "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k",
                 "-t", str(seconds), str(out)])
+    return out
+
+
+# ---- the bad-input matrix's footage (tests/matrix.py): one flexible maker, a few for damaged or forged files ----
+VIDEO_CODECS = {  # name -> (encoder args, pixel format)
+    "h264": (["-c:v", "libx264", "-preset", "ultrafast"], "yuv420p"),
+    "hevc": (["-c:v", "libx265", "-preset", "ultrafast"], "yuv420p"),
+    "vp9": (["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"], "yuv420p"),
+    "prores": (["-c:v", "prores_ks", "-profile:v", "0"], "yuv422p10le"),
+    "dnxhd": (["-c:v", "dnxhd", "-profile:v", "dnxhr_lb"], "yuv422p"),
+    "mpeg2": (["-c:v", "mpeg2video", "-b:v", "2M"], "yuv420p"),
+    "mjpeg": (["-c:v", "mjpeg", "-q:v", "5"], "yuvj420p"),
+}
+AUDIO_ENCODERS = {
+    "aac": ["-c:a", "aac", "-b:a", "64k"], "opus": ["-c:a", "libopus", "-b:a", "48k"],
+    "pcm": ["-c:a", "pcm_s16le"], "mp2": ["-c:a", "mp2", "-b:a", "128k"],
+}
+_SUBTITLE_CODECS = {".mp4": "mov_text", ".mov": "mov_text", ".mkv": "srt"}
+# HDR10 as a grading suite writes it: BT.2020 primaries, PQ transfer, mastering display and content light levels.
+HDR10_X265 = ("colorprim=bt2020:transfer=smpte2084:colormatrix=bt2020nc:"
+              "master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400")
+
+
+def make_av(
+    path: str | os.PathLike,
+    *,
+    video: str | None = "h264",
+    audio: str | None = "aac",
+    size: str = "320x180",
+    draw_size: str | None = None,
+    fps: int = 25,
+    seconds: float = 1.0,
+    frames: int | None = None,
+    pix_fmt: str | None = None,
+    interlaced: bool = False,
+    hdr: bool = False,
+    audio_tracks: tuple[int, ...] = (1,),
+    audio_seconds: float | None = None,
+    video_delay: float = 0.0,
+    subtitles: bool = False,
+    data: bool = False,
+    timecode: str | None = None,
+) -> Path:
+    """A testsrc2 clip (drawn at `draw_size` and scaled up, which is cheaper for large frames) in the container the
+    suffix names, with `video` and `audio` codecs (VIDEO_CODECS, AUDIO_ENCODERS). `audio_tracks` gives each track's
+    channel count (tones at 440, 660, ... Hz, the first `eng`, the others titled); `audio_seconds` shortens the
+    sound, `video_delay` starts the picture that late. `interlaced` codes top-field-first fields (from 2 x fps),
+    `hdr` HDR10 (HEVC only), `frames` stops after that many; `subtitles` adds a subtitle stream, `data` a raw data
+    stream (MPEG-TS), `timecode` a start timecode."""
+    out = _target(path, "av.mp4")
+    suffix = out.suffix.lower()
+    args: list[str] = []
+    maps: list[str] = []
+    if video:
+        rate = fps * 2 if interlaced else fps
+        chain = f"testsrc2=size={draw_size or size}:rate={rate}" + (f":duration={seconds}" if frames is None else "")
+        if draw_size or any(int(side) % 2 for side in size.split("x")):  # testsrc2 rounds odd sizes down to even
+            chain += f",scale={size.replace('x', ':')}:flags=neighbor"
+        if interlaced:
+            chain += ",interlace=scan=tff"
+        args += (["-itsoffset", str(video_delay)] if video_delay else []) + ["-f", "lavfi", "-i", chain]
+        maps += ["-map", f"{len(maps) // 2}:v"]
+    for n, channels in enumerate(audio_tracks if audio else ()):
+        layout = {1: "mono", 2: "stereo", 6: "5.1"}[channels]
+        tone = (f"sine=frequency={TONE_HZ + 220 * n}:sample_rate={AUDIO_RATE}"
+                f":duration={audio_seconds or seconds + video_delay}")
+        args += ["-f", "lavfi", "-i", f"{tone},aformat=channel_layouts={layout}"]
+        maps += ["-map", f"{len(maps) // 2}:a"]
+    side = out.with_name(out.name + ".side")
+    if subtitles:
+        end = round(seconds * 800)  # ms: inside the clip (a cue past the picture lengthens the container's duration)
+        side.write_text(f"1\n00:00:00,000 --> 00:00:{end // 1000:02d},{end % 1000:03d}\nA subtitle no stage reads.\n")
+        args += ["-f", "srt", "-i", str(side)]
+        maps += ["-map", f"{len(maps) // 2}:s"]
+    elif data:
+        side.write_bytes(random.Random(0).randbytes(4096))
+        args += ["-f", "data", "-i", str(side)]
+        maps += ["-map", f"{len(maps) // 2}:d"]
+    args += maps
+    if video:
+        encoder, default_pix_fmt = VIDEO_CODECS[video]
+        args += [*encoder, "-pix_fmt", pix_fmt or default_pix_fmt, "-threads", "1"]
+        if video == "hevc":
+            args += ["-x265-params", "log-level=error" + (f":{HDR10_X265}" if hdr else "")]
+            args += ["-tag:v", "hvc1"] if suffix in (".mp4", ".mov") else []
+        if hdr:
+            args += ["-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"]
+        if interlaced:
+            args += ["-flags", "+ildct+ilme"] + (["-x264-params", "tff=1"] if video == "h264" else [])
+        if frames is not None:
+            args += ["-frames:v", str(frames)]
+    if audio:
+        args += AUDIO_ENCODERS[audio] + ["-ar", str(AUDIO_RATE)]
+        for n in range(1, len(audio_tracks)):
+            args += [f"-metadata:s:a:{n}", f"title=Track {n + 1}", f"-metadata:s:a:{n}", "language=fra"]
+        args += ["-metadata:s:a:0", "language=eng"]
+    if subtitles:
+        args += ["-c:s", _SUBTITLE_CODECS.get(suffix, "srt")]
+    if data:
+        args += ["-c:d", "copy"]
+    if timecode:
+        args += ["-timecode", timecode]
+    try:
+        run_ffmpeg([*args, str(out)], what="make_av")
+    finally:
+        side.unlink(missing_ok=True)
+    return out
+
+
+def make_image(path: str | os.PathLike, size: str = "320x180") -> Path:
+    """A PNG still (under whatever name `path` gives it, such as `photo.mp4`)."""
+    out = _target(path, "still.png")
+    run_ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size={size}", "-frames:v", "1", "-c:v", "png", "-f", "image2pipe",
+                str(out)], what="make_image")
+    return out
+
+
+def make_truncated_index(path: str | os.PathLike, fraction: float = 0.5) -> Path:
+    """A web-optimised mp4 (moov first) cut off `fraction` of the way into its moov: the index itself is incomplete."""
+    out = _target(path, "cut index.mp4")
+    whole = make_clip(out.with_name("whole-" + out.name), seconds=1, faststart=True)
+    (offset, size), = [(o, s) for kind, o, s in top_level_boxes(whole) if kind == "moov"]
+    out.write_bytes(whole.read_bytes()[: offset + int(size * fraction)])
+    whole.unlink()
+    return out
+
+
+def make_long_claim(path: str | os.PathLike, hours: float = 10.0) -> Path:
+    """A 1 s Matroska clip whose Segment Info claims `hours` (its Duration element rewritten): ffmpeg reports the
+    claim, and nothing in the file contradicts it until one looks for data past the first second."""
+    out = make_clip(_target(path, "long claim.mkv"), seconds=1, container="mkv")
+    data = bytearray(out.read_bytes())
+    at = data.find(b"\x44\x89\x88")  # Duration, an 8-byte float, in the timestamp scale's milliseconds
+    if at < 0:
+        raise ValueError(f"{out} has no 8-byte Duration element")
+    data[at + 3 : at + 11] = struct.pack(">d", hours * 3600 * 1000)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def make_frame_size_claim(path: str | os.PathLike, width: int = 16000, height: int = 9000) -> Path:
+    """A few 16x16 raw grey frames in AVI whose headers (avih and the stream's BITMAPINFOHEADER) claim
+    `width` x `height`: raw video takes its frame size from the container, so the claim is all a reader has."""
+    out = _target(path, "huge frame.avi")
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=16x16:rate=25:duration=0.2", "-c:v", "rawvideo",
+                "-pix_fmt", "gray", "-f", "avi", str(out)], what="make_frame_size_claim")
+    data = bytearray(out.read_bytes())
+    avih, strf = data.find(b"avih"), data.find(b"strf")
+    data[avih + 40 : avih + 48] = struct.pack("<II", width, height)  # dwWidth, dwHeight
+    data[strf + 12 : strf + 20] = struct.pack("<ii", width, height)  # biWidth, biHeight
+    out.write_bytes(bytes(data))
     return out

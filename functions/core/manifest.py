@@ -47,6 +47,10 @@ def build_manifest(run: FinalizeInput, created_at: str, finalize_seconds: float)
             has_video=info.has_video,
             timecode=timecode,
             drop_frame=rate.drop_frame,
+            interlaced=info.interlaced,
+            hdr=info.hdr,
+            audio_tracks=info.audio_tracks,
+            other_streams=info.other_streams,
         )
     return Manifest(
         asset_id=run.asset_id,

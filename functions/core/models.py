@@ -150,6 +150,42 @@ class JobStatus(StrEnum):
 FALLBACK_FPS = 25.0
 
 
+class Hdr(StrEnum):
+    """The source's high-dynamic-range transfer function (its `color_trc`), which the ladder tone-maps to SDR."""
+
+    PQ = "PQ"  # SMPTE ST 2084 (HDR10, Dolby Vision's base layer)
+    HLG = "HLG"  # ARIB STD-B67 (broadcast HDR)
+
+
+class Conversion(StrEnum):
+    """What the transcode changes about a source so that every rung plays as H.264 High, SDR, progressive, stereo,
+    at most 60 fps; recorded in the transcode stage's `details["conversions"]` (functions.core.transcode)."""
+
+    DEINTERLACED = "DEINTERLACED"  # interlaced fields woven into progressive frames (bwdif, frame for frame)
+    TONE_MAPPED = "TONE_MAPPED"  # HDR (PQ or HLG, BT.2020) mapped to SDR BT.709
+    DOWNMIXED = "DOWNMIXED"  # more than two audio channels mixed down to stereo
+    FRAME_RATE_CAPPED = "FRAME_RATE_CAPPED"  # above 60 fps: frames dropped to 60
+    FIRST_AUDIO_TRACK = "FIRST_AUDIO_TRACK"  # several audio tracks: the ladder carries the first (manifest: all)
+
+
+class AudioTrack(Model):
+    """One audio stream of the source, as the manifest names it. `index` counts audio streams only (ffmpeg's `a:N`)."""
+
+    index: int
+    codec: str | None = None
+    channels: int = 0
+    language: str | None = None
+    title: str | None = None
+
+
+class OtherStream(Model):
+    """A stream that is neither picture nor sound (subtitles, timecode, data): recorded, never transcoded."""
+
+    kind: str
+    codec: str | None = None
+    language: str | None = None
+
+
 class SourceInfo(Model):
     """What probing learnt about the source. Sizes are display sizes (SAR and rotation applied)."""
 
@@ -175,6 +211,11 @@ class SourceInfo(Model):
     timecode: str | None = Field(
         default=None, description="Timecode of the first video frame, from a tmcd track or timecode metadata "
         "(HH:MM:SS;FF when drop-frame); None when the source has none")
+    pixel_format: str | None = None
+    interlaced: bool = Field(default=False, description="The video is coded as interlaced fields")
+    hdr: Hdr | None = Field(default=None, description="The video's HDR transfer function; None for SDR")
+    audio_tracks: list[AudioTrack] = Field(default_factory=list, description="Every audio stream, in file order")
+    other_streams: list[OtherStream] = Field(default_factory=list, description="Subtitle, timecode and data streams")
 
     @property
     def nominal_fps(self) -> float:
@@ -396,6 +437,11 @@ class ManifestSource(Model):
     timecode: str = Field(default="00:00:00:00", description="Timecode of the first video frame: the source's own, "
                           "else 00:00:00:00 (HH:MM:SS;FF when drop-frame)")
     drop_frame: bool = Field(default=False, description="Timecodes count in drop-frame (29.97 and 59.94 fps)")
+    interlaced: bool = False
+    hdr: Hdr | None = None
+    audio_tracks: list[AudioTrack] = Field(default_factory=list, description="Every audio stream; the ladder, "
+                                           "captions and scenes use the first")
+    other_streams: list[OtherStream] = Field(default_factory=list, description="Streams no stage reads")
 
 
 # Stage texts as recorded: a second line of defence behind the handlers, which raise clean messages.

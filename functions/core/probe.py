@@ -8,7 +8,7 @@ import av
 import av.logging
 
 from functions.core.ffmpeg import INDIRECT_FORMATS, IndirectSource, MediaError, UnsupportedFormat, source_options
-from functions.core.models import SourceInfo
+from functions.core.models import AudioTrack, Hdr, OtherStream, SourceInfo
 from functions.core.redaction import redact
 from functions.core.timecode import Rate, TimecodeError, is_drop_frame
 
@@ -16,6 +16,14 @@ VFR_SAMPLE_PACKETS = 240
 VFR_TOLERANCE = 0.15
 SPOT_CHECKS = (0.25, 0.5, 0.75)
 SPOT_CHECK_FRAMES = 8
+# From this far into a claimed duration (the first spot check's point) the data must be found there: shorter claims
+# cost a chunk or two whatever they say, and a short file's sparse keyframes can leave a seek with nothing to decode.
+PLAUSIBLE_SECONDS = 60.0
+# The largest coded frame side accepted: DCI 8K is 8192 wide, and H.264/HEVC's highest levels stop at 8192x4320.
+MAX_FRAME_SIDE = 8192
+# ffmpeg's AVColorTransferCharacteristic values of the HDR transfer functions; AVFieldOrder's interlaced orders.
+HDR_TRANSFERS = {16: Hdr.PQ, 18: Hdr.HLG}
+INTERLACED_FIELD_ORDERS = frozenset({2, 3, 4, 5})  # TT, BB, TB, BT (0 unknown, 1 progressive)
 
 
 # Probe's refusals, each its own type so the probe stage's `error_code` says which (the message says it to people).
@@ -50,6 +58,31 @@ class SourceTooLong(MediaError):
     """Raised at Probe when the footage is longer than MAX_DURATION_SECONDS."""
 
 
+class FrameTooLarge(MediaError):
+    """Raised at Probe when the header claims a frame wider or taller than MAX_FRAME_SIDE (checked before any frame
+    is decoded: a forged 16000x9000 header would otherwise have every stage allocate frames of that size)."""
+
+
+class ImplausibleDuration(MediaError):
+    """Raised at Probe when the header claims a duration the media data does not reach: a quarter of the way in
+    (at least a minute) nothing decodes from past half of that. Planning from the claim would run (and bill) hours
+    of chunks over a few seconds of footage."""
+
+
+def probe_source(location: str, size: int | None, max_bytes: int, max_duration: float) -> SourceInfo:
+    """What Probe decides about an upload: refused with SourceTooLarge before anything is read, with SourceTooLong
+    after probing, or with any of probe_media's refusals; else what it is."""
+    if (size or 0) > max_bytes:
+        raise SourceTooLarge(
+            f"The file is {size / 1024**3:.1f} GiB; the limit is {max_bytes / 1024**3:.0f} GiB (MAX_SOURCE_BYTES).")
+    info = probe_media(location, size=size)
+    if info.duration > max_duration:
+        raise SourceTooLong(
+            f"The footage is {info.duration / 3600:.1f} h long; the limit is "
+            f"{max_duration / 3600:.1f} h (MAX_DURATION_SECONDS).")
+    return info
+
+
 def probe_media(location: str, size: int | None = None) -> SourceInfo:
     """Read what a source is. Raises MediaError with a plain reason for anything unusable: IndirectSource
     for playlists and the like, UnsupportedFormat for other formats outside SOURCE_FORMATS, and the refusals
@@ -62,6 +95,8 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
         audio = next(iter(container.streams.audio), None)
         if video is None and audio is None:
             raise NoStreams("The file has no audio or video stream.")
+        if video is not None:
+            _check_frame_size(video)
         duration = _duration(container, video or audio)
         if duration <= 0:
             raise NoDuration("The file has no playable duration (truncated or empty streams).")
@@ -79,14 +114,16 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
                 audio_channels=audio.codec_context.channels,
                 audio_sample_rate=audio.codec_context.sample_rate,
             )
+        info |= _streams(container, video)
         if video is not None:
             info |= _frame_rate(container, video)
             info["timecode"] = _start_timecode(container, video, info["fps"])
         first = _first_frame(container, video or audio)
-        _spot_check(container, video or audio, duration)
+        _spot_check(container, video or audio, _stream_span(video or audio, duration))
         if video is not None:
             # PyAV exposes the display matrix on frames only; ffmpeg's sign is counter-clockwise.
             info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
+            info |= _picture(video, first)
     return SourceInfo(**info)
 
 
@@ -164,6 +201,46 @@ def _video_geometry(video: av.video.stream.VideoStream, rotation: int) -> dict:
     )
 
 
+def _check_frame_size(video: av.video.stream.VideoStream) -> None:
+    width, height = video.codec_context.width, video.codec_context.height
+    if max(width, height) > MAX_FRAME_SIDE:
+        raise FrameTooLarge(
+            f"The header claims a {width}x{height} frame; Reelflow takes frames up to {MAX_FRAME_SIDE} pixels a side "
+            "(8K). The header is wrong, or the footage needs downscaling before upload.")
+
+
+def _picture(video: av.video.stream.VideoStream, first: av.VideoFrame) -> dict:
+    """Pixel format, interlacing (the stream's field order, or the first frame's flag) and the HDR transfer."""
+    ctx = video.codec_context
+    return dict(
+        pixel_format=ctx.pix_fmt,
+        interlaced=ctx.field_order in INTERLACED_FIELD_ORDERS or bool(first.interlaced_frame),
+        hdr=HDR_TRANSFERS.get(ctx.color_trc) or HDR_TRANSFERS.get(first.color_trc),
+    )
+
+
+def _streams(container: av.container.InputContainer, video) -> dict:
+    """Every audio track, and the streams no stage reads (subtitles, timecode, data), as the manifest names them."""
+    audio_tracks = [
+        AudioTrack(index=n, codec=s.codec_context.name, channels=s.codec_context.channels,
+                   language=_language(s.metadata), title=_lower_keys(s.metadata).get("title")
+                   or _lower_keys(s.metadata).get("name"))
+        for n, s in enumerate(container.streams.audio)
+    ]
+    other = [
+        OtherStream(kind=s.type, codec=s.codec_context.name if s.codec_context else s.metadata.get("handler_name"),
+                    language=_language(s.metadata))
+        for s in container.streams
+        if s.type not in ("audio", "video") or (s.type == "video" and s is not video)
+    ]
+    return dict(audio_tracks=audio_tracks, other_streams=other)
+
+
+def _language(metadata: dict) -> str | None:
+    language = _lower_keys(metadata).get("language")
+    return None if language in (None, "und") else language
+
+
 def _frame_rate(container: av.container.InputContainer, video) -> dict:
     """Nominal fps, and whether frame durations vary (VFR), from packet timestamps (no decoding)."""
     rate = video.average_rate or video.guessed_rate or video.base_rate
@@ -219,16 +296,39 @@ def _first_frame(container: av.container.InputContainer, stream):
 
 
 def _spot_check(container: av.container.InputContainer, stream, duration: float) -> None:
-    """Decode a few frames at quarter points: corruption past the header shows up here, not mid-encode."""
+    """Decode a few frames at quarter points: corruption past the header shows up here, not mid-encode. A seek
+    lands on a keyframe at or before its target, so at the first quarter of a long claim (PLAUSIBLE_SECONDS and
+    more) the frames must come from the second half of the way there: a header whose duration is several times
+    what the file holds seeks back to its real data, or finds none."""
     for fraction in SPOT_CHECKS:
         at = duration * fraction
+        reached = None
         try:
             container.seek(int(at / stream.time_base) + (stream.start_time or 0), stream=stream)
-            for index, _frame in enumerate(container.decode(stream)):
-                if index >= SPOT_CHECK_FRAMES:
+            for decoded, frame in enumerate(container.decode(stream), start=1):
+                if frame.pts is not None:
+                    reached = max(reached or 0.0, float((frame.pts - (stream.start_time or 0)) * stream.time_base))
+                if decoded >= SPOT_CHECK_FRAMES:
                     break
         except av.error.FFmpegError as exc:
             raise CorruptMedia(f"The media data is corrupt near {at:.1f}s: {_plain(exc)}") from None
+        if fraction == SPOT_CHECKS[0] and at >= PLAUSIBLE_SECONDS and (reached is None or reached < at / 2):
+            ends = "no media data" if reached is None else f"its media data ends near {reached:.1f} s"
+            raise ImplausibleDuration(
+                f"The header says the footage runs {_hours(duration)}, but {ends} "
+                f"(looked at {_hours(at)}): the header is wrong or the file is incomplete.")
+
+
+def _stream_span(stream, duration: float) -> float:
+    """The stream's own length where its header gives one (a picture shorter than the sound is spot-checked
+    within itself), else the container's."""
+    if stream.duration and stream.time_base:
+        return min(duration, float(stream.duration * stream.time_base))
+    return duration
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds:.1f} s"
 
 
 def _even(value) -> int:

@@ -15,12 +15,22 @@ import ffmpeg
 
 from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options, work_concat_input
 from functions.core.ladder import MAXRATE_FACTOR, h264_codecs, h264_level
-from functions.core.models import Chunk, Rendition, RungStats, SourceInfo, TranscodePlan
+from functions.core.models import Chunk, Conversion, Rendition, RungStats, SourceInfo, TranscodePlan
 
 AAC_CODEC = "mp4a.40.2"
 PROXY_SHORT_SIDE = 540
 PROXY_CRF = 26
 MAX_OUTPUT_FPS = 60.0
+MAX_OUTPUT_CHANNELS = 2
+# HDR to SDR: linear light, BT.709 primaries, Hable's curve (keeps highlight detail), then BT.709's transfer and
+# matrix in limited range. `npl` is the nominal peak in nits that linear 1.0 stands for (SDR reference white).
+TONE_MAP_FILTERS = (
+    ("zscale", {"t": "linear", "npl": 100}), ("format", {"pix_fmts": "gbrpf32le"}), ("zscale", {"p": "bt709"}),
+    ("tonemap", {"tonemap": "hable", "desat": 0}), ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
+)
+# Interlaced fields woven frame for frame (bwdif: motion-adaptive, better than yadif on fine detail), only on frames
+# flagged interlaced, so a progressive frame in a mixed stream passes untouched.
+DEINTERLACE_FILTER = ("bwdif", {"mode": "send_frame", "parity": "auto", "deint": "interlaced"})
 _EXTINF = re.compile(r"#EXTINF:([\d.]+)")
 
 
@@ -54,6 +64,34 @@ def media_zero_pts() -> int:
     return round((CHUNK_TS_OFFSET + MPEGTS_START_DELAY) * MPEGTS_CLOCK)
 
 
+def source_conversions(info: SourceInfo) -> list[Conversion]:
+    """What the ladder changes about this source (the transcode stage reports them)."""
+    conversions = []
+    if info.has_video and info.interlaced:
+        conversions.append(Conversion.DEINTERLACED)
+    if info.has_video and info.hdr:
+        conversions.append(Conversion.TONE_MAPPED)
+    if info.has_audio and info.audio_channels > MAX_OUTPUT_CHANNELS:
+        conversions.append(Conversion.DOWNMIXED)
+    if info.has_video and info.nominal_fps > MAX_OUTPUT_FPS:
+        conversions.append(Conversion.FRAME_RATE_CAPPED)
+    if len(info.audio_tracks) > 1:
+        conversions.append(Conversion.FIRST_AUDIO_TRACK)
+    return conversions
+
+
+def picture(stream, info: SourceInfo):
+    """The source's video as every rung starts from it: deinterlaced and tone-mapped to SDR where it needs it."""
+    conversions = source_conversions(info)
+    if Conversion.DEINTERLACED in conversions:
+        name, args = DEINTERLACE_FILTER
+        stream = stream.filter(name, **args)
+    if Conversion.TONE_MAPPED in conversions:
+        for name, args in TONE_MAP_FILTERS:
+            stream = stream.filter(name, **args)
+    return stream
+
+
 def chunk_prefix(chunk: Chunk) -> str:
     return f"c{chunk.index:04d}"
 
@@ -75,8 +113,10 @@ def encode_chunk_args(
     codec_args: dict[str, object] = {}
     video_count = audio_count = 0
     fps = _output_fps(info)
+    # The first video and audio streams (as captions and scenes read them): ffmpeg's bare `a` maps every track.
+    audio = src["a:0"]
     if info.has_video:
-        split = src.video.filter_multi_output("split", len(plan.renditions) + 1)
+        split = picture(src["v:0"], info).filter_multi_output("split", len(plan.renditions) + 1)
     for i, rung in enumerate(plan.renditions):
         entry = []
         if info.has_video:
@@ -90,7 +130,7 @@ def encode_chunk_args(
             entry.append(f"v:{video_count}")
             video_count += 1
         if info.has_audio:
-            streams.append(src.audio)
+            streams.append(audio)
             codec_args[f"b:a:{audio_count}"] = f"{rung.audio_kbps}k"
             entry.append(f"a:{audio_count}")
             audio_count += 1
@@ -126,7 +166,7 @@ def encode_chunk_args(
         proxy_streams.append(_scaled(split[len(plan.renditions)], width, height))
         proxy_args |= {"c:v": "libx264", "preset": "veryfast", "crf": PROXY_CRF, "pix_fmt": "yuv420p", "r": fps}
     if info.has_audio:
-        proxy_streams.append(src.audio)
+        proxy_streams.append(audio)
         proxy_args |= {"c:a": "aac", "b:a": "96k", "ac": 2}
     proxy = ffmpeg.output(*proxy_streams, str(proxy_path), **proxy_args)
     return ffmpeg.merge_outputs(hls, proxy).get_args()

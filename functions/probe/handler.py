@@ -6,7 +6,7 @@ from functions.core.ladder import plan_transcode
 from functions.core.metrics import record_started
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import job_handler, logger
-from functions.core.probe import SourceTooLarge, SourceTooLong, probe_media
+from functions.core.probe import probe_source
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import source_url
 from functions.core.settings import Settings
@@ -19,17 +19,8 @@ def handler(job: JobInput) -> ProbeResult:
     repo.update_job(job.job_id, JobStatus.RUNNING, started_at=now_iso())
     record_started()
 
-    if (job.source.size or 0) > settings.max_source_bytes:
-        raise SourceTooLarge(
-            f"The file is {job.source.size / 1024**3:.1f} GiB; the limit is "
-            f"{settings.max_source_bytes / 1024**3:.0f} GiB (MAX_SOURCE_BYTES)."
-        )
-    info = probe_media(source_url(job.source), size=job.source.size)
-    if info.duration > settings.max_duration_seconds:
-        raise SourceTooLong(
-            f"The footage is {info.duration / 3600:.1f} h long; the limit is "
-            f"{settings.max_duration_seconds / 3600:.1f} h (MAX_DURATION_SECONDS)."
-        )
+    info = probe_source(source_url(job.source), job.source.size, settings.max_source_bytes,
+                        settings.max_duration_seconds)
     plan = plan_transcode(info, job.options.renditions, settings.chunk_seconds)
     caption_engine = job.options.caption_engine or settings.default_caption_engine
     repo.record_source(job.asset_id, info)

@@ -15,6 +15,7 @@ from functions.core.transcode import (
     media_playlist,
     parse_media_playlist,
     poster_args,
+    source_conversions,
 )
 
 
@@ -56,5 +57,6 @@ def handler(job: PackageInput) -> StageResult:
             "renditions": plan.renditions,
             "chunks": len(chunks),
             "encode_seconds_total": round(sum(c.seconds for c in chunks), 3),
+            "conversions": source_conversions(info),
         },
     )

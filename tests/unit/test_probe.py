@@ -1,7 +1,8 @@
-"""Probing: the facts later stages rely on, and plain reasons for inputs that cannot be used."""
+"""Probing: the facts later stages rely on. Inputs that cannot be used, each with its own refusal, are cases of
+the bad-input matrix (tests/matrix.py, tests/unit/test_bad_input_matrix.py)."""
 import pytest
 
-from functions.core.probe import CorruptMedia, EmptySource, UnknownFormat, probe_media
+from functions.core.probe import probe_media
 from tests import media
 from tests.conftest import SAMPLE, SAMPLE_TRUTH
 
@@ -46,22 +47,6 @@ def test_variable_frame_rate_detected(clips):
     assert not probe_media(str(clips["plain"])).vfr
 
 
-@pytest.mark.parametrize(
-    "kind, refusal",
-    [
-        ("non_media", UnknownFormat),
-        ("zero_byte", EmptySource),
-        ("truncated", UnknownFormat),  # the moov box at the end was cut off: no index, no format
-        ("corrupt", CorruptMedia),
-    ],
-)
-def test_unusable_inputs_have_their_own_refusal_and_a_plain_reason(clips, kind, refusal):
-    path = clips[kind]
-    with pytest.raises(refusal) as refused:
-        probe_media(str(path), size=path.stat().st_size)
-    assert type(refused.value) is refusal and str(refused.value)
-
-
 @pytest.mark.parametrize(("suffix", "rate", "written", "read"), [
     (".mov", "25", "01:00:00:00", "01:00:00:00"),  # a tmcd track
     (".mp4", "30000/1001", "00:59:59;28", "00:59:59;28"),  # drop-frame keeps its separator
@@ -79,3 +64,11 @@ def test_a_timecode_that_names_no_frame_is_ignored(tmp_path):
 
 def test_no_timecode_without_one(clips):
     assert probe_media(str(clips["plain"])).timecode is None
+
+
+def test_picture_much_shorter_than_its_sound_is_not_taken_for_a_forged_duration(tmp_path):
+    """The spot checks stay within the video stream's own length: 10 s of picture under 4 min of sound is footage,
+    not a header claiming four minutes over ten seconds of data (ImplausibleDuration)."""
+    clip = media.make_av(tmp_path / "short picture.mov", size="32x18", seconds=10, audio="pcm", audio_seconds=240)
+    info = probe_media(str(clip))
+    assert info.has_video and info.duration == pytest.approx(240, abs=0.5)
