@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,13 @@ def source_conversions(info: SourceInfo) -> list[Conversion]:
 
 def picture(stream, info: SourceInfo):
     """The source's video as every rung starts from it: deinterlaced and tone-mapped to SDR where it needs it."""
-    conversions = source_conversions(info)
+    return converted_picture(stream, source_conversions(info))
+
+
+def converted_picture(stream, conversions: Iterable[Conversion]):
+    """`stream` deinterlaced and tone-mapped as `conversions` say (the other conversions are not the picture's):
+    what the ladder does, and the trailer too, so both show the source the same way."""
+    conversions = set(conversions)
     if Conversion.DEINTERLACED in conversions:
         name, args = DEINTERLACE_FILTER
         stream = stream.filter(name, **args)

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from functions.core.models import SourceInfo
+from functions.core.models import Hdr, SourceInfo
 from functions.core.trailer import TrailerPlan, TrailerSegment, trailer_args
 from functions.core.trailer.framing import crop_centre, face_centre, motion_centre
 from functions.core.trailer.graph import Audio
@@ -175,3 +175,16 @@ def test_even_or_no_motion_keeps_the_crop_centred():
     assert crop_centre(still, 0.316, look_for_faces=False).centre == 0.5
     pan = [np.roll(_canvas(seed=1), 7 * i, axis=1) for i in range(5)]  # the whole frame moves
     assert crop_centre(pan, 0.316, look_for_faces=False).framing == "centre"
+
+
+@pytest.mark.parametrize(("kind", "filters"), [({"interlaced": True}, {"bwdif"}), ({"hdr": Hdr.PQ}, {"zscale", "tonemap"}),
+                                               ({}, set())])
+def test_the_trailer_shows_the_picture_as_the_ladder_does(tmp_path, kind, filters):
+    """Deinterlaced and tone-mapped like the ladder, so a PQ source's trailer is not washed out."""
+    info = source(1920, 1080).model_copy(update=kind)
+    args = trailer_args(Path("in.mp4"), plan_of((1, 4), (10, 13)), layout_for(info),
+                        (tmp_path / "a.mp4", tmp_path / "b.mp4"), Audio(from_source=True))
+    graph = args[args.index("-filter_complex") + 1]
+    for name in ("bwdif", "zscale", "tonemap"):
+        assert (name in graph) == (name in filters), name
+    assert graph.count("bwdif") in (0, 2)  # every segment

@@ -19,6 +19,7 @@ from pathlib import Path
 import ffmpeg
 
 from functions.core.ffmpeg import source_options
+from functions.core.transcode import converted_picture
 from functions.core.trailer.layout import Layout
 from functions.core.trailer.loudness import Measurement, meter_options, normalising_filter
 from functions.core.trailer.models import TrailerPlan
@@ -114,7 +115,7 @@ def _segment_inputs(media: Path | str, plan: TrailerPlan, fps: Fraction) -> tupl
 def _segment_video(inp, frames: int, layout: Layout):
     """The segment at the source's display size in square pixels, at the output rate, exactly `frames` long."""
     return (
-        inp.video.filter("setpts", "PTS-STARTPTS")
+        converted_picture(inp.video, layout.conversions).filter("setpts", "PTS-STARTPTS")
         .filter("scale", layout.source_width, layout.source_height)
         .filter("setsar", 1)
         .filter("fps", str(layout.fps))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from functions.core.models import SourceInfo
+from functions.core.models import Conversion, SourceInfo
+from functions.core.transcode import source_conversions
 
 MAX_HEIGHT = 720  # of the 16:9 output; the 9:16 output is as wide as this is tall
 MAX_FPS = 30
@@ -20,6 +21,7 @@ class Layout:
     fps: Fraction
     source_width: int  # display size, square pixels
     source_height: int
+    conversions: tuple[Conversion, ...] = ()  # what the ladder does to the source's picture, done here too
 
     @property
     def landscape(self) -> tuple[int, int]:
@@ -44,7 +46,7 @@ def layout_for(source: SourceInfo) -> Layout:
     height = min(MAX_HEIGHT, source.height or MAX_HEIGHT)
     unit = max(2, height // 9 // 2 * 2)
     return Layout(unit=unit, fps=output_fps(source.fps), source_width=_even(source.width),
-                  source_height=_even(source.height))
+                  source_height=_even(source.height), conversions=tuple(source_conversions(source)))
 
 
 def output_fps(source_fps: float) -> Fraction:
