@@ -173,23 +173,28 @@ class Pipeline(Construct):
 
     def _chunk_map(self, name: str, task_name: str, fn: lambda_.IFunction, result_path: str) -> sfn.Map:
         """`fn` once per chunk of the probe's plan, side by side, each with the job and its chunk."""
-        chunks = sfn.Map(
+        chunks = self._job_map(name, "$.probe.plan.chunks", "chunk", result_path)
+        chunks.item_processor(self._invoke(task_name, fn))
+        return chunks
+
+    def _job_map(self, name: str, items_path: str, item: str, result_path: str) -> sfn.Map:
+        """A Map over `items_path`, CHUNK_CONCURRENCY at once, whose iterations each get the job (its ids,
+        source, options and probe) and their item under `item`."""
+        return sfn.Map(
             self,
             name,
-            items_path="$.probe.plan.chunks",
+            items_path=items_path,
             item_selector={
                 "job_id.$": "$.job_id",
                 "asset_id.$": "$.asset_id",
                 "source.$": "$.source",
                 "options.$": "$.options",
                 "probe.$": "$.probe",
-                "chunk.$": "$$.Map.Item.Value",
+                f"{item}.$": "$$.Map.Item.Value",
             },
             max_concurrency=CHUNK_CONCURRENCY,
             result_path=result_path,
         )
-        chunks.item_processor(self._invoke(task_name, fn))
-        return chunks
 
     def _scenes_branch(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction) -> sfn.IChainable:
         """Each part of the footage is measured in its own invocation (long footage never meets Lambda's
@@ -252,21 +257,7 @@ class Pipeline(Construct):
             .when(sfn.Condition.string_equals("$.transcribe_poll.status", "FAILED"), ended)
             .otherwise(wait)
         )
-        spans = sfn.Map(
-            self,
-            "TranscribeSpans",
-            items_path="$.probe.transcribe_spans",
-            item_selector={
-                "job_id.$": "$.job_id",
-                "asset_id.$": "$.asset_id",
-                "source.$": "$.source",
-                "options.$": "$.options",
-                "probe.$": "$.probe",
-                "span.$": "$$.Map.Item.Value",
-            },
-            max_concurrency=CHUNK_CONCURRENCY,  # a 12 h source has four spans: all at once
-            result_path="$.transcribe_spans",
-        )
+        spans = self._job_map("TranscribeSpans", "$.probe.transcribe_spans", "span", "$.transcribe_spans")
         spans.item_processor(start)
         spans.add_catch(failed, errors=["States.ALL"], result_path="$.error")
         captions = self._invoke("CaptionsFromTranscribe", captions_fn)
