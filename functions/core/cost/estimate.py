@@ -22,7 +22,6 @@ from functions.core.cost.prices import PriceTable, price_table
 from functions.core.cost.report import price_job
 from functions.core.cost.storage import StorageUse, StoredObject
 from functions.core.s3io import UPLOAD_WORKERS
-from functions.core.scenes.labels import LABEL_TPS, LABEL_WORKERS
 from functions.core.ladder import DEFAULT_CHUNK_SECONDS, SEGMENT_SECONDS, plan_transcode
 from functions.core.models import (
     OPTIONAL_STAGES,
@@ -210,8 +209,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         frames = info.duration * (info.fps or 25.0) * info.has_video
         # Thumbnails go UPLOAD_WORKERS at a time, labels LABEL_WORKERS at a time no faster than LABEL_TPS a second;
         # the catalog writes 25 items a batch.
-        label_rate = min(LABEL_TPS, LABEL_WORKERS / rates.REKOGNITION_SECONDS)
-        label_wait = scenes / label_rate if paid else 0.0
+        label_wait = scenes / _label_rate() if paid else 0.0
         requests = scenes / UPLOAD_WORKERS + scenes / 25
         join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_FRAME * frames
                     + rates.SCENES_JOIN_PER_SCENE * scenes + faces, paid, parallel_seconds=faces,
@@ -272,6 +270,14 @@ def history_events(visits: Counter[str], iterations: int) -> int:
     scheduled, started and succeeded too; a Map's or Parallel's started and succeeded), each Map iteration's
     started and succeeded, and the execution's started and succeeded. Retries add events and are not counted."""
     return sum(count * EVENTS_PER_VISIT[kind] for kind, count in visits.items()) + 2 * iterations + 2
+
+
+def _label_rate() -> float:
+    """DetectLabels calls a second, as label_scenes paces them. Imported here, not at the top: the scenes package
+    loads OpenCV and NumPy, which Probe (whose budget guard runs this estimate) never needs otherwise."""
+    from functions.core.scenes.labels import LABEL_TPS, LABEL_WORKERS
+
+    return min(LABEL_TPS, LABEL_WORKERS / rates.REKOGNITION_SECONDS)
 
 
 def _map_wall(parts: list[Work]) -> float:
