@@ -75,6 +75,10 @@ def test_the_report_has_an_item_per_function_and_service_and_they_add_up():
     assert chunk.quantity == pytest.approx(5 * 10) and chunk.unit == "GB-s"
     assert chunk.usd == pytest.approx(50 * US_EAST_1.lambda_gb_second, abs=1e-8)
     assert items[("transcode", "Lambda TranscodeChunk requests")].quantity == 2
+    # 10 GB of /tmp, 9.5 GB of it above the free 512 MB, for 5 s; Probe has only the free 512 MB.
+    storage = items[("transcode", "Lambda TranscodeChunk ephemeral storage")]
+    assert storage.quantity == pytest.approx(5 * 9.5) and storage.unit == "GB-s"
+    assert ("probe", "Lambda Probe ephemeral storage") not in items
     assert items[("scenes", "Rekognition DetectLabels")].quantity == 6
     assert items[("captions", "Amazon Transcribe audio")].quantity == pytest.approx(2.0)
     assert items[("pipeline", "Step Functions state transitions")].usd == pytest.approx(40 * US_EAST_1.sfn_transition)

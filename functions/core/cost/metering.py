@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from functions.core.cost.lambdas import FUNCTION_MEMORY_MB, FUNCTION_STAGES, STATE_FUNCTIONS
+from functions.core.cost.lambdas import FUNCTION_EPHEMERAL_MB, FUNCTION_MEMORY_MB, FUNCTION_STAGES, STATE_FUNCTIONS
 
 # Outcomes of a Lambda invocation in the history; a start that failed ran nothing and is not billed.
 ENDED = {"LambdaFunctionSucceeded", "LambdaFunctionFailed", "LambdaFunctionTimedOut"}
+FREE_EPHEMERAL_MB = 512  # /tmp every function has without charge
 # After Finalize reads the history, the execution still enters the Outcome choice and its end state.
 STATES_AFTER_FINALIZE = 2
 
@@ -37,6 +38,13 @@ class InvocationUse:
     @property
     def gb_seconds(self) -> float:
         return self.billed_ms / 1000 * self.memory_mb / 1024
+
+    @property
+    def extra_ephemeral_gb_seconds(self) -> float:
+        """The /tmp configured above the free 512 MB (the template's, as results do not carry it) for the
+        invocation's duration: what Lambda bills as ephemeral storage."""
+        extra_mb = max(0, FUNCTION_EPHEMERAL_MB[self.function] - FREE_EPHEMERAL_MB)
+        return self.billed_ms / 1000 * extra_mb / 1024
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ public on-demand list prices (x86 Lambda, Step Functions Standard, S3 Standard, 
 tier 1, Rekognition Image group 1), without free tiers or volume discounts. Checked again on 2026-12-01
 against copies of aws.amazon.com/lambda/pricing, AWS's "How AWS Pricing Works" (Lambda: $0.20 per million
 requests, $0.0000166667 per GB-s) and aws.amazon.com/step-functions/pricing ($0.025 per 1,000 transitions in
-us-east-1): unchanged. Not priced: the extra ephemeral storage of the functions given more than 512 MB of /tmp
-(billed per GB-s like memory, at about 1/540 of memory's price per GB).
+us-east-1): unchanged. Ephemeral storage above the free 512 MB of /tmp is billed per GB-s of the extra size for
+the invocation's duration ($0.0000000309, about 1/540 of memory's price; the Lambda pricing page's "Lambda
+Ephemeral Storage Pricing").
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ class PriceTable:
     source: str
     lambda_gb_second: float  # x86, first 6 billion GB-s a month
     lambda_request: float
+    lambda_ephemeral_gb_second: float  # per GB of /tmp configured above the free 512 MB
     sfn_transition: float  # Standard workflows
     s3_tier1_request: float  # PUT, COPY, POST, LIST
     s3_tier2_request: float  # GET, HEAD and the rest
@@ -41,6 +43,7 @@ US_EAST_1 = PriceTable(
     source="aws.amazon.com/{lambda,step-functions,s3,transcribe,rekognition}/pricing",
     lambda_gb_second=0.0000166667,
     lambda_request=0.20 / 1_000_000,
+    lambda_ephemeral_gb_second=0.0000000309,
     sfn_transition=0.025 / 1_000,
     s3_tier1_request=0.005 / 1_000,
     s3_tier2_request=0.0004 / 1_000,

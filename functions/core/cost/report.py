@@ -24,17 +24,22 @@ def item(stage: str, what: str, quantity: float, unit: str, price: float) -> Cos
 
 
 def lambda_items(use: ExecutionUse, prices: PriceTable) -> list[CostItem]:
-    """Per function, in stage order: compute (GB-s) and requests."""
+    """Per function, in stage order: compute (GB-s), requests, and ephemeral storage above the free 512 MB."""
     gb_seconds: dict[str, float] = defaultdict(float)
+    storage_gb_seconds: dict[str, float] = defaultdict(float)
     requests: dict[str, int] = defaultdict(int)
     for invocation in use.invocations:
         gb_seconds[invocation.function] += invocation.gb_seconds
+        storage_gb_seconds[invocation.function] += invocation.extra_ephemeral_gb_seconds
         requests[invocation.function] += 1
     items = []
     for function in sorted(requests, key=list(FUNCTION_STAGES).index):
         stage = FUNCTION_STAGES[function]
         items.append(item(stage, f"Lambda {function} compute", gb_seconds[function], "GB-s", prices.lambda_gb_second))
         items.append(item(stage, f"Lambda {function} requests", requests[function], "requests", prices.lambda_request))
+        if storage_gb_seconds[function]:
+            items.append(item(stage, f"Lambda {function} ephemeral storage", storage_gb_seconds[function], "GB-s",
+                              prices.lambda_ephemeral_gb_second))
     return items
 
 
