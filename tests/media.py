@@ -354,6 +354,7 @@ def make_av(
     audio_seconds: float | None = None,
     video_delay: float = 0.0,
     subtitles: bool = False,
+    subtitle_end: float | None = None,
     data: bool = False,
     timecode: str | None = None,
 ) -> Path:
@@ -361,7 +362,8 @@ def make_av(
     suffix names, with `video` and `audio` codecs (VIDEO_CODECS, AUDIO_ENCODERS). `audio_tracks` gives each track's
     channel count (tones at 440, 660, ... Hz, the first `eng`, the others titled); `audio_seconds` shortens the
     sound, `video_delay` starts the picture that late. `interlaced` codes top-field-first fields (from 2 x fps),
-    `hdr` HDR10 (HEVC only), `frames` stops after that many; `subtitles` adds a subtitle stream, `data` a raw data
+    `hdr` HDR10 (HEVC only), `frames` stops after that many; `subtitles` adds a subtitle stream (one cue, ending at
+    `subtitle_end` seconds, by default inside the clip), `data` a raw data
     stream (MPEG-TS), `timecode` a start timecode."""
     out = _target(path, "av.mp4")
     suffix = out.suffix.lower()
@@ -384,7 +386,7 @@ def make_av(
         maps += ["-map", f"{len(maps) // 2}:a"]
     side = out.with_name(out.name + ".side")
     if subtitles:
-        end = round(seconds * 800)  # ms: inside the clip (a cue past the picture lengthens the container's duration)
+        end = round((seconds * 0.8 if subtitle_end is None else subtitle_end) * 1000)  # ms
         side.write_text(f"1\n00:00:00,000 --> 00:00:{end // 1000:02d},{end % 1000:03d}\nA subtitle no stage reads.\n")
         args += ["-f", "srt", "-i", str(side)]
         maps += ["-map", f"{len(maps) // 2}:s"]

@@ -97,7 +97,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             raise NoStreams("The file has no audio or video stream.")
         if video is not None:
             _check_frame_size(video)
-        duration = _duration(container, video or audio)
+        duration = _duration(container, video or audio, [s for s in (video, audio) if s is not None])
         if duration <= 0:
             raise NoDuration("The file has no playable duration (truncated or empty streams).")
         info = dict(
@@ -170,12 +170,35 @@ def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def _duration(container: av.container.InputContainer, stream) -> float:
+def _duration(container: av.container.InputContainer, stream, media_streams: list) -> float:
+    """The container's duration, shortened to where the picture and sound end when the file has other streams
+    (a subtitle cue or a data track past the picture lengthens the container's duration, and chunks planned past
+    the picture would have nothing to encode). A file of picture and sound alone keeps its header's claim, which
+    the spot check then tests."""
     if container.duration:
-        return container.duration / av.time_base
+        claimed = container.duration / av.time_base
+        if len(container.streams) > len(media_streams):
+            ends = [_stream_end(s) for s in media_streams]
+            if all(end is not None for end in ends):
+                start = float(container.start_time or 0) / av.time_base
+                return min(claimed, max(ends) - start)
+        return claimed
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return 0.0
+
+
+def _stream_end(stream) -> float | None:
+    """Where a stream ends (seconds on the container's clock): from its own start and duration, or from the
+    DURATION tag Matroska writers give each track, or None when neither says."""
+    if stream.duration and stream.time_base:
+        return float(((stream.start_time or 0) + stream.duration) * stream.time_base)
+    tag = stream.metadata.get("DURATION")
+    try:
+        hours, minutes, seconds = tag.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except (AttributeError, ValueError):
+        return None
 
 
 def _video_geometry(video: av.video.stream.VideoStream, rotation: int) -> dict:

@@ -66,6 +66,14 @@ def test_no_timecode_without_one(clips):
     assert probe_media(str(clips["plain"])).timecode is None
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_a_subtitle_cue_past_the_picture_does_not_lengthen_the_footage(tmp_path, suffix):
+    """Matroska's duration counts the subtitle track (MP4's does not); chunks past the sound and picture would
+    encode nothing."""
+    clip = media.make_av(tmp_path / f"late cue{suffix}", seconds=1.0, subtitles=True, subtitle_end=4.0)
+    assert probe_media(str(clip)).duration == pytest.approx(1.0, abs=0.05)
+
+
 def test_picture_much_shorter_than_its_sound_is_not_taken_for_a_forged_duration(tmp_path):
     """The spot checks stay within the video stream's own length: 10 s of picture under 4 min of sound is footage,
     not a header claiming four minutes over ten seconds of data (ImplausibleDuration)."""
