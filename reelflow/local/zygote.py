@@ -23,6 +23,9 @@ import threading
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
+# Handlers (and the ffmpeg they start) yield the machine to the API, moto and the state machine's interpreter:
+# Lambda runs them elsewhere, and a local stack busy encoding should still answer `GET /jobs` promptly.
+HANDLER_NICENESS = 10
 # Imported before forking: nothing here reads a function's environment at import time.
 PRELOAD = (
     "boto3",
@@ -158,6 +161,7 @@ def main() -> None:
                 pid = os.fork()
                 if pid == 0:
                     os.setpgid(0, 0)  # its own group, so stopping it also stops the ffmpeg it started
+                    os.nice(HANDLER_NICENESS)
                     code = 0
                     try:
                         _child(request)
