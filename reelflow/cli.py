@@ -140,9 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         "and transcript.json) fail alone with a missing-object error: `reelflow run` runs the whole chain. Captions transcribes the whole source in one pass when its event "
         "lists no caption_parts.",
     )
-    invoke.add_argument("function", help="function name as in the template: Ingest, Probe, TranscodeChunk, "
-                        "TranscodePackage, CaptionPart, Captions, TranscribeStart, ScenePart, Scenes, SceneSpeech, "
-                        "Trailer, Finalize, Api")
+    invoke.add_argument("function", help="function name as in the template, e.g. Probe or TranscodeChunk "
+                        "(an unknown name lists them all)")
     invoke.add_argument("--event", type=Path, required=True, help="JSON event file, e.g. events/probe.json")
     invoke.set_defaults(command=_invoke)
 
