@@ -138,7 +138,7 @@ def video_level(codec: VideoCodec, width: int, height: int, fps: float, video_kb
     picture size, luma sample rate and peak bit rate, and no side longer than sqrt(8 x the largest picture)."""
     table = LEVEL_TABLES[codec]
     coded_width, coded_height = _round_up(width, table.block), _round_up(height, table.block)
-    picture = coded_width * coded_height / table.sample_unit
+    picture = coded_width * coded_height // table.sample_unit
     peak = video_kbps * MAXRATE_FACTOR
     for level in table.levels:
         if (picture <= level.max_picture and picture * fps <= level.max_rate

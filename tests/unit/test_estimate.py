@@ -78,6 +78,9 @@ def test_the_guard_refuses_a_job_whose_largest_state_would_be_over_step_function
     assert seven.largest_state_bytes > STATE_LIMIT_BYTES
     with pytest.raises(StateLimitExceeded):
         check_budget(seven, limit(None, None), limit(None, None))
+    at_60 = estimate_job(synthetic_source(12 * 3600, 2160, fps=60), JobOptions(video_codec=VideoCodec.HEVC))
+    with pytest.raises(StateLimitExceeded):  # its 44 s chunks
+        check_budget(at_60, limit(None, None), limit(None, None))
 
 
 def test_hevc_costs_more_to_encode_and_less_to_store():

@@ -102,6 +102,16 @@ def test_hevc_chunks_encode_within_their_share_of_the_timeout_and_the_state_stay
     assert estimate.history_events <= 0.8 * HISTORY_LIMIT_EVENTS
 
 
+def test_frames_above_the_benchmarks_rate_cost_their_encode_so_uhd_hevc_at_60_fps_runs_shorter_chunks_still():
+    hevc = JobOptions(video_codec=VideoCodec.HEVC)
+    at_25, at_60 = (synthetic_source(3600, 2160, fps=fps) for fps in (25, 60))
+    assert plan_job(at_60, hevc).chunks[0].duration < plan_job(at_25, hevc).chunks[0].duration
+    timeout = FUNCTION_TIMEOUT_SECONDS["TranscodeChunk"]
+    assert estimate_job(at_60, hevc).longest_invocation_seconds["TranscodeChunk"] <= CHUNK_TIMEOUT_SHARE * timeout
+    eight_k_60 = synthetic_source(12 * 3600, 4320, fps=60)
+    assert plan_job(eight_k_60, JobOptions()).chunks == plan_transcode(eight_k_60).chunks  # H.264 keeps its chunks
+
+
 def test_only_uhd_hevc_chunks_are_shortened():
     uhd, hd = synthetic_source(12 * 3600, 2160), synthetic_source(12 * 3600, 1080)
     assert plan_job(uhd, JobOptions()).chunks == plan_transcode(uhd).chunks

@@ -41,7 +41,7 @@ from functions.core.models import (
     TranscribeJob,
     TranscribeSpanResult,
 )
-from functions.core.transcode import SEGMENT_FORMATS, proxy_size
+from functions.core.transcode import MAX_OUTPUT_FPS, SEGMENT_FORMATS, proxy_size
 
 # infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
 MAP_CONCURRENCY = 40
@@ -143,12 +143,13 @@ def plan_job(info: SourceInfo, options: JobOptions, chunk_seconds: float = DEFAU
 
 def _chunk_works(info: SourceInfo, plan: TranscodePlan) -> list[Work]:
     """Each TranscodeChunk's modelled work: decoding its stretch of the source, encoding every rung (at its codec's
-    cost) and the x264 proxy."""
+    cost) and the x264 proxy, at the ladder's frame rate when that is above the benchmark's."""
     source_mp = _megapixels(info.width, info.height) if info.has_video else 0.0
     rungs_mp = sum(_megapixels(r.width, r.height) for r in plan.renditions)
     output_mp = rungs_mp * rates.ENCODE_COST_FACTORS[plan.video_codec]
     if info.has_video:
         output_mp += _megapixels(*proxy_size(info))
+        output_mp *= max(1.0, min(info.nominal_fps, MAX_OUTPUT_FPS) / rates.TRANSCODE_BENCH_FPS)
     return [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
         rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
         for c in plan.chunks]

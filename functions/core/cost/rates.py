@@ -51,6 +51,9 @@ TRANSCODE_DECODE_PER_SOURCE_MP = 0.025
 TRANSCODE_ENCODE_PER_OUTPUT_MP = 0.47
 # A rung's encode time per output megapixel against x264's (the proxy stays x264), by codec (models.VideoCodec).
 ENCODE_COST_FACTORS = {"h264": 1.0, "hevc": 3.0}
+# make bench's transcode input is 30 fps: output above it (up to the ladder's 60) is more frames to encode, in
+# proportion; slower footage is counted at 30 (the figures above were never scaled down for it).
+TRANSCODE_BENCH_FPS = 30.0
 PACKAGE_FIXED = 1.0
 PACKAGE_PER_PLAYLIST = 0.0056  # per chunk and rung: parsing its playlist and writing the joined one
 CONCAT_MB_PER_SECOND = 44.0  # ffmpeg's concat demuxer, stream copy, local disk
