@@ -161,7 +161,7 @@ def encode_chunk_args(
         if info.has_video:
             streams.append(_scaled(split[i], rung.width, rung.height))
             codec_args |= {
-                **_rung_level_args(codec, video_count, rung_level(rung, info, codec)),
+                **_rung_encoder_args(codec, video_count, rung_level(rung, info, codec)),
                 f"b:v:{video_count}": f"{rung.video_kbps}k",
                 f"maxrate:v:{video_count}": f"{int(rung.video_kbps * MAXRATE_FACTOR)}k",
                 f"bufsize:v:{video_count}": f"{rung.video_kbps * 2}k",
@@ -363,7 +363,7 @@ def _segment_args(codec: VideoCodec, chunk: Chunk, hls_dir: Path, rungs: list[st
 def _video_args(codec: VideoCodec, fps: float, gop: int | None, segment_seconds: float) -> dict[str, object]:
     if codec == VideoCodec.HEVC:
         # hvc1: parameter sets in the sample entry only, as Apple's players require; forced keyframes as IDR frames,
-        # so every segment starts one (with x265's closed GOPs, see _rung_level_args).
+        # so every segment starts one (with x265's closed GOPs, see _rung_encoder_args).
         args: dict[str, object] = {"c:v": "libx265", "preset": X265_PRESET, "profile:v": "main", "tag:v": "hvc1",
                                    "forced-idr": 1}
     else:
@@ -374,9 +374,10 @@ def _video_args(codec: VideoCodec, fps: float, gop: int | None, segment_seconds:
     return args
 
 
-def _rung_level_args(codec: VideoCodec, index: int, level: str) -> dict[str, object]:
-    """The level of video stream `index`. x265 takes it (and the rest of its settings, which are per stream too)
-    in x265-params: Main tier only, no scene-cut keyframes (segments cut on the forced ones), closed GOPs."""
+def _rung_encoder_args(codec: VideoCodec, index: int, level: str) -> dict[str, object]:
+    """Video stream `index`'s own encoder options: its level; for x265, in x265-params with the rest of its
+    settings (per stream too): Main tier only, no scene-cut keyframes (segments cut on the forced ones), closed
+    GOPs."""
     if codec == VideoCodec.HEVC:
         return {f"x265-params:v:{index}": f"level-idc={level}:high-tier=0:scenecut=0:open-gop=0:log-level=error"}
     return {f"level:v:{index}": level}

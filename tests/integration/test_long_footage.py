@@ -1,7 +1,8 @@
 """Long footage through the state machine: chunks for the transcode Map and parts for the scene and caption Maps.
 
 The stack's chunk length is 120 s; this module's stack uses 8 s, so a 22 s clip runs as three
-chunks and three scene parts, joins included, and 28 s of real speech as four caption parts."""
+chunks and three scene parts, joins included, 28 s of real speech as four caption parts, and 12 s in
+HEVC as two chunks of fMP4."""
 import copy
 import json
 import logging

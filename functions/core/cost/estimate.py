@@ -135,7 +135,11 @@ def plan_job(info: SourceInfo, options: JobOptions, chunk_seconds: float = DEFAU
     budget = CHUNK_TIMEOUT_SHARE * FUNCTION_TIMEOUT_SECONDS["TranscodeChunk"]
     plan = plan_transcode(info, options.renditions, chunk_seconds, options.video_codec)
     encodes = options.stages is None or "transcode" in options.stages
-    while encodes and chunk_seconds > SEGMENT_SECONDS and max(w.aws_seconds for w in _chunk_works(info, plan)) > budget:
+
+    def too_slow(plan: TranscodePlan) -> bool:
+        return max(work.aws_seconds for work in _chunk_works(info, plan)) > budget
+
+    while encodes and chunk_seconds > SEGMENT_SECONDS and too_slow(plan):
         chunk_seconds = (math.ceil(chunk_seconds / SEGMENT_SECONDS) - 1) * SEGMENT_SECONDS
         plan = plan_transcode(info, options.renditions, chunk_seconds, options.video_codec)
     return plan
