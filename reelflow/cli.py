@@ -13,11 +13,21 @@ import time
 from pathlib import Path
 from typing import NoReturn, get_args
 
-from functions.core.models import DEFAULT_CAPTION_ENGINE, OPTIONAL_STAGES, CaptionEngineName, LabelEngineName
+from functions.core.models import (
+    DEFAULT_CAPTION_ENGINE,
+    OPTIONAL_STAGES,
+    CaptionEngineName,
+    LabelEngineName,
+    VideoCodec,
+)
 from reelflow.local.cloud import Invocation, LocalCloud, construct_name
 from reelflow.local.template import REPO_ROOT, stack_template
 
 DEFAULT_OUT = Path("reelflow-out")
+VIDEO_CODEC_HELP = (
+    f"video codec of the HLS ladder: {VideoCodec.H264} (H.264 in MPEG-TS segments, plays everywhere) or "
+    f"{VideoCodec.HEVC} (HEVC Main in fMP4 segments at about 60%% of the bit rate, for players that decode HEVC such "
+    f"as Apple's; about 3x the encode time, so UHD jobs run in shorter chunks) (default: {VideoCodec.H264})")
 SAMPLE_KEY = "samples/sample.mp4"
 
 
@@ -88,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--renditions", metavar="HEIGHTS", type=_int_list,
                      help="rung heights of the HLS ladder, comma-separated, e.g. 720,480 (default: the ladder "
                      "up to the source's size; never upscaled)")
+    run.add_argument("--video-codec", choices=[c.value for c in VideoCodec], help=VIDEO_CODEC_HELP)
     run.add_argument("--trailer-seconds", type=float,
                      help="trailer length (default: 30 s, or a third of footage shorter than 90 s)")
     run.add_argument("--trailer-title", help="title card text for the trailer")
@@ -128,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument("--caption-engine", choices=get_args(CaptionEngineName),
                           help=f"speech recognition engine (default: {DEFAULT_CAPTION_ENGINE})")
     estimate.add_argument("--label-engine", choices=get_args(LabelEngineName), help="scene labels (default: none)")
+    estimate.add_argument("--video-codec", choices=[c.value for c in VideoCodec], help=VIDEO_CODEC_HELP)
     estimate.set_defaults(command=_estimate)
 
     invoke = sub.add_parser(
@@ -271,6 +283,7 @@ def _job_options(args: argparse.Namespace):
         "max_duration_seconds": args.max_duration,
         "stages": args.stages,
         "renditions": args.renditions,
+        "video_codec": args.video_codec,
     }
     return JobOptions.model_validate({k: v for k, v in chosen.items() if v is not None})
 
@@ -298,7 +311,8 @@ def _estimate(args: argparse.Namespace) -> int:
         print("error: give a PATH, or --duration and --height", file=sys.stderr)
         return 2
     options = JobOptions.model_validate({k: v for k, v in {"caption_engine": args.caption_engine,
-                                                           "label_engine": args.label_engine}.items() if v})
+                                                           "label_engine": args.label_engine,
+                                                           "video_codec": args.video_codec}.items() if v})
     size = f"{info.width}x{info.height}" if info.has_video else "audio only"
     print(f"Footage: {info.duration:.1f} s, {size}")
     print("\n".join(estimate_lines(estimate_job(info, options))))

@@ -69,6 +69,37 @@ def decode(path: Path) -> Decoded:
     )
 
 
+def frame_times(path: Path, kind: str) -> list[tuple[float, float]]:
+    """(start, duration) in seconds of every decoded frame of the first `kind` ("video" or "audio") stream, in
+    presentation order: what a player would show or play, and when."""
+    times = []
+    with av.open(str(path)) as container:
+        stream = getattr(container.streams, kind)[0]
+        for frame in container.decode(stream):
+            if kind == "audio":
+                duration = frame.samples / frame.sample_rate
+            else:
+                duration = float(frame.duration * frame.time_base) if frame.duration else 0.0
+            times.append((float(frame.time), duration))
+    return times
+
+
+def hevc_sample_entry(init: Path) -> tuple[str, str]:
+    """The sample entry (hvc1 or hev1) of the first track of an fMP4 init section, and the RFC 6381 CODECS value
+    its hvcC box spells (ISO/IEC 14496-15 Annex E): profile space and idc, the compatibility flags bit-reversed in
+    hex, tier and level_idc, then the constraint bytes without trailing zeros."""
+    data = init.read_bytes()
+    stsd = data.index(b"stsd")
+    entry = data[stsd + 16:stsd + 20].decode()
+    at = data.index(b"hvcC") + 4
+    space, tier, profile = data[at + 1] >> 6, data[at + 1] >> 5 & 1, data[at + 1] & 0x1F
+    compatibility = int(f"{int.from_bytes(data[at + 2:at + 6], 'big'):032b}"[::-1], 2)
+    constraints = data[at + 6:at + 12].rstrip(b"\0")
+    fields = [entry, f"{'' if space == 0 else 'ABC'[space - 1]}{profile}", f"{compatibility:X}",
+              f"{'LH'[tier]}{data[at + 12]}", *(f"{byte:X}" for byte in constraints)]
+    return entry, ".".join(fields)
+
+
 def master_variants(master: Path) -> list[Path]:
     lines = master.read_text().splitlines()
     return [master.parent / line for line in lines if line and not line.startswith("#")]

@@ -23,6 +23,7 @@ from functions.core.models import (
     ObjectRef,
     OptionalStage,
     TranscribeLanguage,
+    VideoCodec,
     check_transcribe_options,
 )
 
@@ -71,6 +72,10 @@ class JobOptionsRequest(Request):
     renditions: list[Annotated[int, Field(ge=144, le=2160, multiple_of=2)]] | None = Field(
         default=None, min_length=1, max_length=8, description="HLS rung heights, e.g. [720, 480]"
     )
+    video_codec: VideoCodec = Field(
+        default=VideoCodec.H264, description="The HLS ladder's video codec: `h264` (H.264 High in MPEG-TS segments, "
+        "plays everywhere) or `hevc` (HEVC Main in fMP4 segments at about 60% of the bit rate, for players that "
+        "decode HEVC, such as Apple's; about 3x the encode time)")
     trailer_title: str | None = Field(default=None, min_length=1, max_length=80,
                                       description="Title card text for the trailer")
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")

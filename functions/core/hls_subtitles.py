@@ -2,9 +2,10 @@
 
 Players only offer captions that the master playlist names (RFC 8216 §4.3.4.1, Apple's HLS authoring
 spec): an `#EXT-X-MEDIA:TYPE=SUBTITLES` rendition whose media playlist lists WebVTT segments as long
-as the video's, each with an `X-TIMESTAMP-MAP` that ties its cue clock to the MPEG-TS timestamps, and
-`SUBTITLES="<group>"` on every variant. A cue that spans a segment boundary is repeated in each
-segment it overlaps, as the spec asks; cue times stay on the media timeline (LOCAL 0 is media time 0).
+as the video's, each with an `X-TIMESTAMP-MAP` that ties its cue clock to the video's timestamps (MPEG-TS
+PTS, or fMP4 media time in the same 90 kHz ticks), and `SUBTITLES="<group>"` on every variant. A cue
+that spans a segment boundary is repeated in each segment it overlaps, as the spec asks; cue times stay
+on the media timeline (LOCAL 0 is media time 0).
 
 Everything above `publish_hls_subtitles` is pure text in, text out.
 """
@@ -183,7 +184,7 @@ def publish_hls_subtitles(run: FinalizeInput, manifest: Manifest, bucket: str, p
 
     plan = run.probe.plan
     rendition = subtitle_rendition(cues, language, run.probe.source.duration, plan.segment_seconds,
-                                   media_zero_pts())
+                                   media_zero_pts(plan.video_codec))
     playlist = f"{HLS_DIR}/{rendition_uri(language)}"
     folder = f"{prefix}/{playlist.rsplit('/', 1)[0]}"
     # One object per HLS segment (7,200 for 12 h): written UPLOAD_WORKERS at once, as round trips dominate.

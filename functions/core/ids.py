@@ -21,10 +21,18 @@ def asset_id_for(bucket: str, key: str, tenant: str = DEFAULT_TENANT) -> str:
     return "a" + _digest(bucket, key, tenant, length=15)
 
 
+# Options added after job ids were first issued: left out of the digest at their default, so a job that does not
+# ask for them keeps the id it had before they existed.
+LATER_OPTIONS = ("video_codec",)
+
+
 def job_id_for(ref: ObjectRef, options: JobOptions | None = None) -> str:
     """Stable for one upload version (and one set of options): also the execution name, which
     Step Functions deduplicates too."""
     opts = (options or JobOptions()).model_dump(exclude_none=True)
+    for name in LATER_OPTIONS:
+        if opts[name] == JobOptions.model_fields[name].default:
+            del opts[name]
     return "j" + _digest(ref.bucket, ref.key, ref.version_id or ref.etag, opts, length=23)
 
 

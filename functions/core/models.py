@@ -54,6 +54,14 @@ AUTO_LANGUAGE = "auto"
 TranscribeLanguage = Annotated[str, Field(pattern=TRANSCRIBE_LANGUAGE_PATTERN)]
 
 
+class VideoCodec(StrEnum):
+    """The HLS ladder's video codec (JobOptions.video_codec): the one list, which the CLI's and the API's choices
+    and functions.core.ladder's per-codec tables (levels, bit rates) follow."""
+
+    H264 = "h264"  # H.264 High in MPEG-TS segments: plays everywhere
+    HEVC = "hevc"  # HEVC (H.265) Main, 8-bit, in fragmented MP4 segments (Apple's HLS spec: HEVC is not carried in TS)
+
+
 class JobOptions(Model):
     caption_engine: CaptionEngineName | None = Field(
         default=None, description=f"Speech recognition engine (default: the stack's, {DEFAULT_CAPTION_ENGINE})")
@@ -62,6 +70,8 @@ class JobOptions(Model):
     trailer_seconds: float | None = Field(default=None, gt=0, le=600)
     stages: list[OptionalStage] | None = Field(default=None, description="Stages to run (default: all)")
     renditions: list[int] | None = Field(default=None, description="Rung heights, e.g. [720, 480]")
+    video_codec: VideoCodec = Field(default=VideoCodec.H264, description="The ladder's video codec: h264 (MPEG-TS "
+                                    "segments) or hevc (fMP4 segments, lower bit rates, slower to encode)")
     trailer_title: str | None = Field(default=None, max_length=80, description="Title card text for the trailer")
     burn_captions: bool = Field(default=False, description="Burn the captions into the trailer")
     transcribe_vocabulary: str | None = Field(
@@ -158,8 +168,9 @@ class Hdr(StrEnum):
 
 
 class Conversion(StrEnum):
-    """What the transcode changes about a source so that every rung plays as H.264 High, SDR, progressive, stereo,
-    at most 60 fps; recorded in the transcode stage's `details["conversions"]` (functions.core.transcode)."""
+    """What the transcode changes about a source so that every rung plays as H.264 High (or HEVC Main), SDR,
+    progressive, stereo, at most 60 fps; recorded in the transcode stage's `details["conversions"]`
+    (functions.core.transcode)."""
 
     DEINTERLACED = "DEINTERLACED"  # interlaced fields woven into progressive frames (bwdif, frame for frame)
     TONE_MAPPED = "TONE_MAPPED"  # HDR (PQ or HLG, BT.2020) mapped to SDR BT.709
@@ -251,6 +262,7 @@ class TranscodePlan(Model):
     renditions: list[Rendition]
     chunks: list[Chunk]
     segment_seconds: float
+    video_codec: VideoCodec = VideoCodec.H264
 
 
 class TranscribeSpan(Model):

@@ -14,6 +14,7 @@ from functions.core.models import ObjectRef
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
     ".ts": "video/mp2t",
+    ".m4s": "video/iso.segment",
     ".vtt": "text/vtt",
     ".srt": "application/x-subrip",
     ".json": "application/json",

@@ -1,8 +1,9 @@
 """HLS ladder encoding: one ffmpeg graph per chunk, then joining chunk playlists into the ladder.
 
 A chunk's graph decodes the source once, splits it to every rung (and the proxy), and writes
-MPEG-TS segments whose timestamps continue from the chunk's start, so joined playlists play as
-one continuous stream.
+segments whose timestamps continue from the chunk's start, so joined playlists play as one
+continuous stream: MPEG-TS for H.264; fragmented MP4 for HEVC, each chunk with its own init
+section, whose fragments carry the continued timestamps in their tfdt.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pathlib import Path
 import ffmpeg
 
 from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options, work_concat_input
-from functions.core.ladder import MAXRATE_FACTOR, h264_codecs, h264_level
-from functions.core.models import Chunk, Conversion, Rendition, RungStats, SourceInfo, TranscodePlan
+from functions.core.ladder import MAXRATE_FACTOR, video_codecs, video_level
+from functions.core.models import Chunk, Conversion, Rendition, RungStats, SourceInfo, TranscodePlan, VideoCodec
 
 AAC_CODEC = "mp4a.40.2"
 PROXY_SHORT_SIDE = 540
@@ -32,7 +33,10 @@ TONE_MAP_FILTERS = (
 # Interlaced fields woven frame for frame (bwdif: motion-adaptive, better than yadif on fine detail), only on frames
 # flagged interlaced, so a progressive frame in a mixed stream passes untouched.
 DEINTERLACE_FILTER = ("bwdif", {"mode": "send_frame", "parity": "auto", "deint": "interlaced"})
+# x265's preset: `faster` costs about 3x x264's `veryfast` in CPU (rates.ENCODE_COST_FACTORS says what was measured).
+X265_PRESET = "faster"
 _EXTINF = re.compile(r"#EXTINF:([\d.]+)")
+_MAP = re.compile(r'#EXT-X-MAP:URI="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,18 @@ class Segment:
     uri: str
     duration: float
     size: int = 0
+    init: str | None = None  # the fMP4 init section (EXT-X-MAP) the segment needs; None for MPEG-TS
+
+
+@dataclass(frozen=True)
+class SegmentFormat:
+    """How a codec's HLS segments are written: ffmpeg's segment type, the segments' extension, the playlist
+    version their tags need, and how much later than the chunk's offset the muxer starts timestamps."""
+
+    segment_type: str
+    extension: str
+    playlist_version: int
+    start_delay: float
 
 
 def rung_stats(segments: list[Segment]) -> RungStats:
@@ -57,12 +73,21 @@ CHUNK_TS_OFFSET = 1.0
 MPEGTS_CLOCK = 90_000  # MPEG-TS timestamps count this many ticks a second
 # ffmpeg's HLS muxer (its mpegts muxer) starts timestamps this much later; measured on our segments.
 MPEGTS_START_DELAY = 1.4
+# Apple's HLS authoring spec carries HEVC in fragmented MP4 only. Its playlists need version 6 for EXT-X-MAP (RFC
+# 8216); 7 is what ffmpeg writes for fMP4. With movflags frag_discont each chunk's fragments carry the offset
+# timestamps in their tfdt (without it, every chunk restarts at 0 behind an edit list); the edit list left covers
+# only the B-frame delay, so media time 0 is at CHUNK_TS_OFFSET exactly (measured on our segments).
+FMP4_SEGMENT_OPTIONS = "movflags=+frag_discont"
+SEGMENT_FORMATS: dict[VideoCodec, SegmentFormat] = {
+    VideoCodec.H264: SegmentFormat("mpegts", "ts", 3, MPEGTS_START_DELAY),
+    VideoCodec.HEVC: SegmentFormat("fmp4", "m4s", 7, 0.0),
+}
 
 
-def media_zero_pts() -> int:
-    """The MPEG-TS PTS (90 kHz ticks) that media time 0 has in the ladder's segments: what a WebVTT
-    rendition's X-TIMESTAMP-MAP maps its LOCAL 0 to, so cues line up with the video."""
-    return round((CHUNK_TS_OFFSET + MPEGTS_START_DELAY) * MPEGTS_CLOCK)
+def media_zero_pts(codec: VideoCodec = VideoCodec.H264) -> int:
+    """The timestamp (90 kHz ticks) that media time 0 has in the ladder's segments, MPEG-TS PTS or fMP4 media
+    time: what a WebVTT rendition's X-TIMESTAMP-MAP maps its LOCAL 0 to, so cues line up with the video."""
+    return round((CHUNK_TS_OFFSET + SEGMENT_FORMATS[codec].start_delay) * MPEGTS_CLOCK)
 
 
 def source_conversions(info: SourceInfo) -> list[Conversion]:
@@ -103,6 +128,12 @@ def chunk_prefix(chunk: Chunk) -> str:
     return f"c{chunk.index:04d}"
 
 
+def chunk_init(chunk: Chunk, rung: str) -> str:
+    """A chunk's fMP4 init section in a rung's folder, named for the chunk: chunks are encoded apart and their
+    segments share the folder."""
+    return f"{chunk_prefix(chunk)}-{rung}-init.mp4"
+
+
 def encode_chunk_args(
     source: str,
     info: SourceInfo,
@@ -111,6 +142,7 @@ def encode_chunk_args(
     out_dir: Path,
 ) -> list[str]:
     """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part."""
+    codec = plan.video_codec
     single = len(plan.chunks) == 1
     seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
     src = ffmpeg.input(source, **seek, **source_options(source))
@@ -129,7 +161,7 @@ def encode_chunk_args(
         if info.has_video:
             streams.append(_scaled(split[i], rung.width, rung.height))
             codec_args |= {
-                f"level:v:{video_count}": rung_level(rung, info),
+                **_rung_encoder_args(codec, video_count, rung_level(rung, info, codec)),
                 f"b:v:{video_count}": f"{rung.video_kbps}k",
                 f"maxrate:v:{video_count}": f"{int(rung.video_kbps * MAXRATE_FACTOR)}k",
                 f"bufsize:v:{video_count}": f"{rung.video_kbps * 2}k",
@@ -153,11 +185,11 @@ def encode_chunk_args(
         hls_playlist_type="vod",
         hls_list_size=0,
         hls_flags="independent_segments",
-        hls_segment_filename=str(hls_dir / "%v" / f"{chunk_prefix(chunk)}-%05d.ts"),
+        **_segment_args(codec, chunk, hls_dir, [rung.name for rung in plan.renditions]),
         var_stream_map=" ".join(var_map),
         # Chunks share one timeline, media time plus CHUNK_TS_OFFSET.
         output_ts_offset=chunk.start + CHUNK_TS_OFFSET,
-        **_video_args(fps, gop, plan.segment_seconds) if info.has_video else {},
+        **_video_args(codec, fps, gop, plan.segment_seconds) if info.has_video else {},
         **_audio_args() if info.has_audio else {},
         # A later chunk's first AAC packet is encoder priming that duplicates the previous
         # chunk's last packet; dropping it leaves one continuous audio timeline.
@@ -203,21 +235,29 @@ def encode_chunk(
 def read_media_playlist(path: Path) -> list[Segment]:
     """Segments of a local playlist, with their file sizes."""
     return [
-        Segment(s.uri, s.duration, (path.parent / s.uri).stat().st_size)
+        Segment(s.uri, s.duration, (path.parent / s.uri).stat().st_size, s.init)
         for s in parse_media_playlist(path.read_text())
     ]
 
 
 def parse_media_playlist(text: str) -> list[Segment]:
-    segments, duration = [], None
+    """The segments a media playlist lists, each with the init section (EXT-X-MAP) in force where it is."""
+    segments, duration, init = [], None, None
     for line in text.splitlines():
         match = _EXTINF.match(line)
         if match:
             duration = float(match.group(1))
+        elif map_match := _MAP.match(line):
+            init = map_match.group(1)
         elif line and not line.startswith("#") and duration is not None:
-            segments.append(Segment(uri=line, duration=duration))
+            segments.append(Segment(uri=line, duration=duration, init=init))
             duration = None
     return segments
+
+
+def join_chunk_playlists(playlists: Iterable[str]) -> str:
+    """A rung's playlist: its chunks' playlists (in chunk order) as one, each segment with its chunk's init section."""
+    return media_playlist([segment for text in playlists for segment in parse_media_playlist(text)])
 
 
 def join_rung_stats(parts: list[RungStats]) -> RungStats:
@@ -229,26 +269,36 @@ def join_rung_stats(parts: list[RungStats]) -> RungStats:
 
 
 def media_playlist(segments: list[Segment]) -> str:
+    """One VOD media playlist of `segments`. fMP4 segments get an EXT-X-MAP wherever their init section changes (at
+    each chunk). No EXT-X-DISCONTINUITY: the chunks' timestamps continue one another and their init sections
+    describe the same tracks with the same encoder settings (the tests check both)."""
     target = max((math.ceil(s.duration) for s in segments), default=1)
+    fmp4 = any(s.init for s in segments)
+    version = SEGMENT_FORMATS[VideoCodec.HEVC if fmp4 else VideoCodec.H264].playlist_version
     lines = [
         "#EXTM3U",
-        "#EXT-X-VERSION:3",
+        f"#EXT-X-VERSION:{version}",
         f"#EXT-X-TARGETDURATION:{target}",
         "#EXT-X-MEDIA-SEQUENCE:0",
         "#EXT-X-PLAYLIST-TYPE:VOD",
         "#EXT-X-INDEPENDENT-SEGMENTS",
     ]
+    init = None
     for segment in segments:
+        if segment.init != init:
+            init = segment.init
+            lines.append(f'#EXT-X-MAP:URI="{init}"')
         lines += [f"#EXTINF:{segment.duration:.6f},", segment.uri]
     lines.append("#EXT-X-ENDLIST")
     return "\n".join(lines) + "\n"
 
 
-def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]]) -> str:
-    """Master playlist, rungs highest first, with measured peak and average bandwidth."""
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]],
+                    codec: VideoCodec = VideoCodec.H264) -> str:
+    """Master playlist, rungs highest first, with measured peak and average bandwidth and each rung's CODECS."""
+    lines = ["#EXTM3U", f"#EXT-X-VERSION:{SEGMENT_FORMATS[codec].playlist_version}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for rung, stats in sorted(ladder, key=lambda item: -item[0].height):
-        video = h264_codecs(rung_level(rung, info)) if info.has_video else None
+        video = video_codecs(codec, rung_level(rung, info, codec)) if info.has_video else None
         codecs = ",".join(c for c in (video, AAC_CODEC if info.has_audio else None) if c)
         average = stats.bytes * 8 / (stats.seconds or 1.0)
         attrs = [f"BANDWIDTH={int(max(stats.peak_bps, average))}", f"AVERAGE-BANDWIDTH={int(average)}", f'CODECS="{codecs}"']
@@ -258,9 +308,9 @@ def master_playlist(info: SourceInfo, ladder: list[tuple[Rendition, RungStats]])
     return "\n".join(lines) + "\n"
 
 
-def rung_level(rung: Rendition, info: SourceInfo) -> str:
-    """The H.264 level a rung is encoded at (and its CODECS string names): the lowest that allows it."""
-    return h264_level(rung.width, rung.height, _output_fps(info), rung.video_kbps)
+def rung_level(rung: Rendition, info: SourceInfo, codec: VideoCodec = VideoCodec.H264) -> str:
+    """The level a rung is encoded at in `codec` (and its CODECS string names): the lowest that allows it."""
+    return video_level(codec, rung.width, rung.height, _output_fps(info), rung.video_kbps)
 
 
 def concat_args(part_urls: list[str], list_file: Path, output: Path) -> list[str]:
@@ -296,18 +346,41 @@ def _scaled(stream, width: int, height: int):
     return stream.filter("scale", width, height).filter("setsar", 1).filter("format", "yuv420p")
 
 
-def _video_args(fps: float, gop: int | None, segment_seconds: float) -> dict[str, object]:
+def _segment_args(codec: VideoCodec, chunk: Chunk, hls_dir: Path, rungs: list[str]) -> dict[str, object]:
+    """The HLS muxer's segment options: MPEG-TS, or fMP4 with the chunk's own init section (SEGMENT_FORMATS). The
+    muxer puts the init section beside the rung's playlist; with several rungs its name must hold their `%v`
+    (which it leaves as it is when there is one)."""
+    segment = SEGMENT_FORMATS[codec]
     args: dict[str, object] = {
-        "c:v": "libx264",
-        "preset": "veryfast",
-        "profile:v": "high",
-        "sc_threshold": 0,
-        "force_key_frames": f"expr:gte(t,n_forced*{segment_seconds})",
-        "r": fps,
-    }
+        "hls_segment_filename": str(hls_dir / "%v" / f"{chunk_prefix(chunk)}-%05d.{segment.extension}")}
+    if segment.segment_type == "fmp4":
+        init = chunk_init(chunk, rungs[0] if len(rungs) == 1 else "%v")
+        args |= {"hls_segment_type": "fmp4", "hls_fmp4_init_filename": init,
+                 "hls_segment_options": FMP4_SEGMENT_OPTIONS}
+    return args
+
+
+def _video_args(codec: VideoCodec, fps: float, gop: int | None, segment_seconds: float) -> dict[str, object]:
+    if codec == VideoCodec.HEVC:
+        # hvc1: parameter sets in the sample entry only, as Apple's players require; forced keyframes as IDR frames,
+        # so every segment starts one (with x265's closed GOPs, see _rung_encoder_args).
+        args: dict[str, object] = {"c:v": "libx265", "preset": X265_PRESET, "profile:v": "main", "tag:v": "hvc1",
+                                   "forced-idr": 1}
+    else:
+        args = {"c:v": "libx264", "preset": "veryfast", "profile:v": "high", "sc_threshold": 0}
+    args |= {"force_key_frames": f"expr:gte(t,n_forced*{segment_seconds})", "r": fps}
     if gop:
         args |= {"g": gop, "keyint_min": gop}
     return args
+
+
+def _rung_encoder_args(codec: VideoCodec, index: int, level: str) -> dict[str, object]:
+    """Video stream `index`'s own encoder options: its level; for x265, in x265-params with the rest of its
+    settings (per stream too): Main tier only, no scene-cut keyframes (segments cut on the forced ones), closed
+    GOPs."""
+    if codec == VideoCodec.HEVC:
+        return {f"x265-params:v:{index}": f"level-idc={level}:high-tier=0:scenecut=0:open-gop=0:log-level=error"}
+    return {f"level:v:{index}": level}
 
 
 def _audio_args() -> dict[str, object]:

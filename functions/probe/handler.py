@@ -1,8 +1,7 @@
 """Probe/Validate: read the source's streams and geometry, reject what cannot be processed, plan the ladder."""
 from functions.core.captions.spans import transcribe_spans
 from functions.core.cost.budget import check_budget, limit
-from functions.core.cost.estimate import estimate_job
-from functions.core.ladder import plan_transcode
+from functions.core.cost.estimate import estimate_job, plan_job
 from functions.core.metrics import record_started
 from functions.core.models import OPTIONAL_STAGES, JobInput, JobStatus, ProbeResult
 from functions.core.observability import job_handler, logger
@@ -21,7 +20,7 @@ def handler(job: JobInput) -> ProbeResult:
 
     info = probe_source(source_url(job.source), job.source.size, settings.max_source_bytes,
                         settings.max_duration_seconds)
-    plan = plan_transcode(info, job.options.renditions, settings.chunk_seconds)
+    plan = plan_job(info, job.options, settings.chunk_seconds)
     caption_engine = job.options.caption_engine or settings.default_caption_engine
     repo.record_source(job.asset_id, info)
     estimate = estimate_job(info, job.options, chunk_seconds=settings.chunk_seconds,

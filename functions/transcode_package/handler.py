@@ -10,10 +10,9 @@ from functions.core.settings import Settings, asset_prefix, work_prefix
 from functions.core.transcode import (
     chunk_prefix,
     concat_args,
+    join_chunk_playlists,
     join_rung_stats,
     master_playlist,
-    media_playlist,
-    parse_media_playlist,
     poster_args,
     source_conversions,
 )
@@ -29,13 +28,11 @@ def handler(job: PackageInput) -> StageResult:
     work = work_prefix(job.asset_id, job.job_id)
     ladder = []
     for rung in plan.renditions:
-        segments = []
-        for chunk in plan.chunks:
-            key = f"{work}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8"
-            segments += parse_media_playlist(get_bytes(bucket, key).decode())
-        put_bytes(bucket, f"{prefix}/hls/{rung.name}/index.m3u8", media_playlist(segments).encode())
+        playlists = [get_bytes(bucket, f"{work}/hls/{rung.name}/{chunk_prefix(chunk)}.m3u8").decode()
+                     for chunk in plan.chunks]
+        put_bytes(bucket, f"{prefix}/hls/{rung.name}/index.m3u8", join_chunk_playlists(playlists).encode())
         ladder.append((rung, join_rung_stats([c.rungs[rung.name] for c in chunks])))
-    put_bytes(bucket, f"{prefix}/hls/master.m3u8", master_playlist(info, ladder).encode())
+    put_bytes(bucket, f"{prefix}/hls/master.m3u8", master_playlist(info, ladder, plan.video_codec).encode())
 
     with tempfile.TemporaryDirectory(prefix="package-") as tmp:
         work = Path(tmp)

@@ -1,14 +1,15 @@
 """Long footage through the state machine: chunks for the transcode Map and parts for the scene and caption Maps.
 
 The stack's chunk length is 120 s; this module's stack uses 8 s, so a 22 s clip runs as three
-chunks and three scene parts, joins included, and 28 s of real speech as four caption parts."""
+chunks and three scene parts, joins included, 28 s of real speech as four caption parts, and 12 s in
+HEVC as two chunks of fMP4."""
 import copy
 import json
 import logging
 
 import pytest
 
-from functions.core.models import JobOptions
+from functions.core.models import JobOptions, VideoCodec
 from functions.core.probe import probe_media
 from functions.core.scenes import analyse_scenes
 from reelflow.local.cloud import LocalCloud
@@ -73,6 +74,24 @@ def test_three_transcode_chunks_join_into_one_ladder(long_take):
     for playlist in master_variants(out / "hls" / "master.m3u8"):
         assert decode(playlist).duration == pytest.approx(duration, abs=0.2)
         assert decode_errors(playlist) == ""
+
+
+def test_an_hevc_job_joins_its_chunks_fmp4_into_one_ladder(short_chunk_cloud, tmp_path):
+    """video_codec from the upload's metadata through Probe's plan to each chunk's encode and PackageHls's join."""
+    clip = media.make_clip(tmp_path / "hevc.mp4", seconds=12, width=426, height=240)
+    options = JobOptions(stages=["transcode"], renditions=[240], video_codec=VideoCodec.HEVC)
+    ref = upload_source(short_chunk_cloud, clip, key="long/hevc.mp4", options=options)
+    job_id, asset_id = expected_job(ref)
+    outcome = wait_for_job(short_chunk_cloud, job_id, asset_id, timeout=600)
+    out = download_outputs(short_chunk_cloud, asset_id, tmp_path / "out")
+    assert outcome.status == "COMPLETED", outcome.job
+    assert outcome.job["stages"]["transcode"]["details"]["chunks"] == 2
+    master = (out / "hls" / "master.m3u8").read_text()
+    assert 'CODECS="hvc1.1.6.L60.90,mp4a.40.2"' in master
+    (playlist,) = master_variants(out / "hls" / "master.m3u8")
+    assert [line for line in playlist.read_text().splitlines() if line.startswith("#EXT-X-MAP")] == [
+        '#EXT-X-MAP:URI="c0000-240p-init.mp4"', '#EXT-X-MAP:URI="c0001-240p-init.mp4"']
+    assert decode_errors(playlist) == "" and decode(playlist).duration == pytest.approx(12, abs=0.05)
 
 
 # Real speech placed so that each of the parts' boundaries (8, 16, 24 s) falls inside a sentence that ends, and is

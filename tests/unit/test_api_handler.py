@@ -11,7 +11,7 @@ from functions.api.models import JobRequest, UploadRequest
 from functions.api.pagination import decode_token, encode_token
 from functions.core.ids import job_id_for
 from functions.core.ingest import METADATA_OPTIONS, metadata_for, options_from_metadata, tenant_of_key
-from functions.core.models import JobOptions, JobStatus, ObjectRef
+from functions.core.models import JobOptions, JobStatus, ObjectRef, VideoCodec
 from functions.core.repository import Repository
 from reelflow.local.invoke import LocalContext
 from reelflow.local.serve import proxy_event
@@ -80,6 +80,7 @@ def test_invalid_upload_bodies_are_422(call, body):
         {"asset_id": "a1", "options": {"caption_engine": "nope"}},
         {"asset_id": "a1", "options": {"stages": ["transcode", "transcode"]}},
         {"asset_id": "a1", "options": {"renditions": [721]}},
+        {"asset_id": "a1", "options": {"video_codec": "av1"}},
         {"asset_id": "a1", "options": {"trailer_seconds": 0}},
         {"asset_id": "a1", "options": {"language": "english"}},
         {"asset_id": "a1", "options": {"transcribe_vocabulary": "has spaces"}},
@@ -174,6 +175,12 @@ def test_job_options_map_onto_the_pipeline_options_and_job_ids_follow_them():
     ref = ObjectRef(bucket="b", key="k", etag="e")
     assert job_id_for(ref, options) != job_id_for(ref, JobRequest(asset_id="a1").options.to_job_options())
     assert UploadRequest(filename="take 1 (final).mov").filename == "take 1 (final).mov"
+
+
+def test_the_video_codec_reaches_the_job_options_and_h264_is_the_default():
+    hevc = JobRequest.model_validate({"asset_id": "a1", "options": {"video_codec": "hevc"}}).options.to_job_options()
+    assert hevc.video_codec == VideoCodec.HEVC
+    assert JobRequest(asset_id="a1").options.to_job_options().video_codec == VideoCodec.H264
 
 
 def test_transcribe_options_reach_the_job_and_the_upload_metadata_round_trips():

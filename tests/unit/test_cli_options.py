@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from functions.core.ingest import metadata_for, options_from_metadata
-from functions.core.models import OPTIONAL_STAGES, JobOptions
+from functions.core.models import OPTIONAL_STAGES, JobOptions, VideoCodec
 from reelflow.cli import _job_options, _parser
 
 
@@ -19,6 +19,14 @@ def test_stages_and_renditions_become_job_options_and_upload_metadata():
     assert options_from_metadata(metadata_for(options)) == (options, [])
 
 
+def test_the_video_codec_becomes_a_job_option_and_upload_metadata():
+    options = options_for("--video-codec", "hevc")
+    assert options.video_codec == VideoCodec.HEVC
+    assert metadata_for(options) == {"video-codec": "hevc"}
+    assert options_from_metadata(metadata_for(options)) == (options, [])
+    assert options_for().video_codec == VideoCodec.H264
+
+
 def test_every_optional_stage_is_a_choice_and_repeats_collapse():
     options = options_for("--stages", ",".join([*OPTIONAL_STAGES, OPTIONAL_STAGES[0]]))
     assert options.stages == list(OPTIONAL_STAGES)
@@ -30,7 +38,7 @@ def test_without_the_flags_every_stage_and_the_default_ladder_run():
 
 
 @pytest.mark.parametrize("flags", [["--stages", "scenes,probe"], ["--stages", ","], ["--renditions", "720p"],
-                                   ["--renditions", "0"], ["--renditions", "-360"]])
+                                   ["--renditions", "0"], ["--renditions", "-360"], ["--video-codec", "av1"]])
 def test_unknown_stages_and_bad_heights_are_usage_errors(flags, capsys):
     with pytest.raises(SystemExit) as exc:
         options_for(*flags)

@@ -5,11 +5,12 @@ from functions.core.cost.budget import (
     CostLimitExceeded,
     DurationLimitExceeded,
     ExecutionTimeoutExceeded,
+    StateLimitExceeded,
     check_budget,
     limit,
 )
-from functions.core.cost.estimate import estimate_job, synthetic_source
-from functions.core.models import JobOptions
+from functions.core.cost.estimate import STATE_LIMIT_BYTES, estimate_job, synthetic_source
+from functions.core.models import JobOptions, VideoCodec
 
 
 def test_a_one_chunk_job_enters_as_many_states_as_the_samples_execution_did():
@@ -64,3 +65,28 @@ def test_the_guard_refuses_a_job_that_would_outlast_the_state_machines_timeout_w
     over = longest.model_copy(update={"wall_seconds": EXECUTION_TIMEOUT_SECONDS + 1.0})
     with pytest.raises(ExecutionTimeoutExceeded):
         check_budget(over, limit(None, None), limit(None, None))
+
+
+def test_the_guard_refuses_a_job_whose_largest_state_would_be_over_step_functions_limit():
+    """12 h of UHD in HEVC runs in shorter chunks (estimate.plan_job): with the whole ladder's seven rungs the
+    transcode Map's results would be over 256 KB, so PackageHls would fail after every chunk was paid for."""
+    uhd = synthetic_source(12 * 3600, 2160)
+    four = estimate_job(uhd, JobOptions(video_codec=VideoCodec.HEVC))
+    check_budget(four, limit(None, None), limit(None, None))
+    every_rung = [2160, 1440, 1080, 720, 480, 360, 240]
+    seven = estimate_job(uhd, JobOptions(video_codec=VideoCodec.HEVC, renditions=every_rung))
+    assert seven.largest_state_bytes > STATE_LIMIT_BYTES
+    with pytest.raises(StateLimitExceeded):
+        check_budget(seven, limit(None, None), limit(None, None))
+    at_60 = estimate_job(synthetic_source(12 * 3600, 2160, fps=60), JobOptions(video_codec=VideoCodec.HEVC))
+    with pytest.raises(StateLimitExceeded):  # its 44 s chunks
+        check_budget(at_60, limit(None, None), limit(None, None))
+
+
+def test_hevc_costs_more_to_encode_and_less_to_store():
+    info = synthetic_source(3600, 1080)
+    h264, hevc = (estimate_job(info, JobOptions(video_codec=codec)) for codec in VideoCodec)
+    assert hevc.longest_invocation_seconds["TranscodeChunk"] > 2 * h264.longest_invocation_seconds["TranscodeChunk"]
+    items = {codec: {(i.stage, i.what): i.usd for i in e.cost.items} for codec, e in zip(VideoCodec, (h264, hevc))}
+    storage = [key for key in items[VideoCodec.H264] if key[0] == "storage" and "outputs" in key[1]]
+    assert storage and all(items[VideoCodec.HEVC][key] < items[VideoCodec.H264][key] for key in storage)

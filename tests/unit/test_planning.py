@@ -2,10 +2,20 @@
 import pytest
 
 from functions.core.ids import job_id_for, key_candidates
-from functions.core.ladder import SEGMENT_SECONDS, LevelTooLow, h264_codecs, h264_level, plan_chunks, plan_renditions
+from functions.core.ladder import (
+    HEVC_BITRATE_FACTOR,
+    SEGMENT_SECONDS,
+    LevelTooLow,
+    h264_codecs,
+    h264_level,
+    hevc_codecs,
+    hevc_level,
+    plan_chunks,
+    plan_renditions,
+)
 from functions.core.manifest import job_status
-from functions.core.models import JobOptions, ManifestStage, ObjectRef, RungStats, SourceInfo
-from functions.core.transcode import master_playlist, rung_level
+from functions.core.models import JobOptions, ManifestStage, ObjectRef, RungStats, SourceInfo, VideoCodec
+from functions.core.transcode import Segment, join_chunk_playlists, master_playlist, media_playlist, rung_level
 
 
 def source(width, height, **kw):
@@ -80,6 +90,13 @@ def test_job_ids_are_stable_per_upload_and_options():
     assert job_id_for(ref) != job_id_for(ref, JobOptions(trailer_seconds=10))
 
 
+def test_the_video_codec_option_leaves_earlier_job_ids_alone_unless_asked_for():
+    ref = ObjectRef(bucket="b", key="k.mp4", version_id="v1")
+    # The id this upload had before the option existed.
+    assert job_id_for(ref, JobOptions(video_codec=VideoCodec.H264)) == job_id_for(ref) == "j166bbbf042b779635ca6d86"
+    assert job_id_for(ref, JobOptions(video_codec=VideoCodec.HEVC)) != job_id_for(ref)
+
+
 def test_uhd_sources_get_uhd_rungs_each_at_a_level_that_allows_it():
     uhd = source(3840, 2160)
     rungs = plan_renditions(uhd)
@@ -111,3 +128,61 @@ def test_the_master_names_each_rungs_own_level():
     inf = [line for line in master.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
     assert 'CODECS="avc1.640033,mp4a.40.2"' in inf[0] and "RESOLUTION=3840x2160" in inf[0]
     assert 'CODECS="avc1.64001f,mp4a.40.2"' in inf[-1] and "RESOLUTION=1280x720" in inf[-1]
+
+
+def test_uhd_hevc_rungs_each_get_the_hevc_level_and_codecs_that_allow_them():
+    uhd = source(3840, 2160)
+    h264, hevc = plan_renditions(uhd), plan_renditions(uhd, codec=VideoCodec.HEVC)
+    assert [(r.width, r.height) for r in hevc] == [(r.width, r.height) for r in h264]
+    assert [r.video_kbps for r in hevc] == [round(r.video_kbps * HEVC_BITRATE_FACTOR) for r in h264]
+    levels = [rung_level(r, uhd, VideoCodec.HEVC) for r in hevc]
+    assert levels == ["5", "5", "4", "3.1"]
+    assert [hevc_codecs(level) for level in levels] == [
+        "hvc1.1.6.L150.90", "hvc1.1.6.L150.90", "hvc1.1.6.L120.90", "hvc1.1.6.L93.90"]
+
+
+@pytest.mark.parametrize(("width", "height", "fps", "kbps", "level"), [
+    (7680, 4320, 30, 40000, "6"), (3840, 2160, 60, 14400, "5.1"), (3840, 2160, 120, 30000, "5.2"),
+    (1920, 1080, 60, 4500, "4.1"), (1920, 1080, 30, 12000, "4.1"), (1280, 720, 30, 1680, "3.1"),
+    (854, 480, 30, 840, "3"), (640, 360, 30, 480, "2.1"), (426, 240, 25, 240, "2"), (256, 144, 15, 86, "1"),
+    (256, 144, 25, 86, "2"),
+    (8192, 64, 25, 100, "5"),  # small, but no side may be longer than sqrt(8 x MaxLumaPs)
+])
+def test_hevc_level_is_the_lowest_main_tier_level_that_allows_size_rate_and_bit_rate(width, height, fps, kbps,
+                                                                                   level):
+    assert hevc_level(width, height, fps, kbps) == level
+
+
+def test_hevc_codecs_carry_level_idc_thirty_times_the_level():
+    assert [hevc_codecs(level) for level in ("4", "4.1", "5.1", "6.2")] == [
+        "hvc1.1.6.L120.90", "hvc1.1.6.L123.90", "hvc1.1.6.L153.90", "hvc1.1.6.L186.90"]
+
+
+def test_an_hevc_rung_beyond_every_level_is_refused():
+    with pytest.raises(LevelTooLow):
+        hevc_level(16384, 16384, 120, 1000)
+    with pytest.raises(LevelTooLow):
+        hevc_level(1280, 720, 30, 300_000)
+
+
+def test_an_hevc_master_names_hvc1_for_every_rung_at_version_7():
+    uhd = source(3840, 2160)
+    stats = RungStats(bytes=1_000_000, seconds=1.0, peak_bps=9e6)
+    master = master_playlist(uhd, [(r, stats) for r in plan_renditions(uhd, codec=VideoCodec.HEVC)], VideoCodec.HEVC)
+    codecs = [line.split('CODECS="')[1].split('"')[0] for line in master.splitlines() if "CODECS" in line]
+    assert codecs[0] == "hvc1.1.6.L150.90,mp4a.40.2" and codecs[-1] == "hvc1.1.6.L93.90,mp4a.40.2"
+    assert "#EXT-X-VERSION:7" in master.splitlines()
+
+
+def test_joined_fmp4_chunks_map_each_chunks_init_and_ts_chunks_stay_as_they_were():
+    def chunk(index, init):
+        return media_playlist([Segment(f"c{index:04d}-{n:05d}.m4s", 4.0, init=init) for n in range(2)])
+
+    joined = join_chunk_playlists([chunk(0, "c0000-240p-init.mp4"), chunk(1, "c0001-240p-init.mp4")]).splitlines()
+    assert joined[1] == "#EXT-X-VERSION:7"
+    maps = [i for i, line in enumerate(joined) if line.startswith("#EXT-X-MAP")]
+    assert [joined[i] for i in maps] == ['#EXT-X-MAP:URI="c0000-240p-init.mp4"', '#EXT-X-MAP:URI="c0001-240p-init.mp4"']
+    assert [joined[i + 2] for i in maps] == ["c0000-00000.m4s", "c0001-00000.m4s"]
+    assert not any("DISCONTINUITY" in line for line in joined)
+    ts = join_chunk_playlists([media_playlist([Segment("c0000-00000.ts", 4.0)])] * 2).splitlines()
+    assert ts[1] == "#EXT-X-VERSION:3" and not any("EXT-X-MAP" in line for line in ts)

@@ -2,16 +2,18 @@
 the state each transition carries, and the events of the execution's history."""
 import pytest
 
-from functions.core.cost.lambdas import FUNCTION_EPHEMERAL_MB
+from functions.core.cost.lambdas import FUNCTION_EPHEMERAL_MB, FUNCTION_TIMEOUT_SECONDS
 from functions.core.cost.estimate import (
+    CHUNK_TIMEOUT_SHARE,
     HISTORY_LIMIT_EVENTS,
     STATE_LIMIT_BYTES,
     estimate_job,
+    plan_job,
     state_sizes,
     synthetic_source,
 )
-from functions.core.ladder import plan_transcode
-from functions.core.models import JobOptions
+from functions.core.ladder import SEGMENT_SECONDS, plan_transcode
+from functions.core.models import JobOptions, VideoCodec
 
 LENGTHS = {"1 min": 60, "1 h": 3600, "12 h": 12 * 3600}
 # Room left for what the models cannot foresee (a longer note, more keywords): a quarter of each limit.
@@ -82,3 +84,41 @@ def test_a_12_hour_proxy_would_not_fit_with_its_parts_on_disk():
     """Why the parts stream: parts and joined proxy together are over Lambda's 10 GB of /tmp at 12 h."""
     proxy = estimate_job(synthetic_source(LENGTHS["12 h"], 1080), JobOptions()).largest_tmp_bytes["TranscodePackage"]
     assert 2 * proxy > FUNCTION_EPHEMERAL_MB["TranscodePackage"] * 2**20 >= proxy
+
+
+@pytest.mark.parametrize("height", [1080, 2160])
+@pytest.mark.parametrize("length", LENGTHS)
+def test_hevc_chunks_encode_within_their_share_of_the_timeout_and_the_state_stays_under_its_limit(length, height):
+    """x265 costs about 3x x264 (rates.ENCODE_COST_FACTORS), so plan_job shortens a UHD source's HEVC chunks until
+    one encodes within CHUNK_TIMEOUT_SHARE of TranscodeChunk's timeout. More chunks make a larger transcode Map
+    result: at 12 h of 2160p it is still under the limit, though not with the quarter's margin the H.264 job has."""
+    options = JobOptions(video_codec=VideoCodec.HEVC, caption_engine="transcribe", label_engine="rekognition",
+                         trailer_title="t" * 80)
+    estimate = estimate_job(synthetic_source(LENGTHS[length], height), options)
+    timeout = FUNCTION_TIMEOUT_SECONDS["TranscodeChunk"]
+    assert estimate.longest_invocation_seconds["TranscodeChunk"] <= CHUNK_TIMEOUT_SHARE * timeout
+    assert estimate.over_timeout == {} and estimate.over_tmp == {}
+    assert estimate.largest_state_bytes <= STATE_LIMIT_BYTES
+    assert estimate.history_events <= 0.8 * HISTORY_LIMIT_EVENTS
+
+
+def test_frames_above_the_benchmarks_rate_cost_their_encode_so_uhd_hevc_at_60_fps_runs_shorter_chunks_still():
+    hevc = JobOptions(video_codec=VideoCodec.HEVC)
+    at_25, at_60 = (synthetic_source(3600, 2160, fps=fps) for fps in (25, 60))
+    assert plan_job(at_60, hevc).chunks[0].duration < plan_job(at_25, hevc).chunks[0].duration
+    timeout = FUNCTION_TIMEOUT_SECONDS["TranscodeChunk"]
+    assert estimate_job(at_60, hevc).longest_invocation_seconds["TranscodeChunk"] <= CHUNK_TIMEOUT_SHARE * timeout
+    eight_k_60 = synthetic_source(12 * 3600, 4320, fps=60)
+    assert plan_job(eight_k_60, JobOptions()).chunks == plan_transcode(eight_k_60).chunks  # H.264 keeps its chunks
+
+
+def test_only_uhd_hevc_chunks_are_shortened():
+    uhd, hd = synthetic_source(12 * 3600, 2160), synthetic_source(12 * 3600, 1080)
+    assert plan_job(uhd, JobOptions()).chunks == plan_transcode(uhd).chunks
+    assert plan_job(hd, JobOptions(video_codec=VideoCodec.HEVC)).chunks == plan_transcode(hd).chunks
+    shortened = plan_job(uhd, JobOptions(video_codec=VideoCodec.HEVC)).chunks
+    assert shortened[0].duration < plan_transcode(uhd).chunks[0].duration
+    assert shortened[0].duration % SEGMENT_SECONDS == 0
+    assert sum(c.duration for c in shortened) == pytest.approx(12 * 3600)
+    no_encode = JobOptions(video_codec=VideoCodec.HEVC, stages=["captions"])
+    assert plan_job(uhd, no_encode).chunks == plan_transcode(uhd).chunks

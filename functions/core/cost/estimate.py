@@ -41,7 +41,7 @@ from functions.core.models import (
     TranscribeJob,
     TranscribeSpanResult,
 )
-from functions.core.transcode import proxy_size
+from functions.core.transcode import MAX_OUTPUT_FPS, SEGMENT_FORMATS, proxy_size
 
 # infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
 MAP_CONCURRENCY = 40
@@ -52,6 +52,7 @@ PROXY_KBPS, TRAILER_KBPS = 1500, 3000
 # The files a scene leaves (a thumbnail; its line in each of scenes.json and the four editor exports), the contact
 # sheet and the poster: the sizes _storage prices.
 THUMBNAIL_BYTES, SCENE_RECORD_BYTES, CONTACT_SHEET_BYTES, POSTER_BYTES = 20_000, 500, 200_000, 50_000
+INIT_SECTION_BYTES = 4_000  # an fMP4 init section, one per chunk and rung (3.8 KB measured at 240p)
 DEFAULT_TRAILER_SECONDS, SHORT_FOOTAGE_SECONDS = 30.0, 90.0
 # Step Functions' limits: the state a transition carries, a Standard execution's history.
 STATE_LIMIT_BYTES = 256 * 1024
@@ -60,6 +61,9 @@ HISTORY_LIMIT_EVENTS = 25_000
 # Amazon Transcribe at the assumed turnaround fits; Probe refuses a job estimated to take longer (budget.py).
 EXECUTION_TIMEOUT_SECONDS = 12 * 3600
 EVENTS_PER_VISIT = {"task": 5, "choice": 2, "pass": 2, "wait": 2, "end": 2, "map": 4, "parallel": 4}
+# The most of TranscodeChunk's timeout one chunk's modelled encode may take (plan_job shortens the chunks to fit):
+# the quarter left is room for footage the measured speeds underrate (the same margin tests/ keep on the limits).
+CHUNK_TIMEOUT_SHARE = 0.75
 
 
 class JobEstimate(BaseModel):
@@ -123,18 +127,47 @@ def _megapixels(width: int, height: int) -> float:
     return width * height / 1e6
 
 
+def plan_job(info: SourceInfo, options: JobOptions, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> TranscodePlan:
+    """Probe's plan (and so the estimate's): the job's rungs in its codec, in chunks of `chunk_seconds`, shortened by
+    whole segments while one chunk's modelled encode would take more than CHUNK_TIMEOUT_SHARE of TranscodeChunk's
+    timeout. HEVC on UHD rungs needs it (its encoder costs ENCODE_COST_FACTORS times x264's); H.264 chunks of the
+    default length stay far below it (a 2160p source's take 313 s of the 900)."""
+    budget = CHUNK_TIMEOUT_SHARE * FUNCTION_TIMEOUT_SECONDS["TranscodeChunk"]
+    plan = plan_transcode(info, options.renditions, chunk_seconds, options.video_codec)
+    encodes = options.stages is None or "transcode" in options.stages
+
+    def too_slow(plan: TranscodePlan) -> bool:
+        return max(work.aws_seconds for work in _chunk_works(info, plan)) > budget
+
+    while encodes and chunk_seconds > SEGMENT_SECONDS and too_slow(plan):
+        chunk_seconds = (math.ceil(chunk_seconds / SEGMENT_SECONDS) - 1) * SEGMENT_SECONDS
+        plan = plan_transcode(info, options.renditions, chunk_seconds, options.video_codec)
+    return plan
+
+
+def _chunk_works(info: SourceInfo, plan: TranscodePlan) -> list[Work]:
+    """Each TranscodeChunk's modelled work: decoding its stretch of the source, encoding every rung (at its codec's
+    cost) and the x264 proxy, at the ladder's frame rate when that is above the benchmark's."""
+    source_mp = _megapixels(info.width, info.height) if info.has_video else 0.0
+    rungs_mp = sum(_megapixels(r.width, r.height) for r in plan.renditions)
+    output_mp = rungs_mp * rates.ENCODE_COST_FACTORS[plan.video_codec]
+    if info.has_video:
+        output_mp += _megapixels(*proxy_size(info))
+        output_mp *= max(1.0, min(info.nominal_fps, MAX_OUTPUT_FPS) / rates.TRANSCODE_BENCH_FPS)
+    return [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
+        rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
+        for c in plan.chunks]
+
+
 def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
                  default_caption_engine: str = "whisper", default_label_engine: str = "none",
                  prices: PriceTable | None = None, source: ObjectRef | None = None) -> JobEstimate:
-    plan = plan_transcode(info, options.renditions, chunk_seconds)
+    plan = plan_job(info, options, chunk_seconds)
     run = {stage: options.stages is None or stage in options.stages for stage in OPTIONAL_STAGES}
     engine = options.caption_engine or default_caption_engine
     labels = options.label_engine or default_label_engine
     chunks = plan.chunks
     source_mp = _megapixels(info.width, info.height) if info.has_video else 0.0
-    output_mp = sum(_megapixels(r.width, r.height) for r in plan.renditions)
-    if info.has_video:
-        output_mp += _megapixels(*proxy_size(info))
 
     branches: dict[str, float] = {}
     works: list[Work] = [Work("Probe", rates.PROBE_SECONDS)]
@@ -142,9 +175,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     visits = Counter({"task": 1, "parallel": 1})  # Probe, Stages
     iterations = 0
     if run["transcode"]:
-        parts = [Work("TranscodeChunk", rates.TRANSCODE_FIXED + c.duration * (
-            rates.TRANSCODE_DECODE_PER_SOURCE_MP * source_mp + rates.TRANSCODE_ENCODE_PER_OUTPUT_MP * output_mp))
-            for c in chunks]
+        parts = _chunk_works(info, plan)
         playlists = len(chunks) * len(plan.renditions)
         proxy_mb = PROXY_KBPS * 125 * info.duration / 1e6
         # Each playlist is a GET; ffmpeg streams the proxy's parts from S3 (a GET each) and the joined proxy, the
@@ -295,9 +326,11 @@ def _storage(info: SourceInfo, plan: TranscodePlan, run: dict[str, bool], scenes
     outputs: list[StoredObject] = []
     work: list[StoredObject] = []
     if run["transcode"]:
+        inits = len(plan.chunks) if SEGMENT_FORMATS[plan.video_codec].segment_type == "fmp4" else 0
         for rung in plan.renditions:
             size = int((rung.video_kbps + rung.audio_kbps) * 125 * SEGMENT_SECONDS)
             outputs += [StoredObject(f"hls/{rung.name}/seg", size)] * segments
+            outputs += [StoredObject(f"hls/{rung.name}/init", INIT_SECTION_BYTES)] * inits
             outputs.append(StoredObject(f"hls/{rung.name}/index.m3u8", 100 * segments))
         outputs += [StoredObject("master.m3u8", 1000), StoredObject("poster.jpg", POSTER_BYTES),
                     StoredObject("proxy", int(PROXY_KBPS * 125 * duration))]

@@ -6,6 +6,10 @@ Where each figure was measured (README "Benchmarks"; docs FINDINGS; the sample r
 - TranscodeChunk: `make bench` transcode, 30 s of 1080p at 20 Mbps through the transcode stage in 60.4 s (4 rungs
   1080/720/480/360 and the 540p proxy: 4.15 output megapixels a frame); decoding 1080p alone runs at 15-23x
   real time (FINDINGS), 0.05 s per second of footage, about 0.025 s per source megapixel.
+- HEVC rungs: x265 `faster` against the ladder's x264 `veryfast`, CPU seconds (user + system) of one encode at the
+  rung's settings (HEVC at 0.6x the rate, VBV, 4 s GOP), video only, the better of two runs: a 6 s 720p testsrc2 clip
+  (tests/media.make_clip) 5.34 s x264, 15.23 s x265 (2.85x); the sample's 20 s of 360p 7.89 s and 23.95 s (3.04x).
+  x265 `veryfast` cost the same, `fast` 3.6x. ENCODE_COST_FACTORS rounds the larger ratio to 3.
 - CaptionPart: `make bench` captions, real-time factor with model loading: whisper 0.263, pocketsphinx 0.46.
 - ScenePart: `make bench` scenes, Reelflow's analyser at the speed of PySceneDetect's AdaptiveDetector, which ran at
   480-545 frames/s on 640x360 (FINDINGS): 0.05 s per second of 25 fps footage; a larger source costs its decoding.
@@ -45,6 +49,11 @@ TRANSCODE_FIXED = 1.0
 TRANSCODE_DECODE_PER_SOURCE_MP = 0.025
 # (60.4 s / 30 s - 0.05 - 1.0 / 30) / 4.15 output megapixels
 TRANSCODE_ENCODE_PER_OUTPUT_MP = 0.47
+# A rung's encode time per output megapixel against x264's (the proxy stays x264), by codec (models.VideoCodec).
+ENCODE_COST_FACTORS = {"h264": 1.0, "hevc": 3.0}
+# make bench's transcode input is 30 fps: output above it (up to the ladder's 60) is more frames to encode, in
+# proportion; slower footage is counted at 30 (the figures above were never scaled down for it).
+TRANSCODE_BENCH_FPS = 30.0
 PACKAGE_FIXED = 1.0
 PACKAGE_PER_PLAYLIST = 0.0056  # per chunk and rung: parsing its playlist and writing the joined one
 CONCAT_MB_PER_SECOND = 44.0  # ffmpeg's concat demuxer, stream copy, local disk
