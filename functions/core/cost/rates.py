@@ -36,6 +36,8 @@ runs 1 / min(1, vCPUs) times as long.
 """
 from __future__ import annotations
 
+from functions.core.models import VideoCodec
+
 LOCAL_CORES = 2
 MB_PER_VCPU = 1769
 MAX_VCPUS = 6
@@ -50,7 +52,7 @@ TRANSCODE_DECODE_PER_SOURCE_MP = 0.025
 # (60.4 s / 30 s - 0.05 - 1.0 / 30) / 4.15 output megapixels
 TRANSCODE_ENCODE_PER_OUTPUT_MP = 0.47
 # A rung's encode time per output megapixel against x264's (the proxy stays x264), by codec (models.VideoCodec).
-ENCODE_COST_FACTORS = {"h264": 1.0, "hevc": 3.0}
+ENCODE_COST_FACTORS = {VideoCodec.H264: 1.0, VideoCodec.HEVC: 3.0}
 # make bench's transcode input is 30 fps: output above it (up to the ladder's 60) is more frames to encode, in
 # proportion; slower footage is counted at 30 (the figures above were never scaled down for it).
 TRANSCODE_BENCH_FPS = 30.0
