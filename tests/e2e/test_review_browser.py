@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from functions.core.models import JobStatus, Manifest, ManifestStage, StageStatus
+from functions.core.ladder import plan_transcode
+from functions.core.models import JobStatus, Manifest, ManifestStage, StageStatus, VideoCodec
+from functions.core.probe import probe_media
 from functions.core.review import gather_inputs, player_script, render_review_page
+from functions.core.transcode import chunk_prefix, encode_chunk, join_chunk_playlists, master_playlist, rung_stats
 from reelflow.local.files import serve_folder
 from tests.conftest import REPO
 
@@ -183,3 +186,38 @@ def test_page_opened_as_a_file_plays_the_proxy(browser, run):
     assert visit.page.eval_on_selector("#player", "v => v.dataset.mode") == "proxy"
     assert {urlsplit(u).scheme for u in visit.requests} <= {"file", "data", "blob"}
     visit.page.close()
+
+
+def test_an_hevc_ladder_plays_where_the_browser_decodes_hevc_and_the_proxy_where_it_does_not(browser, run, tmp_path):
+    """The sample's page over an HEVC ladder (video_codec=hevc, one 240p rung): a browser whose Media Source takes
+    the master's CODECS plays the ladder with hls.js, one that cannot (this Chromium, as Debian builds it) falls
+    back to the H.264 proxy through hls.js's fatal error; either way the video plays."""
+    _, asset = run
+    folder = tmp_path / asset.name
+    shutil.copytree(asset, folder, ignore=shutil.ignore_patterns("hls"))
+    source = REPO / "samples" / "sample.mp4"
+    info = probe_media(str(source))
+    plan = plan_transcode(info, [240], codec=VideoCodec.HEVC)
+    stats = [rung_stats(encode_chunk(str(source), info, plan, chunk, tmp_path / "encode")["240p"])
+             for chunk in plan.chunks]
+    shutil.copytree(tmp_path / "encode" / "hls" / "240p", folder / "hls" / "240p")
+    rung_folder = folder / "hls" / "240p"
+    rung_folder.joinpath("index.m3u8").write_text(join_chunk_playlists(
+        [(rung_folder / f"{chunk_prefix(chunk)}.m3u8").read_text() for chunk in plan.chunks]))
+    master = master_playlist(info, [(plan.renditions[0], stats[0])], VideoCodec.HEVC)
+    (folder / "hls" / "master.m3u8").write_text(master)
+    manifest = Manifest.model_validate_json((asset / "manifest.json").read_text())
+    page = render_review_page(gather_inputs(manifest.model_copy(update={"hls_subtitles": None}),
+                                            lambda path: (folder / path).read_bytes()), player_script())
+    (folder / "review" / "index.html").write_text(page)
+    codecs = master.split('CODECS="')[1].split('"')[0]
+    with serve_folder(tmp_path) as base:
+        visit = Visit(browser, f"{base}/{asset.name}/review/index.html")
+        decodes_hevc = visit.page.evaluate(f"() => MediaSource.isTypeSupported('video/mp4; codecs=\"{codecs}\"')")
+        visit.page.evaluate("() => { const v = document.getElementById('player'); v.muted = true; v.play(); }")
+        visit.page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=15_000)
+        mode = visit.page.eval_on_selector("#player", "v => v.dataset.mode")
+        assert mode == ("hls.js" if decodes_hevc else "proxy")
+        if not decodes_hevc:
+            assert not any(url.endswith(".m4s") for url in visit.requests)  # no segment fetched in vain
+        visit.page.close()
