@@ -30,6 +30,14 @@ TONE_MAP_FILTERS = (
     ("zscale", {"t": "linear", "npl": 100}), ("format", {"pix_fmts": "gbrpf32le"}), ("zscale", {"p": "bt709"}),
     ("tonemap", {"tonemap": "hable", "desat": 0}), ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
 )
+
+
+def tone_map_filter() -> str:
+    """TONE_MAP_FILTERS as one ffmpeg filter-graph string, for commands built by hand (the scene pass)."""
+    return ",".join(f"{name}=" + ":".join(f"{key}={value}" for key, value in args.items())
+                    for name, args in TONE_MAP_FILTERS)
+
+
 # Interlaced fields woven frame for frame (bwdif: motion-adaptive, better than yadif on fine detail), only on frames
 # flagged interlaced, so a progressive frame in a mixed stream passes untouched.
 DEINTERLACE_FILTER = ("bwdif", {"mode": "send_frame", "parity": "auto", "deint": "interlaced"})

@@ -1,4 +1,4 @@
-"""Edge inputs: audio-only, one frame, all black, under a second, no cuts, rotation, SAR, VFR and offsets."""
+"""Edge inputs: audio-only, one frame, all black, under a second, no cuts, rotation, SAR, VFR, offsets and HDR."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,8 @@ from functions.core.ffmpeg import MediaError, run_ffmpeg
 from functions.core.models import SkipCode, SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes import OUTPUT_FILES, analyse_scenes
+from functions.core.scenes.analyse import measure_frames
+from functions.core.transcode import tone_map_filter
 from tests import media
 from tests.fixtures.scenes import scene_clips
 
@@ -170,3 +172,23 @@ def test_thumbnails_of_a_fade_heavy_clip_are_not_dark_flat_or_mid_fade(tmp_path)
         most_contrast = max(float(f.std()) for f in frames[scene.start_frame:scene.end_frame])
         assert thumb.mean() >= 0.5 * brightest, scene.index  # not black
         assert thumb.std() >= 0.6 * most_contrast, scene.index  # neither flat nor mid-fade
+
+
+def test_hdr_is_measured_as_the_ladder_shows_it(tmp_path):
+    """A bright shot graded to HDR10 (PQ): its code values alone read dim and flat (contrast 0.036, below the
+    thumbnails' flatness floor), so the scene pass tone-maps as the ladder does and measures what viewers see."""
+    scene = "testsrc2=size=320x180:rate=25:duration=1,eq=brightness=0.35:contrast=0.6"
+    to_pq = "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=smpte2084:m=bt2020nc:p=bt2020:r=tv:npl=100"
+    hdr = tmp_path / "pq.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", scene, "-vf", f"{to_pq},format=yuv420p10le", "-c:v", "libx265",
+                "-x265-params", f"log-level=error:{media.HDR10_X265}", "-color_primaries", "bt2020",
+                "-color_trc", "smpte2084", "-colorspace", "bt2020nc", str(hdr)], what="fixture")
+    source = probe_media(str(hdr))
+    assert source.hdr == "PQ"
+    ladder = lavfi_clip(tmp_path / "as the ladder shows it.mp4", scene,
+                        extra=["-vf", f"{to_pq},{tone_map_filter()}", "-crf", "10"])
+    measured = measure_frames(hdr, source).series
+    shown = measure_frames(ladder, probe_media(str(ladder))).series
+    for name in ("brightness", "contrast"):
+        assert getattr(measured, name).mean() == pytest.approx(getattr(shown, name).mean(), abs=0.015)
+    assert measured.contrast.mean() > 0.06

@@ -85,7 +85,8 @@ def measure_frames(
 
     span = source.duration if window is None else (window.end or source.duration) - window.start + window.preroll
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
-    decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio, window=window,
+    decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio,
+                     tone_map=source.hdr is not None, window=window,
                      start_time=source.start_time, expected_frames=round(span * fps), on_progress=report)
     preroll = int(np.sum(decoded.timestamps < window.start - 1e-6)) if window is not None else 0
     return FramePass(analyser.finish(), decoded.timestamps, decoded.loudness, sampler.candidates, preroll)

@@ -25,6 +25,7 @@ import numpy as np
 
 from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input
 from functions.core.models import FALLBACK_FPS, SourceInfo
+from functions.core.transcode import tone_map_filter
 
 ANALYSIS_LONG_SIDE = 320
 # Decoder options before `-i`: skip the in-loop deblocking filter and allow the decoder's
@@ -88,6 +89,7 @@ def decode(
     on_frame: Callable[[np.ndarray], None],
     *,
     with_audio: bool,
+    tone_map: bool = False,
     window: Window | None = None,
     start_time: float = 0.0,
     expected_frames: int = 0,
@@ -96,6 +98,8 @@ def decode(
     """Decode `media` (a file or a URL) once, calling `on_frame` with each frame in display order as a
     (h * 3 / 2, w) uint8 I420 array (BT.601 limited range, as OpenCV's COLOR_YUV2BGR_I420 reads it).
 
+    With `tone_map` (HDR sources) the picture is tone-mapped to SDR as the ladder does, after shrinking it to the
+    analysis size, so brightness, contrast and colour read as viewers of the ladder see them.
     The array passed to `on_frame` is only valid during the call; copy what you keep. With a
     `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
     reported from the media's start either way.
@@ -118,7 +122,8 @@ def decode(
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *DECODER_OPTIONS,
             *source_input(str(media.resolve()) if isinstance(media, Path) else media),
             "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
-            "-vf", f"{vtrim}scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
+            "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}"
+                   f"scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
             "-pix_fmt", "yuv420p", "-f", "rawvideo",
             "-stats_enc_pre", _FRAME_TIMES, "-stats_enc_pre_fmt", "{pts} {tb}", "pipe:1",
         ]
@@ -150,6 +155,11 @@ def decode(
         keep = loudness.times >= window.start
         loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
+
+
+def _tone_mapped(size: tuple[int, int]) -> str:
+    """Shrink first: tone mapping works in linear light on float planes, which costs per pixel."""
+    return f"scale={size[0]}:{size[1]}:flags=area,{tone_map_filter()},"
 
 
 def _bounds(start: float, end: float | None) -> str:
