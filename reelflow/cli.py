@@ -242,7 +242,6 @@ def open_review(folder: Path, *, port: int = 0, browser: bool = True, out=print,
     import webbrowser
 
     from reelflow.local.files import serve_folder
-    from reelflow.local.waiting import wait_until_stopped
 
     with serve_folder(folder, port) as base:
         url = f"{base}/{REVIEW_PAGE}"
@@ -250,7 +249,7 @@ def open_review(folder: Path, *, port: int = 0, browser: bool = True, out=print,
         out(f"Review page: {url}" + ("   (opened in your browser)" if opened else "   (open it in a browser)"))
         out(f"Serving {folder}/ on {base}. Ctrl-C stops.")
         try:
-            wait_until_stopped(stop)
+            (stop or threading.Event()).wait()
         except KeyboardInterrupt:
             pass
     return 0

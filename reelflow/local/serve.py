@@ -42,8 +42,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from reelflow.local.waiting import wait_until_stopped
-
 if TYPE_CHECKING:
     from reelflow.local.cloud import FunctionRuntime, LocalCloud
 
@@ -469,7 +467,7 @@ def serve(cloud: LocalCloud, *, port: int, api_key: str | None, cold: bool = Fal
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        wait_until_stopped()
+        threading.Event().wait()
     except KeyboardInterrupt:
         out("Stopping...")
     finally:
