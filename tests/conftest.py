@@ -16,6 +16,10 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "samples" / "sample.mp4"
 SAMPLE_TRUTH = json.loads((REPO / "samples" / "sample_truth.json").read_text())
+# `reelflow` as a subprocess that a test stops with SIGINT, as Ctrl-C would. A shell starts background jobs with SIGINT
+# ignored and Python keeps it ignored, so a suite run as `make test &` would otherwise never stop them.
+INTERRUPTIBLE_CLI = ("-c", "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                           "from reelflow.cli import entry; entry()")
 
 
 @pytest.fixture(scope="session")

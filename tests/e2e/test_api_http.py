@@ -19,7 +19,7 @@ import requests
 from functions.core.ffmpeg import ffmpeg_exe, run_ffmpeg
 from functions.core.ids import asset_id_for
 from reelflow.local.cloud import free_port
-from tests.conftest import REPO
+from tests.conftest import INTERRUPTIBLE_CLI, REPO
 from tests.media import make_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("api-http")]
@@ -50,7 +50,7 @@ class Api:
 def server(template):  # `template`: synthesized (and cached) once per session, before the server needs it
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reelflow.cli", "serve", "--port", str(port)],
+        [sys.executable, *INTERRUPTIBLE_CLI, "serve", "--port", str(port)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=os.environ | {"REELFLOW_API_KEY": API_KEY, "PYTHONUNBUFFERED": "1",
                           "REELFLOW_API_KEYS": ",".join(f"{t}:{k}" for t, k in TENANT_KEYS.items())},

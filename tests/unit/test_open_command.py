@@ -11,7 +11,7 @@ import threading
 import requests
 
 from reelflow.cli import main
-from tests.conftest import REPO
+from tests.conftest import INTERRUPTIBLE_CLI, REPO
 
 PAGE = b"<!doctype html><title>review</title><video src='../proxy.mp4'></video>"
 
@@ -26,7 +26,7 @@ def asset(out, asset_id: str) -> None:
 
 def test_open_prints_the_url_that_serves_the_page_with_byte_ranges_until_ctrl_c(tmp_path):
     asset(tmp_path, "a1")
-    proc = subprocess.Popen([sys.executable, "-m", "reelflow.cli", "open", "a1", "--out", str(tmp_path),
+    proc = subprocess.Popen([sys.executable, *INTERRUPTIBLE_CLI, "open", "a1", "--out", str(tmp_path),
                              "--no-browser"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
