@@ -23,7 +23,8 @@ def estimate_lines(estimate) -> list[str]:
     calls = ", ".join(f"{name} {count}" for name, count in estimate.invocations.items())
     minutes, seconds = divmod(estimate.wall_seconds, 60)
     return [
-        f"Plan: {estimate.source_seconds:.1f} s of footage in {estimate.chunks} chunk(s) of {estimate.chunk_seconds:g} s; "
+        f"Plan: {estimate.source_seconds:.1f} s of footage in {estimate.chunks} chunk(s) of "
+        f"{estimate.chunk_seconds:g} s; "
         f"{sum(estimate.invocations.values())} Lambda invocations ({calls}); {estimate.transitions} state transitions",
         f"Estimated AWS wall time: {int(minutes)} min {seconds:.0f} s",
         f"Largest state payload: {estimate.largest_state_bytes:,} bytes, "

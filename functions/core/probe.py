@@ -97,7 +97,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             raise NoStreams("The file has no audio or video stream.")
         if video is not None:
             _check_frame_size(video)
-        duration = _duration(container, video or audio, [s for s in (video, audio) if s is not None])
+        duration = _duration(container, [s for s in (video, audio) if s is not None])
         if duration <= 0:
             raise NoDuration("The file has no playable duration (truncated or empty streams).")
         info = dict(
@@ -170,11 +170,12 @@ def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def _duration(container: av.container.InputContainer, stream, media_streams: list) -> float:
+def _duration(container: av.container.InputContainer, media_streams: list) -> float:
     """The container's duration, shortened to where the picture and sound end when the file has other streams
     (a subtitle cue or a data track past the picture lengthens the container's duration, and chunks planned past
     the picture would have nothing to encode). A file of picture and sound alone keeps its header's claim, which
-    the spot check then tests."""
+    the spot check then tests. Without a container duration, the first of `media_streams` (video, else audio)
+    says."""
     if container.duration:
         claimed = container.duration / av.time_base
         if len(container.streams) > len(media_streams):
@@ -183,6 +184,7 @@ def _duration(container: av.container.InputContainer, stream, media_streams: lis
                 start = float(container.start_time or 0) / av.time_base
                 return min(claimed, max(ends) - start)
         return claimed
+    stream = media_streams[0]
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     return 0.0

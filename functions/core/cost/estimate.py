@@ -287,7 +287,8 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         if work.tmp_bytes:
             tmp[work.function] = max(tmp.get(work.function, 0), work.tmp_bytes)
     name, size = largest_state(info, plan, options, source)
-    return JobEstimate(source_seconds=info.duration, chunks=len(chunks), chunk_seconds=chunks[0].duration, invocations=invocations,
+    return JobEstimate(source_seconds=info.duration, chunks=len(chunks), chunk_seconds=chunks[0].duration,
+                       invocations=invocations,
                        transitions=transitions, history_events=history_events(visits, iterations),
                        longest_invocation_seconds=longest,
                        over_timeout={f: t for f, t in longest.items() if t > FUNCTION_TIMEOUT_SECONDS[f]},
