@@ -136,10 +136,14 @@ def test_caption_parts_give_the_words_of_one_pass(speech_take):
     joined = json.loads((out / "transcript.json").read_text())["words"]
     one_pass = transcribe_media(path).words
     # The same words at the same times; Whisper may case or punctuate a word at a window's edge differently
-    # (a sentence start it saw without the sentence before).
+    # (a sentence start it saw without the sentence before), and its alignment may count a pause before a word
+    # as part of the word in one context and not in the other: a word's start may move by that pause.
     assert [normalise_words(w["text"]) for w in joined] == [normalise_words(w.text) for w in one_pass]
-    for got, want in zip(joined, one_pass):
-        assert got["start"] == pytest.approx(want.start, abs=0.2) and got["end"] == pytest.approx(want.end, abs=0.2)
+    got_ends, want_ends = [0.0, *(w["end"] for w in joined)], [0.0, *(w.end for w in one_pass)]
+    for i, (got, want) in enumerate(zip(joined, one_pass)):
+        pause = max(got["start"] - got_ends[i], want.start - want_ends[i], 0.0)
+        assert got["end"] == pytest.approx(want.end, abs=0.2)
+        assert got["start"] == pytest.approx(want.start, abs=0.2 + pause)
 
 
 def test_a_language_the_model_lacks_fails_captions_alone_with_its_code(short_chunk_cloud, tmp_path):
