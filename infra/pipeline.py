@@ -1,4 +1,5 @@
-"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> SceneSpeech -> Trailer -> Finalize
+"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> SceneSpeech (when the job asked for both
+scenes and captions) -> Trailer -> Finalize
 -> outcome; and what its role gets beside it (CDK grants it the invokes, the Transcribe poll and logging)."""
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS
-from functions.core.models import OptionalStage, SkipCode, StageName, StageResult
+from functions.core.models import NOT_REQUESTED, OptionalStage, SkipCode, StageName, StageResult, no_input_reason
 from infra.functions import StageFunctions
 from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
 
@@ -67,7 +68,8 @@ class Pipeline(Construct):
         trailer_step = self._if_requested("trailer", trailer_task, result_path="$.trailer")
         trailer_step.afterwards().next(finalize_task)
         speech_task = self._after_stages("SceneSpeech", "scene_speech", functions.scene_speech, then=trailer_step)
-        definition = probe_task.next(parallel).next(speech_task).next(trailer_step)
+        speech_task.next(trailer_step)
+        definition = probe_task.next(parallel).next(self._speech_if_both_requested(speech_task, then=trailer_step))
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -161,7 +163,7 @@ class Pipeline(Construct):
         not_requested = sfn.Pass(
             self,
             f"{stage.capitalize()}NotRequested",
-            parameters=StageResult.skipped(stage, SkipCode.NOT_REQUESTED, "not requested in the job's stages")
+            parameters=StageResult.skipped(stage, SkipCode.NOT_REQUESTED, NOT_REQUESTED)
             .model_dump(mode="json", include={"stage", "status", "note", "details"}),
             result_path=result_path,
         )
@@ -170,6 +172,20 @@ class Pipeline(Construct):
             .when(sfn.Condition.boolean_equals(f"$.probe.run.{stage}", False), not_requested)
             .otherwise(start)
         )
+
+    def _speech_if_both_requested(self, speech_task: sfn.IChainable, then: sfn.IChainable) -> sfn.Choice:
+        """SceneSpeech only when the job asked for both scenes and captions; otherwise the skip its handler would
+        return, without invoking it."""
+        choice = sfn.Choice(self, "SceneSpeechNeeded")
+        for needed, code in (("scenes", SkipCode.NO_SCENES), ("captions", SkipCode.NO_CAPTIONS)):
+            skipped = sfn.Pass(
+                self, f"SceneSpeechWithout{needed.capitalize()}",
+                parameters=StageResult.skipped("scene_speech", code, no_input_reason(needed, NOT_REQUESTED))
+                .model_dump(mode="json", include={"stage", "status", "note", "details"}),
+                result_path="$.scene_speech",
+            )
+            choice.when(sfn.Condition.boolean_equals(f"$.probe.run.{needed}", False), skipped.next(then))
+        return choice.otherwise(speech_task)
 
     def _chunk_map(self, name: str, task_name: str, fn: lambda_.IFunction, result_path: str) -> sfn.Map:
         """`fn` once per chunk of the probe's plan, side by side, each with the job and its chunk."""

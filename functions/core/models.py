@@ -413,6 +413,15 @@ class StageResult(Billed):
         return cls(stage=stage, status=StageStatus.SKIPPED, note=reason, details=details, **fields)
 
 
+NOT_REQUESTED = "not requested in the job's stages"
+"""The note of a stage the job's `stages` option left out."""
+
+
+def no_input_reason(needed: str, why: str) -> str:
+    """The note of a step skipped because the stage it works from (`needed`) gave nothing to work from, and `why`."""
+    return f"no {needed} to work from ({why})"
+
+
 class AfterStagesInput(StageInput):
     """What the steps after the Parallel state get: the job, the probe and every branch's result."""
 

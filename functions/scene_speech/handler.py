@@ -4,7 +4,7 @@ from pathlib import Path
 
 from functions.core.captions import Transcript
 from functions.core.catalog import Catalog
-from functions.core.models import AfterStagesInput, SkipCode, StageResult, StageStatus
+from functions.core.models import AfterStagesInput, SkipCode, StageResult, StageStatus, no_input_reason
 from functions.core.observability import job_handler
 from functions.core.s3io import get_json, upload_tree
 from functions.core.scenes import ScenesDocument
@@ -20,7 +20,7 @@ def handler(job: AfterStagesInput) -> StageResult:
         got = results.get(needed)
         if got is None or got.status != StageStatus.SUCCEEDED:
             why = (got.note or got.error_reason or got.status.value.lower()) if got else "did not run"
-            return StageResult.skipped("scene_speech", code, f"no {needed} to work from ({why})")
+            return StageResult.skipped("scene_speech", code, no_input_reason(needed, why))
 
     settings = Settings.from_env()
     prefix = asset_prefix(job.asset_id)

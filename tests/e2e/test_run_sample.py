@@ -59,6 +59,18 @@ def test_cost_report_prices_every_stage_that_ran_and_adds_up(run):
     assert f"Cost: ${cost['total_usd']:.6f}" in proc.stdout
 
 
+def test_the_estimate_counts_the_state_transitions_the_run_made(run):
+    """The estimate's model of the state machine (functions.core.cost.estimate) against the interpreter's history."""
+    from functions.core.cost.estimate import estimate_job
+    from functions.core.models import JobOptions
+    from functions.core.probe import probe_media
+
+    _, asset = run
+    cost = json.loads((asset / "manifest.json").read_text())["cost"]
+    (measured,) = [item["quantity"] for item in cost["items"] if item["unit"] == "transitions"]
+    assert estimate_job(probe_media(str(SAMPLE)), JobOptions()).transitions == measured
+
+
 def test_manifest_shape_matches_golden(run):
     _, asset = run
     shape = golden.manifest_shape(json.loads((asset / "manifest.json").read_text()))

@@ -182,6 +182,10 @@ def test_upload_metadata_chooses_stages_and_the_rest_is_skipped(cloud, clips):
         assert stages[skipped]["status"] == "SKIPPED"
         assert stages[skipped]["details"] == {"skip": SkipCode.NOT_REQUESTED} and stages[skipped]["note"]
     assert outcome.job["options"]["trailer_seconds"] == 5
+    # SceneSpeech needs scenes and captions: the state machine skips it with its handler's result, uninvoked.
+    assert (stages["scene_speech"]["status"], stages["scene_speech"]["details"]) == ("SKIPPED",
+                                                                                   {"skip": SkipCode.NO_SCENES})
+    assert "scene_speech" not in {item["stage"] for item in outcome.job["cost"]["items"]}
     # The chunk's playlists and proxy part were work files: gone once the job completed, never in the outputs.
     s3 = cloud.client("s3")
     work = s3.list_objects_v2(Bucket=cloud.output_bucket, Prefix=f"{work_prefix(asset_id, job_id)}/")

@@ -16,7 +16,7 @@ from functions.core.models import JobOptions, VideoCodec
 def test_a_one_chunk_job_enters_as_many_states_as_the_samples_execution_did():
     estimate = estimate_job(synthetic_source(20, 360), JobOptions())
     assert estimate.chunks == 1
-    assert estimate.transitions == 21  # the sample's history: 19 states entered, then Outcome and JobDone
+    assert estimate.transitions == 22  # the sample's history: 20 states entered, then Outcome and JobDone
     assert estimate.invocations == {"Probe": 1, "TranscodeChunk": 1, "TranscodePackage": 1, "CaptionPart": 1,
                                     "Captions": 1, "ScenePart": 1, "Scenes": 1, "SceneSpeech": 1, "Trailer": 1,
                                     "Finalize": 1}

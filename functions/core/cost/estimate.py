@@ -253,8 +253,13 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         iterations += len(chunks)
     else:
         visits.update({"choice": 1, "pass": 1})
-    after = [Work("SceneSpeech", rates.SCENE_SPEECH_SECONDS)]
-    visits.update({"task": 1, "choice": 1})  # SceneSpeech, TrailerRequested
+    if run["scenes"] and run["captions"]:
+        after = [Work("SceneSpeech", rates.SCENE_SPEECH_SECONDS)]
+        visits.update({"choice": 1, "task": 1})  # SceneSpeechNeeded, SceneSpeech
+    else:
+        after = []
+        visits.update({"choice": 1, "pass": 1})  # SceneSpeechNeeded, SceneSpeechWithout...
+    visits.update({"choice": 1})  # TrailerRequested
     trailer = trailer_seconds(options, info.duration) if run["trailer"] and run["scenes"] and info.has_video else 0.0
     if run["trailer"]:
         scale = max(1.0, source_mp / rates.MEGAPIXELS_360P)
