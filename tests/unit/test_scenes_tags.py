@@ -94,8 +94,8 @@ def _features(**overrides) -> SceneFeatures:
     (dict(motion=0.001), {"static"}, {"high-motion"}),
     (dict(colourfulness=80.0), {"colourful"}, {"muted-colours"}),
     (dict(colourfulness=5.0), {"muted-colours"}, {"colourful"}),
-    (dict(faces=Faces(count=2, largest_share=0.01, shot_size="medium")), {"faces", "medium"}, {"close-up", "wide"}),
-    (dict(faces=Faces(count=1, largest_share=0.004, shot_size="wide")), {"faces", "wide"}, {"close-up"}),
+    (dict(faces=Faces(count=2, largest_share=0.01, shot_size="medium")), {"faces", "medium"}, {"close-up"}),
+    (dict(faces=Faces(count=1, largest_share=0.06, shot_size="close-up")), {"faces", "close-up"}, {"medium"}),
     (dict(loudness_lufs=-12.0, silence_share=0.0), {"loud"}, {"silent"}),
     (dict(loudness_lufs=-70.0, silence_share=1.0), {"silent"}, {"loud"}),
     (dict(speech_share=0.6), {"dialogue"}, set()),
@@ -132,3 +132,26 @@ def test_dominant_colours_are_ranked_and_thresholded():
     shares[PALETTE.index("red")] = 0.5
     assert dominant_colours(shares) == [("blue", pytest.approx(0.632, abs=0.001)),
                                         ("white", pytest.approx(0.316, abs=0.001))]
+
+
+def _face_on_a_frame(scale: float):
+    """The fixture's real face photo shrunk by `scale` (its face is 52 px high at 1.0), on a grey 320x180 frame: a
+    keyframe at the analysis size."""
+    import cv2
+    import numpy as np
+
+    face = cv2.resize(cv2.imread(str(scene_clips.FACE_IMAGE)), None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((180, 320, 3), 90, np.uint8)
+    h, w = min(180, face.shape[0]), min(260, face.shape[1])
+    frame[:h, 60:60 + w] = face[:h, :w]
+    return frame
+
+
+def test_a_medium_face_is_found_and_a_wide_shots_face_is_below_the_detector():
+    from functions.core.scenes.faces import detect_faces
+    from functions.core.scenes.tags import shot_size
+
+    medium = detect_faces(_face_on_a_frame(0.7))  # a face about 36 px high: a fifth of the frame
+    assert medium.count == 1 and shot_size(medium.largest_share) == "medium"
+    # About 21 px high, share 0.0077: the size a wide shot's face would have; the cascade does not find it.
+    assert detect_faces(_face_on_a_frame(0.4)).count == 0

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.core.models import SkipCode
 
-ShotSize = Literal["close-up", "medium", "wide"]
+ShotSize = Literal["close-up", "medium"]  # no wide: see tags.py
 TransitionKind = Literal["start", "cut", "dissolve"]
 
 
