@@ -1,6 +1,7 @@
 """Shot-boundary benchmark: Reelflow's scene stage against PySceneDetect, on generated clips and on real footage.
 
     python bench/bench_scenes.py [--size 640x360] [--clips DIR] [--footage DIR] [--repeat 3] [--sets generated,footage]
+                                 [--breakdown]
 
 Two sets, each with known truth:
 - generated: the clips of tests/fixtures/scenes/scene_clips.py (hard cuts, dissolves and fades through black,
@@ -19,6 +20,10 @@ when it lands within one frame of a hard cut, or inside a gradual transition's s
 
 Two decode floors are timed as well: ffmpeg decoding every frame and discarding it, plainly
 (`ffmpeg -i clip -an -f null -`) and with the decoder options Reelflow's scene pass uses (`DECODER_OPTIONS`).
+With --breakdown, two steps of the stage are timed too, so the table shows where its time goes above the floor:
+the scene pass's whole ffmpeg process (decode, scaling, loudness) with its frames read and dropped, and the pass
+with every per-frame feature and keyframe candidate (`measure_frames`, one pass over the clip); the rest of the
+stage (scene records, faces, thumbnails, exports) is the difference to the whole stage's time.
 """
 from __future__ import annotations
 
@@ -42,7 +47,7 @@ from functions.core.ffmpeg import ffmpeg_exe  # noqa: E402
 from functions.core.ladder import plan_chunks  # noqa: E402
 from functions.core.probe import probe_media  # noqa: E402
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames  # noqa: E402
-from functions.core.scenes.decode import DECODER_OPTIONS  # noqa: E402
+from functions.core.scenes.decode import DECODER_OPTIONS, analysis_size, decode  # noqa: E402
 from functions.core.scenes.parts import join_parts, part_windows  # noqa: E402
 from tests.fixtures.scenes import scene_clips  # noqa: E402
 from tests.fixtures.scenes.scene_clips import Transition  # noqa: E402
@@ -53,7 +58,9 @@ FLOOR_REELFLOW = "decode floor, Reelflow's"
 ADAPTIVE = "PySceneDetect Adaptive"
 CONTENT = "PySceneDetect Content"
 REELFLOW = "Reelflow (all tags)"
-FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW)
+PASS_DROPPED = "pass, frames dropped"
+PASS_MEASURED = "pass, measure_frames"
+FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, PASS_DROPPED, PASS_MEASURED)  # timed, not scored
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,21 @@ def run_reelflow(out_root: Path) -> Callable[[Path], list[int]]:
     return run
 
 
+def run_pass(measure: bool) -> Callable[[Path], list[int]]:
+    """The scene pass alone over the whole clip: with every per-frame measurement, or its frames dropped."""
+    probes: dict[Path, object] = {}
+
+    def run(path: Path) -> list[int]:
+        source = probes.setdefault(path, probe_media(str(path)))
+        if measure:
+            measure_frames(path, source)
+        else:
+            decode(path, analysis_size(source), lambda frame: None, with_audio=source.has_audio,
+                   tone_map=source.hdr is not None, start_time=source.start_time)
+        return []
+    return run
+
+
 def _cpu() -> float:
     t = os.times()
     return t.user + t.system + t.children_user + t.children_system
@@ -176,8 +198,9 @@ def bench_set(title: str, clips: list[BenchClip], contenders: dict[str, Callable
     print(f"\nReelflow's scene stage is {adaptive[1] / reelflow[1]:.2f}x AdaptiveDetector's speed in wall time "
           f"({adaptive[2] / reelflow[2]:.2f}x in CPU time), same clips, same run.")
     for floor in FLOORS:
-        print(f"{floor}: {adaptive[1] / summary[floor][1]:.2f}x AdaptiveDetector's speed "
-              f"({adaptive[2] / summary[floor][2]:.2f}x in CPU time)")
+        if floor in summary:
+            print(f"{floor}: {adaptive[1] / summary[floor][1]:.2f}x AdaptiveDetector's speed "
+                  f"({adaptive[2] / summary[floor][2]:.2f}x in CPU time)")
     return summary
 
 
@@ -188,6 +211,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--footage", type=Path, default=FOOTAGE, help="real footage with manifest.json")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each clip and contender's fastest counts")
     parser.add_argument("--sets", default="generated,footage", help="which sets to run, comma-separated")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time the scene pass with its frames dropped and with its features (measure_frames)")
     args = parser.parse_args(argv)
     sets = {s for s in args.sets.split(",") if s}
 
@@ -196,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
         contenders = {
             FLOOR_PLAIN: decode_floor(),
             FLOOR_REELFLOW: decode_floor(*DECODER_OPTIONS),
+            **({PASS_DROPPED: run_pass(measure=False), PASS_MEASURED: run_pass(measure=True)} if args.breakdown
+               else {}),
             ADAPTIVE: run_pyscenedetect(AdaptiveDetector),
             CONTENT: run_pyscenedetect(ContentDetector),
             REELFLOW: reelflow,
