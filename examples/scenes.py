@@ -7,7 +7,7 @@ one decode pass, cuts and gradual transitions, then scenes.json, thumbs/, contac
 OTIO and FCPXML exports. Prints the outputs and one line per scene:
 
     outputs: {"scenes": "scenes.json", "contact_sheet": "contact_sheet.jpg", "edl": "scenes.edl", ...}
-    note: 6 scenes in 500 frames (4 cuts, 1 gradual transitions)
+    note: 6 scenes in 500 frames (4 cuts, 1 gradual transition)
       1  00:00:00:00-00:00:04:00  start     colourful
       2  00:00:04:00-00:00:07:15  cut       colourful
       3  00:00:07:15-00:00:11:05  cut

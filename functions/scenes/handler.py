@@ -11,6 +11,7 @@ from functions.core.scenes import get_label_engine
 from functions.core.scenes.analyse import NO_VIDEO, scenes_from_frames
 from functions.core.scenes.parts import from_bytes, join_parts
 from functions.core.settings import Settings, asset_prefix
+from functions.core.wording import counted
 
 
 @job_handler(ScenesInput)
@@ -47,7 +48,7 @@ def handler(job: ScenesInput) -> StageResult:
         stage="scenes",
         status=StageStatus.SUCCEEDED,
         seconds=slowest_part,
-        note=f"{outcome.note}; measured in {len(parts)} part{'s' if len(parts) != 1 else ''}",
+        note=f"{outcome.note}; measured in {counted(len(parts), 'part')}",
         outputs=outcome.outputs,
         details={"scene_count": len(outcome.scenes), "tags": tags, "parts": len(parts),
                  **({"label_engine": outcome.label_engine} if outcome.label_engine else {}),

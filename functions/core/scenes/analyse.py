@@ -23,6 +23,7 @@ from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timeline import activity_timeline
 from functions.core.timecode import RECORD_START, source_timeline
+from functions.core.wording import counted
 from functions.core.scenes.writers.contact_sheet import MAX_TILES
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
 
@@ -134,8 +135,8 @@ def scenes_from_frames(
     if on_progress:
         on_progress(1.0)
     cuts = sum(b.kind == "cut" for b in boundaries)
-    note = (f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''} in {len(series)} frames "
-            f"({cuts} cuts, {len(boundaries) - cuts} gradual transitions)")
+    note = (f"{counted(len(scenes), 'scene')} in {counted(len(series), 'frame')} "
+            f"({counted(cuts, 'cut')}, {counted(len(boundaries) - cuts, 'gradual transition')})")
     if labeller is not None:
         note += f"; {label_error}" if label_error else f"; labels by {labeller.name}"
     return ScenesOutcome(outputs=dict(OUTPUT_FILES), scenes=scenes, note=note,

@@ -29,6 +29,7 @@ from functions.core.trailer.models import (
 )
 from functions.core.trailer.scoring import FULL_MOTION, score_scene
 from functions.core.trailer.windows import fit_window
+from functions.core.wording import counted
 
 DEFAULT_TARGET: Final = 30.0
 SHORT_SOURCE: Final = 90.0  # sources shorter than this get a trailer a third of their length...
@@ -295,12 +296,11 @@ def _note(segments: list[TrailerSegment], scene_count: int, expected: float, tar
           cut_words: int) -> tuple[list[TrailerFallback], str]:
     """The plan's fallbacks, and its note: a summary, then a sentence for each fallback."""
     fallbacks: list[TrailerFallback] = []
-    parts = [f"{len(segments)} highlight{'s' if len(segments) != 1 else ''} from {scene_count} "
-             f"scene{'s' if scene_count != 1 else ''}"]
+    parts = [f"{counted(len(segments), 'highlight')} from {counted(scene_count, 'scene')}"]
     if expected < target - 0.5:
         fallbacks.append(TrailerFallback.SHORT_OF_TARGET)
         parts.append(f"only {expected:.1f} s of distinct footage for the {target:.1f} s target")
     if cut_words:
         fallbacks.append(TrailerFallback.CUT_IN_WORD)
-        parts.append(f"{cut_words} cut{'s' if cut_words != 1 else ''} could not avoid a word (continuous speech)")
+        parts.append(f"{counted(cut_words, 'cut')} could not avoid a word (continuous speech)")
     return fallbacks, "; ".join(parts)
