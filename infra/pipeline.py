@@ -12,7 +12,9 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS
-from functions.core.models import NOT_REQUESTED, OptionalStage, SkipCode, StageName, StageResult, no_input_reason
+from functions.core.models import (
+    NOT_REQUESTED, SCENE_SPEECH_INPUTS, OptionalStage, SkipCode, StageName, StageResult, no_input_reason,
+)
 from infra.functions import StageFunctions
 from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
 
@@ -160,13 +162,8 @@ class Pipeline(Construct):
 
     def _if_requested(self, stage: OptionalStage, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
         """Run `start` unless the job's `stages` option left this stage out (Probe resolves $.probe.run)."""
-        not_requested = sfn.Pass(
-            self,
-            f"{stage.capitalize()}NotRequested",
-            parameters=StageResult.skipped(stage, SkipCode.NOT_REQUESTED, NOT_REQUESTED)
-            .model_dump(mode="json", include={"stage", "status", "note", "details"}),
-            result_path=result_path,
-        )
+        not_requested = self._skipped(f"{stage.capitalize()}NotRequested",
+                                      StageResult.skipped(stage, SkipCode.NOT_REQUESTED, NOT_REQUESTED), result_path)
         return (
             sfn.Choice(self, f"{stage.capitalize()}Requested")
             .when(sfn.Condition.boolean_equals(f"$.probe.run.{stage}", False), not_requested)
@@ -177,15 +174,16 @@ class Pipeline(Construct):
         """SceneSpeech only when the job asked for both scenes and captions; otherwise the skip its handler would
         return, without invoking it."""
         choice = sfn.Choice(self, "SceneSpeechNeeded")
-        for needed, code in (("scenes", SkipCode.NO_SCENES), ("captions", SkipCode.NO_CAPTIONS)):
-            skipped = sfn.Pass(
-                self, f"SceneSpeechWithout{needed.capitalize()}",
-                parameters=StageResult.skipped("scene_speech", code, no_input_reason(needed, NOT_REQUESTED))
-                .model_dump(mode="json", include={"stage", "status", "note", "details"}),
-                result_path="$.scene_speech",
-            )
+        for needed, code in SCENE_SPEECH_INPUTS:
+            skipped = self._skipped(f"SceneSpeechWithout{needed.capitalize()}", StageResult.skipped(
+                "scene_speech", code, no_input_reason(needed, NOT_REQUESTED)), "$.scene_speech")
             choice.when(sfn.Condition.boolean_equals(f"$.probe.run.{needed}", False), skipped.next(then))
         return choice.otherwise(speech_task)
+
+    def _skipped(self, name: str, result: StageResult, result_path: str | None) -> sfn.Pass:
+        """A Pass state that records `result` (a skip decided by the state machine, no function invoked)."""
+        return sfn.Pass(self, name, result_path=result_path, parameters=result.model_dump(
+            mode="json", include={"stage", "status", "note", "details"}))
 
     def _chunk_map(self, name: str, task_name: str, fn: lambda_.IFunction, result_path: str) -> sfn.Map:
         """`fn` once per chunk of the probe's plan, side by side, each with the job and its chunk."""

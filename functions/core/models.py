@@ -417,6 +417,12 @@ NOT_REQUESTED = "not requested in the job's stages"
 """The note of a stage the job's `stages` option left out."""
 
 
+SCENE_SPEECH_INPUTS: tuple[tuple[OptionalStage, SkipCode], ...] = (
+    ("scenes", SkipCode.NO_SCENES), ("captions", SkipCode.NO_CAPTIONS))
+"""What SceneSpeech works from, and its skip code without it (its handler, and the state machine's Choice that
+does not invoke it when the job left one out)."""
+
+
 def no_input_reason(needed: str, why: str) -> str:
     """The note of a step skipped because the stage it works from (`needed`) gave nothing to work from, and `why`."""
     return f"no {needed} to work from ({why})"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from functions.core.captions import Transcript
 from functions.core.catalog import Catalog
-from functions.core.models import AfterStagesInput, SkipCode, StageResult, StageStatus, no_input_reason
+from functions.core.models import SCENE_SPEECH_INPUTS, AfterStagesInput, StageResult, StageStatus, no_input_reason
 from functions.core.observability import job_handler
 from functions.core.s3io import get_json, upload_tree
 from functions.core.scenes import ScenesDocument
@@ -16,7 +16,7 @@ from functions.core.settings import Settings, asset_prefix
 @job_handler(AfterStagesInput)
 def handler(job: AfterStagesInput) -> StageResult:
     results = {r.stage: r for r in job.stages}
-    for needed, code in (("scenes", SkipCode.NO_SCENES), ("captions", SkipCode.NO_CAPTIONS)):
+    for needed, code in SCENE_SPEECH_INPUTS:
         got = results.get(needed)
         if got is None or got.status != StageStatus.SUCCEEDED:
             why = (got.note or got.error_reason or got.status.value.lower()) if got else "did not run"
