@@ -12,7 +12,8 @@ def cost_lines(cost: CostReport | dict, title: str = "Cost") -> list[str]:
     width = max((len(i.stage) for i in report.items), default=0)
     what = max((len(i.what) for i in report.items), default=0)
     for i in report.items:
-        lines.append(f"  {i.stage:<{width}} {i.what:<{what}} {i.quantity:>14,.3f} {i.unit:<11} ${i.usd:.8f}")
+        dollars = f"{i.usd:.8f}" if i.usd >= 1e-8 or not i.usd else f"{i.usd:.1e}"
+        lines.append(f"  {i.stage:<{width}} {i.what:<{what}} {i.quantity:>14,.3f} {i.unit:<11} ${dollars}")
     return lines
 
 

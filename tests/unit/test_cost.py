@@ -95,6 +95,17 @@ def test_the_report_has_an_item_per_function_and_service_and_they_add_up():
     assert report.prices == US_EAST_1.label
 
 
+def test_a_short_invocations_ephemeral_storage_is_priced_not_rounded_to_nothing():
+    from functions.core.cost.metering import FUNCTION_EPHEMERAL_MB
+
+    function = min((f for f, mb in FUNCTION_EPHEMERAL_MB.items() if mb > 512), key=FUNCTION_EPHEMERAL_MB.get)
+    use = ExecutionUse(invocations=[InvocationUse(function, 100, 1024)], transitions=3)
+    report = price_job(use, StorageUse(outputs=[], work=[]), 10, US_EAST_1, work_kept=False)
+    (storage,) = [i for i in report.items if i.what.endswith("ephemeral storage")]
+    assert storage.usd == pytest.approx(storage.quantity * US_EAST_1.lambda_ephemeral_gb_second, rel=1e-5)
+    assert 0 < storage.usd < 1e-8
+
+
 def test_a_completed_job_pays_no_storage_for_its_deleted_work_files():
     storage = StorageUse(outputs=[], work=[StoredObject("work/a/j/part", 100)])
     report = price_job(ExecutionUse([], 3), storage, 10, US_EAST_1, work_kept=False)

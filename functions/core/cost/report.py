@@ -16,11 +16,17 @@ DAYS_PER_MONTH = 30
 GB = 1024**3
 TRANSCRIBE_MINIMUM_SECONDS = 15
 USD_DIGITS = 8
+USD_SIGNIFICANT = 6
+
+
+def usd(amount: float) -> float:
+    """An item's dollars to USD_SIGNIFICANT significant digits: a fixed number of decimals would round a short
+    invocation's ephemeral storage (under $0.000000005) to a free item."""
+    return float(f"{amount:.{USD_SIGNIFICANT}g}")
 
 
 def item(stage: str, what: str, quantity: float, unit: str, price: float) -> CostItem:
-    return CostItem(stage=stage, what=what, quantity=round(quantity, 6), unit=unit,
-                    usd=round(quantity * price, USD_DIGITS))
+    return CostItem(stage=stage, what=what, quantity=round(quantity, 6), unit=unit, usd=usd(quantity * price))
 
 
 def lambda_items(use: ExecutionUse, prices: PriceTable) -> list[CostItem]:
