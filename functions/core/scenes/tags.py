@@ -18,9 +18,9 @@
 With a label engine (labels.py), each keyframe label is a tag as well, e.g. `mobile-phone`.
 
 Shot size comes from faces only: a scene without a detectable face gets no shot-size tag. There is no `wide`:
-the Haar cascade, on keyframes at the 320 px analysis size, finds a face from about 26-34 px high (a seventh to a
-fifth of a 180 px frame, share 0.012 and up), so the face of a wide shot (share under ~0.008) is never seen and
-such a scene has no face at all. Motion is
+the Haar cascade, on keyframes at the 320 px analysis size, finds a face from about 34 px high (a fifth of a
+180 px frame, share 0.02; on the test's face photo 31 px was missed), so the face of a wide shot (share under
+~0.008) is never seen and such a scene has no face at all. Motion is
 the per-frame change scaled to 25 fps (x2 at 50 fps), so the same movement scores alike at any
 frame rate; sensor noise scales with it, so at 120 fps and above a still shot may miss `static`.
 """
