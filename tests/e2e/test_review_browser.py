@@ -51,10 +51,12 @@ def browser():
 class Visit:
     """One page load: every request's URL and every console error or uncaught exception."""
 
-    def __init__(self, browser, url: str) -> None:
+    def __init__(self, browser, url: str, init_script: str | None = None) -> None:
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        if init_script:
+            self.page.add_init_script(init_script)
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
@@ -220,4 +222,20 @@ def test_an_hevc_ladder_plays_where_the_browser_decodes_hevc_and_the_proxy_where
         assert mode == ("hls.js" if decodes_hevc else "proxy")
         if not decodes_hevc:
             assert not any(url.endswith(".m4s") for url in visit.requests)  # no segment fetched in vain
+        visit.page.close()
+
+
+def test_a_viewer_who_pressed_play_keeps_watching_when_the_ladder_fails(browser, run, tmp_path):
+    """The manifest names a ladder the host does not have (its playlist answers 404). The viewer presses play as
+    the page loads, before hls.js hears back and gives up: the proxy takes over and plays on."""
+    _, asset = run
+    shutil.copytree(asset, tmp_path / asset.name, ignore=shutil.ignore_patterns("hls"))
+    press_play = ("document.addEventListener('DOMContentLoaded', () => {"
+                  " const v = document.getElementById('player'); v.muted = true; v.play().catch(() => {}); })")
+    with serve_folder(tmp_path) as base:
+        visit = Visit(browser, f"{base}/{asset.name}/review/index.html", init_script=press_play)
+        visit.page.wait_for_function("() => document.getElementById('player').dataset.mode === 'proxy'",
+                                     timeout=30_000)
+        visit.page.wait_for_function("() => document.getElementById('player').currentTime > 0.5", timeout=15_000)
+        assert "the HLS ladder failed" in visit.page.inner_text("#playing")
         visit.page.close()

@@ -9,11 +9,28 @@
   function say(text) { if (status) status.textContent = text; }
 
   // ---- playback: native HLS, else hls.js (Media Source Extensions), else the proxy ----------------------
-  function playProxy(why) {
+  function play() {
+    var played = video.play();
+    if (played && played.catch) played.catch(function () {});
+  }
+
+  // Where the viewer was and whether they had pressed play, taken before a failed ladder is torn down.
+  function viewerState() { return { playing: !video.paused, at: video.currentTime }; }
+
+  function playProxy(why, state) {
     var proxy = video.dataset.proxy;
     video.dataset.mode = proxy ? "proxy" : "none";
-    if (proxy) { video.src = proxy; say("Playing the proxy" + (why ? " (" + why + ")" : "") + "."); }
-    else say("No proxy to fall back on" + (why ? " (" + why + ")" : "") + ".");
+    if (!proxy) return say("No proxy to fall back on" + (why ? " (" + why + ")" : "") + ".");
+    video.src = proxy;
+    say("Playing the proxy" + (why ? " (" + why + ")" : "") + ".");
+    // A new source starts paused at zero: a viewer who pressed play while the ladder was tried keeps watching.
+    if (state && state.at) {
+      video.addEventListener("loadedmetadata", function restore() {
+        video.removeEventListener("loadedmetadata", restore);
+        video.currentTime = state.at;
+      });
+    }
+    if (state && state.playing) play();
   }
 
   function startPlayback() {
@@ -24,7 +41,10 @@
     if (window.Hls && window.Hls.isSupported()) {
       var player = new window.Hls({ enableWorker: true, capLevelToPlayerSize: true });
       player.on(window.Hls.Events.ERROR, function (_, err) {
-        if (err.fatal) { player.destroy(); playProxy("the HLS ladder failed: " + err.details); }
+        if (!err.fatal) return;
+        var state = viewerState();
+        player.destroy();
+        playProxy("the HLS ladder failed: " + err.details, state);
       });
       player.on(window.Hls.Events.MANIFEST_PARSED, function (_, info) {
         say("Playing the HLS ladder (" + info.levels.length + " renditions, adaptive).");
@@ -39,7 +59,7 @@
       video.src = hls;
       video.addEventListener("error", function fallback() {
         video.removeEventListener("error", fallback);
-        playProxy("the HLS ladder failed");
+        playProxy("the HLS ladder failed", viewerState());
       });
       say("Playing the HLS ladder (native).");
       return;
@@ -63,7 +83,7 @@
   function seek(seconds) {
     if (!video || isNaN(seconds)) return;
     video.currentTime = seconds;
-    if (video.paused) { var played = video.play(); if (played && played.catch) played.catch(function () {}); }
+    if (video.paused) play();
   }
 
   if (video) {
