@@ -28,6 +28,7 @@ stage (scene records, faces, thumbnails, exports) is the difference to the whole
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -45,6 +46,7 @@ from scenedetect import AdaptiveDetector, ContentDetector, detect  # noqa: E402
 
 from functions.core.ffmpeg import ffmpeg_exe  # noqa: E402
 from functions.core.ladder import plan_chunks  # noqa: E402
+from functions.core.models import SourceInfo  # noqa: E402
 from functions.core.probe import probe_media  # noqa: E402
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames  # noqa: E402
 from functions.core.scenes.decode import DECODER_OPTIONS, analysis_size, decode  # noqa: E402
@@ -111,14 +113,17 @@ def decode_floor(*options: str) -> Callable[[Path], list[int]]:
     return run
 
 
+@functools.cache
+def probed(path: Path) -> SourceInfo:
+    """Probing is the pipeline's stage before scenes: done once per clip (in the warm-up), never timed."""
+    return probe_media(str(path))
+
+
 def run_reelflow(out_root: Path) -> Callable[[Path], list[int]]:
     """The scene stage as the pipeline runs it: ScenePart over each chunk's window, then Scenes on the joined parts."""
-    probes: dict[Path, object] = {}
 
     def run(path: Path) -> list[int]:
-        if path not in probes:  # probing is the pipeline's previous stage: not timed here
-            probes[path] = probe_media(str(path))
-        source = probes[path]
+        source = probed(path)
         starts = [c.start for c in plan_chunks(source.duration)]
         parts = [measure_frames(path, source, window=w) for w in part_windows(starts, source)]
         outcome = scenes_from_frames(join_parts(parts), source, out_root / path.stem, media_name=path.name)
@@ -128,10 +133,8 @@ def run_reelflow(out_root: Path) -> Callable[[Path], list[int]]:
 
 def run_pass(measure: bool) -> Callable[[Path], list[int]]:
     """The scene pass alone over the whole clip: with every per-frame measurement, or its frames dropped."""
-    probes: dict[Path, object] = {}
-
     def run(path: Path) -> list[int]:
-        source = probes.setdefault(path, probe_media(str(path)))
+        source = probed(path)
         if measure:
             measure_frames(path, source)
         else:
