@@ -45,12 +45,14 @@ sys.path.insert(0, str(ROOT))
 from scenedetect import AdaptiveDetector, ContentDetector, detect  # noqa: E402
 
 from functions.core.ffmpeg import ffmpeg_exe  # noqa: E402
-from functions.core.ladder import plan_chunks  # noqa: E402
-from functions.core.models import SourceInfo  # noqa: E402
+from functions.core.ladder import plan_chunks, plan_transcode  # noqa: E402
+from functions.core.models import SourceInfo, TranscodePlan  # noqa: E402
 from functions.core.probe import probe_media  # noqa: E402
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames  # noqa: E402
+from functions.core.scenes.chunk import encode_and_measure  # noqa: E402
 from functions.core.scenes.decode import DECODER_OPTIONS, analysis_size, decode  # noqa: E402
 from functions.core.scenes.parts import join_parts, part_windows  # noqa: E402
+from functions.core.transcode import encode_chunk  # noqa: E402
 from tests.fixtures.scenes import scene_clips  # noqa: E402
 from tests.fixtures.scenes.scene_clips import Transition  # noqa: E402
 
@@ -62,7 +64,9 @@ CONTENT = "PySceneDetect Content"
 REELFLOW = "Reelflow (all tags)"
 PASS_DROPPED = "pass, frames dropped"
 PASS_MEASURED = "pass, measure_frames"
-FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, PASS_DROPPED, PASS_MEASURED)  # timed, not scored
+TRANSCODE = "transcode chunks alone"
+SHARED = "transcode + scenes, one decode"
+FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, PASS_DROPPED, PASS_MEASURED, TRANSCODE)  # timed, not scored
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,30 @@ def run_reelflow(out_root: Path) -> Callable[[Path], list[int]]:
         starts = [c.start for c in plan_chunks(source.duration)]
         parts = [measure_frames(path, source, window=w) for w in part_windows(starts, source)]
         outcome = scenes_from_frames(join_parts(parts), source, out_root / path.stem, media_name=path.name)
+        return [s.start_frame for s in outcome.scenes[1:]]
+    return run
+
+
+@functools.cache
+def planned(path: Path) -> TranscodePlan:
+    return plan_transcode(probed(path))
+
+
+def run_transcode(out_root: Path, with_scenes: bool) -> Callable[[Path], list[int]]:
+    """Every transcode chunk of the clip (the default ladder), alone or with its scene part measured on the same
+    decode (scenes/chunk.py) and the parts then joined into scenes as the Scenes stage does."""
+    def run(path: Path) -> list[int]:
+        source, plan = probed(path), planned(path)
+        parts = []
+        for chunk in plan.chunks:
+            out = out_root / "chunks" / path.stem / str(chunk.index)
+            if with_scenes:
+                parts.append(encode_and_measure(str(path), source, plan, chunk, out)[1])
+            else:
+                encode_chunk(str(path), source, plan, chunk, out)
+        if not with_scenes:
+            return []
+        outcome = scenes_from_frames(join_parts(parts), source, out_root / f"{path.stem}-shared", media_name=path.name)
         return [s.start_frame for s in outcome.scenes[1:]]
     return run
 
@@ -200,6 +228,10 @@ def bench_set(title: str, clips: list[BenchClip], contenders: dict[str, Callable
     adaptive, reelflow = summary[ADAPTIVE], summary[REELFLOW]
     print(f"\nReelflow's scene stage is {adaptive[1] / reelflow[1]:.2f}x AdaptiveDetector's speed in wall time "
           f"({adaptive[2] / reelflow[2]:.2f}x in CPU time), same clips, same run.")
+    if SHARED in summary and TRANSCODE in summary:
+        wall, cpu = (summary[SHARED][i] - summary[TRANSCODE][i] for i in (1, 2))
+        print(f"On the transcode's decode, the scene stage adds {wall:.2f} s wall, {cpu:.2f} s CPU to the transcode: "
+              f"{adaptive[1] / wall:.2f}x AdaptiveDetector's speed ({adaptive[2] / cpu:.2f}x in CPU time).")
     for floor in FLOORS:
         if floor in summary:
             print(f"{floor}: {adaptive[1] / summary[floor][1]:.2f}x AdaptiveDetector's speed "
@@ -214,6 +246,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--footage", type=Path, default=FOOTAGE, help="real footage with manifest.json")
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each clip and contender's fastest counts")
     parser.add_argument("--sets", default="generated,footage", help="which sets to run, comma-separated")
+    parser.add_argument("--no-shared", dest="shared", action="store_false",
+                        help="leave out the transcode with and without its scene parts (the slowest contenders)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time the scene pass with its frames dropped and with its features (measure_frames)")
     args = parser.parse_args(argv)
@@ -229,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
             ADAPTIVE: run_pyscenedetect(AdaptiveDetector),
             CONTENT: run_pyscenedetect(ContentDetector),
             REELFLOW: reelflow,
+            **({TRANSCODE: run_transcode(Path(out), with_scenes=False), SHARED: run_transcode(Path(out), with_scenes=True)}
+               if args.shared else {}),
         }
         chosen = []
         if "generated" in sets:

@@ -96,6 +96,11 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def ffmpeg_command(args: Sequence[str]) -> list[str]:
+    """The command line for `args`: quiet but for errors, overwriting outputs, never reading stdin."""
+    return [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args]
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -104,10 +109,8 @@ def run_ffmpeg(
     what: str = "ffmpeg",
 ) -> None:
     """Run ffmpeg with `args` (without the binary); report progress as a 0..1 fraction of `duration`."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
-    if on_progress and duration:
-        cmd += ["-progress", "pipe:1", "-nostats"]
-    cmd += list(args)
+    progress = ["-progress", "pipe:1", "-nostats"] if on_progress and duration else []
+    cmd = ffmpeg_command([*progress, *args])
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None
     if on_progress and duration:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 
@@ -148,8 +149,12 @@ def encode_chunk_args(
     plan: TranscodePlan,
     chunk: Chunk,
     out_dir: Path,
+    also: Callable[[Any, Any], list[Any]] | None = None,
 ) -> list[str]:
-    """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part."""
+    """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part.
+
+    `also` adds outputs that read the same decode: called with the chunk's picture (as every rung starts from it)
+    and its first audio stream (None without audio), it returns ffmpeg-python outputs (scenes/chunk.py)."""
     codec = plan.video_codec
     single = len(plan.chunks) == 1
     seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
@@ -163,7 +168,12 @@ def encode_chunk_args(
     # The first video and audio streams (as captions and scenes read them): ffmpeg's bare `a` maps every track.
     audio = src["a:0"]
     if info.has_video:
-        split = picture(src["v:0"], info).filter_multi_output("split", len(plan.renditions) + 1)
+        video = src["v:0"]
+        if not single:
+            # The input's -t counts from the stream's first frame, so a chunk of a video that starts late would run
+            # into the next chunk; its frames end at the chunk's end instead (times count from the seek point).
+            video = video.filter("trim", end=chunk.duration)
+        split = picture(video, info).filter_multi_output("split", len(plan.renditions) + 1 + bool(also))
     for i, rung in enumerate(plan.renditions):
         entry = []
         if info.has_video:
@@ -216,7 +226,8 @@ def encode_chunk_args(
         proxy_streams.append(audio)
         proxy_args |= {"c:a": "aac", "b:a": "96k", "ac": 2}
     proxy = ffmpeg.output(*proxy_streams, str(proxy_path), **proxy_args)
-    return ffmpeg.merge_outputs(hls, proxy).get_args()
+    extra = also(split[len(plan.renditions) + 1], audio if info.has_audio else None) if also and info.has_video else []
+    return ffmpeg.merge_outputs(hls, proxy, *extra).get_args()
 
 
 def encode_chunk(
@@ -234,6 +245,11 @@ def encode_chunk(
         on_progress=on_progress,
         what=f"Encoding chunk {chunk.index}",
     )
+    return chunk_segments(plan, chunk, out_dir)
+
+
+def chunk_segments(plan: TranscodePlan, chunk: Chunk, out_dir: Path) -> dict[str, list[Segment]]:
+    """Each rung's segments of an encoded chunk, in order, from its playlists in out_dir/hls/<rung>/."""
     return {
         rung.name: read_media_playlist(out_dir / "hls" / rung.name / f"{chunk_prefix(chunk)}.m3u8")
         for rung in plan.renditions

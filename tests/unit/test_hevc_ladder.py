@@ -102,3 +102,23 @@ def test_hevc_master_names_the_codecs_the_bitstream_signals(ladder):
     entry, signalled = hevc_sample_entry(folder / "c0000-240p-init.mp4")
     assert entry == "hvc1"  # parameter sets in the sample entry only, as Apple's players require
     assert codecs == [signalled, "mp4a.40.2"] and signalled.startswith("hvc1.1.6.L")
+
+
+def test_chunks_of_a_video_that_starts_late_end_where_the_next_begins(tmp_path):
+    # ffmpeg's input -t counts from a stream's first frame: a chunk whose video starts 0.5 s after its seek point
+    # would run 0.5 s into the next chunk, and the ladder would play those frames twice.
+    path = media.make_late_vfr_cut(tmp_path / "late.mkv", seconds=3, gop=12)
+    info = probe_media(str(path))
+    chunked = plan_transcode(info, [240], CHUNK_SECONDS)
+    whole = chunked.model_copy(update={"chunks": chunked.chunks[:1] and [
+        chunked.chunks[0].model_copy(update={"duration": info.duration})]})
+
+    def frames(plan, out):
+        for chunk in plan.chunks:
+            encode_chunk(str(path), info, plan, chunk, out)
+        rung = plan.renditions[0].name
+        return sum(len(frame_times(out / "hls" / rung / f"{chunk_prefix(chunk)}.m3u8", "video"))
+                   for chunk in plan.chunks)
+
+    assert len(chunked.chunks) == 2
+    assert frames(chunked, tmp_path / "chunked") == frames(whole, tmp_path / "whole")

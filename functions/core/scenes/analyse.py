@@ -14,7 +14,7 @@ import numpy as np
 from functions.core.ffmpeg import ProgressCallback
 from functions.core.models import SkipCode, SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, detect_boundaries, gradual_windows
-from functions.core.scenes.decode import Window, analysis_size, decode
+from functions.core.scenes.decode import DECODER_OPTIONS, Window, analysis_size, decode
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import Candidate, KeyframeSampler, candidate_stride
 from functions.core.scenes.labels import LabelEngine, label_scenes
@@ -73,9 +73,11 @@ def measure_frames(
     window: Window | None = None,
     settings: DetectorSettings = DEFAULT_SETTINGS,
     on_progress: ProgressCallback | None = None,
+    decoder_options: tuple[str, ...] = DECODER_OPTIONS,
 ) -> FramePass:
     """The single decode pass over `media`, or over one `window` of it: every per-frame measurement,
-    frame times, loudness and keyframe candidates (see parts.py for joining windows)."""
+    frame times, loudness and keyframe candidates (see parts.py for joining windows). `decoder_options` as
+    decode's."""
     fps = source.nominal_fps
     analyser = FrameAnalyser(gradual_windows(fps, settings))
     sampler = KeyframeSampler(candidate_stride(fps, source.duration))
@@ -88,7 +90,8 @@ def measure_frames(
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
     decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio,
                      tone_map=source.hdr is not None, window=window,
-                     start_time=source.start_time, expected_frames=round(span * fps), on_progress=report)
+                     start_time=source.start_time, expected_frames=round(span * fps), on_progress=report,
+                     decoder_options=decoder_options)
     preroll = int(np.sum(decoded.timestamps < window.start - 1e-6)) if window is not None else 0
     return FramePass(analyser.finish(), decoded.timestamps, decoded.loudness, sampler.candidates, preroll)
 

@@ -33,7 +33,7 @@ ANALYSIS_LONG_SIDE = 320
 # decode floor with these too.
 DECODER_OPTIONS: tuple[str, ...] = ("-skip_loop_filter:v", "all", "-flags2:v", "fast")
 _FRAME_TIMES = "frames.txt"
-_LOUDNESS = "loudness.txt"
+LOUDNESS_FILE = "loudness.txt"
 _PIPE_BYTES = 1 << 20  # room for about a dozen frames, so ffmpeg and Python stall on each other less
 LOUDNESS_BLOCK = 0.1  # ebur128 metadata frames are 100 ms long
 AUDIO_PREROLL = 0.5  # momentary loudness looks 400 ms back
@@ -64,6 +64,7 @@ class Window:
     start: float
     end: float | None = None
     preroll: float = 0.0
+    audio_end: float | None = None  # where the audio stops, when not at `end`
 
 
 def analysis_size(source: SourceInfo, long_side: int = ANALYSIS_LONG_SIDE) -> tuple[int, int]:
@@ -94,6 +95,7 @@ def decode(
     start_time: float = 0.0,
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
+    decoder_options: tuple[str, ...] = DECODER_OPTIONS,
 ) -> Decoded:
     """Decode `media` (a file or a URL) once, calling `on_frame` with each frame in display order as a
     (h * 3 / 2, w) uint8 I420 array (BT.601 limited range, as OpenCV's COLOR_YUV2BGR_I420 reads it).
@@ -102,9 +104,9 @@ def decode(
     analysis size, so brightness, contrast and colour read as viewers of the ladder see them.
     The array passed to `on_frame` is only valid during the call; copy what you keep. With a
     `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
-    reported from the media's start either way.
+    reported from the media's start either way. `decoder_options` are DECODER_OPTIONS unless the frames must match
+    another decode of the media (chunk.py's preroll).
     """
-    width, height = size
     seek, vtrim, atrim, shift = [], "", "", 0.0
     if window is not None:
         end = start_time + window.end if window.end is not None else None
@@ -115,46 +117,67 @@ def decode(
         # Seek a little early, then select exactly by (unshifted) timestamp.
         seek = ["-ss", f"{max(0.0, min(first, audio_first) - 1.0):.6f}", "-noaccurate_seek", "-copyts"]
         vtrim = f"trim={_bounds(start_time + first, end)},"
-        atrim = f"atrim={_bounds(start_time + audio_first, end)},"
+        audio_end = start_time + window.audio_end if window.audio_end is not None else end
+        atrim = f"atrim={_bounds(start_time + audio_first, audio_end)},"
         shift = start_time
     with tempfile.TemporaryDirectory(prefix="reelflow-scenes-") as tmp:
         cmd = [
-            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *DECODER_OPTIONS,
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *decoder_options,
             *source_input(str(media.resolve()) if isinstance(media, Path) else media),
-            "-map", "0:v:0", "-fps_mode", "passthrough", "-enc_time_base:v", "filter",
-            "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}"
-                   f"scale={width}:{height}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1",
-            "-pix_fmt", "yuv420p", "-f", "rawvideo",
-            "-stats_enc_pre", _FRAME_TIMES, "-stats_enc_pre_fmt", "{pts} {tb}", "pipe:1",
+            "-map", "0:v:0", "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}{analysis_scale(size)}",
+            *(arg for name, value in FRAME_OUTPUT.items() for arg in (f"-{name}", value)), "pipe:1",
         ]
         if with_audio:
-            cmd += ["-map", "0:a:0", "-af", f"{atrim}ebur128=metadata=1,ametadata=mode=print:file={_LOUDNESS}",
-                    "-f", "null", "-"]
-        with open(Path(tmp) / "stderr.txt", "w+b") as err:
-            proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=err)
-            assert proc.stdout is not None
-            _widen_pipe(proc.stdout.fileno())
-            i420 = np.empty((height * 3 // 2, width), np.uint8)
-            into = memoryview(i420).cast("B")
-            count = 0
-            try:
-                while proc.stdout.readinto(into) == i420.size:
-                    on_frame(i420)
-                    count += 1
-                    if on_progress and expected_frames and count % 50 == 0:
-                        on_progress(min(1.0, count / expected_frames))
-            finally:
-                proc.stdout.close()
-                returncode = proc.wait()
-            if returncode != 0:
-                err.seek(0)
-                raise ffmpeg_failure("scene decode", err.read(), returncode)
-        timestamps = _read_frame_times(Path(tmp) / _FRAME_TIMES, count) - shift
-        loudness = _read_loudness(Path(tmp) / _LOUDNESS, shift) if with_audio else None
+            cmd += ["-map", "0:a:0", "-af", f"{atrim}{LOUDNESS_FILTER}", "-f", "null", "-"]
+        count = stream_frames(cmd, Path(tmp), size, on_frame, what="scene decode",
+                              expected_frames=expected_frames, on_progress=on_progress)
+        timestamps = read_frame_times(Path(tmp), count) - shift
+        loudness = read_loudness(Path(tmp), shift) if with_audio else None
     if loudness is not None and window is not None:
-        keep = loudness.times >= window.start
+        keep = loudness.times >= window.start - 1e-6
         loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
+
+
+# The frame output's options (to stdout, after its filter): I420 frames, and their exact times (passthrough, in the
+# filter's time base) written per frame by the encoder stats.
+FRAME_OUTPUT: dict[str, str] = {
+    "fps_mode": "passthrough", "enc_time_base:v": "filter", "pix_fmt": "yuv420p", "f": "rawvideo",
+    "stats_enc_pre": _FRAME_TIMES, "stats_enc_pre_fmt": "{pts} {tb}",
+}
+LOUDNESS_FILTER = f"ebur128=metadata=1,ametadata=mode=print:file={LOUDNESS_FILE}"
+
+
+def analysis_scale(size: tuple[int, int]) -> str:
+    """The scale to the analysis size, in the colours OpenCV's I420 conversion reads (BT.601, limited range)."""
+    return f"scale={size[0]}:{size[1]}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1"
+
+
+def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Callable[[np.ndarray], None], *,
+                  what: str, expected_frames: int = 0, on_progress: ProgressCallback | None = None) -> int:
+    """Run `cmd` (whose frame output is FRAME_OUTPUT, on stdout) in `cwd`, calling `on_frame` with each I420 frame
+    of `size`; returns the number of frames. A failed run raises MediaError naming `what`."""
+    width, height = size
+    with open(cwd / "stderr.txt", "w+b") as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None
+        _widen_pipe(proc.stdout.fileno())
+        i420 = np.empty((height * 3 // 2, width), np.uint8)
+        into = memoryview(i420).cast("B")
+        count = 0
+        try:
+            while proc.stdout.readinto(into) == i420.size:
+                on_frame(i420)
+                count += 1
+                if on_progress and expected_frames and count % 50 == 0:
+                    on_progress(min(1.0, count / expected_frames))
+        finally:
+            proc.stdout.close()
+            returncode = proc.wait()
+        if returncode != 0:
+            err.seek(0)
+            raise ffmpeg_failure(what, err.read(), returncode)
+    return count
 
 
 def _tone_mapped(size: tuple[int, int]) -> str:
@@ -176,7 +199,9 @@ def _widen_pipe(fd: int) -> None:
         pass
 
 
-def _read_frame_times(path: Path, count: int) -> np.ndarray:
+def read_frame_times(folder: Path, count: int) -> np.ndarray:
+    """The `count` frame times (seconds, unshifted) FRAME_OUTPUT's stats wrote in `folder`."""
+    path = folder / _FRAME_TIMES
     times: list[float] = []
     if path.exists():
         for line in path.read_text().splitlines():
@@ -205,7 +230,9 @@ def _fill_missing_times(t: np.ndarray) -> np.ndarray:
     return filled
 
 
-def _read_loudness(path: Path, shift: float = 0.0) -> LoudnessTrack | None:
+def read_loudness(folder: Path, shift: float = 0.0) -> LoudnessTrack | None:
+    """The momentary loudness LOUDNESS_FILTER wrote in `folder`, its times less `shift`."""
+    path = folder / LOUDNESS_FILE
     if not path.exists():
         return None
     times: list[float] = []

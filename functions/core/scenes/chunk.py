@@ -1,0 +1,114 @@
+"""Scene parts measured on a transcode chunk's own decode, so a job that transcodes and detects scenes decodes once.
+
+EncodeChunk's ffmpeg already decodes every frame of its chunk; one more branch of its picture, shrunk to the analysis
+size, goes to the same per-frame measurements a ScenePart makes (and its first audio stream to the same loudness
+filter). A decode of a separate ScenePart costs about as much as PySceneDetect's whole run; this branch costs a
+fraction of that (bench/bench_scenes.py times both).
+
+A part still needs the frames before its chunk (the preroll, see parts.py) and 0.3 s of audio after the chunk's
+start: ebur128's first three momentary values of a stream look back before it. Both come from a short decode of
+their own, made at full quality like the chunk's, so the seam between the two decodes is invisible to the measures
+(chunks are whole HLS segments, so their starts are on the loudness blocks' 100 ms grid).
+The result is a FramePass like ScenePart's, and the parts join the same way.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+import numpy as np
+
+from functions.core.ffmpeg import ProgressCallback, ffmpeg_command
+from functions.core.models import Chunk, SourceInfo, TranscodePlan
+from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
+from functions.core.scenes.decode import (
+    FRAME_OUTPUT, LOUDNESS_BLOCK, LOUDNESS_FILE, LoudnessTrack, Window, analysis_size, decode, read_frame_times,
+    read_loudness, stream_frames,
+)
+from functions.core.scenes.features import FrameAnalyser
+from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
+from functions.core.scenes.parts import FramePass, part_windows
+from functions.core.transcode import Segment, chunk_segments, encode_chunk_args
+
+# ebur128's momentary loudness spans four 100 ms blocks: a stream's first three values look back before its start.
+_PARTIAL_BLOCKS = 3
+_EPSILON = 1e-3
+
+
+def shares_decode(source: SourceInfo) -> bool:
+    """Whether the scene parts can be measured on the chunks' decode: a picture the ladder deinterlaces or tone-maps
+    at full size would differ from the preroll's (and from a ScenePart's), so those sources keep their own pass."""
+    return source.has_video and not source.interlaced and source.hdr is None
+
+
+def encode_and_measure(
+    source_url: str,
+    info: SourceInfo,
+    plan: TranscodePlan,
+    chunk: Chunk,
+    out_dir: Path,
+    *,
+    settings: DetectorSettings = DEFAULT_SETTINGS,
+    on_progress: ProgressCallback | None = None,
+) -> tuple[dict[str, list[Segment]], FramePass]:
+    """encode_chunk's outputs (each rung's segments) and the chunk's scene part, from one decode of the chunk.
+
+    Only for sources `shares_decode` accepts."""
+    fps = info.nominal_fps
+    size = analysis_size(info)
+    analyser = FrameAnalyser(gradual_windows(fps, settings))
+    sampler = KeyframeSampler(candidate_stride(fps, info.duration))
+
+    def on_frame(frame: np.ndarray) -> None:
+        analyser.push(frame)
+        sampler.push(frame)
+
+    window = part_windows([c.start for c in plan.chunks], info, settings)[[c.index for c in plan.chunks].index(
+        chunk.index)]
+    seam = chunk.start + _PARTIAL_BLOCKS * LOUDNESS_BLOCK - LOUDNESS_BLOCK  # the first full momentary value's time
+    times, tracks = [], []
+    if window.preroll:
+        # The previous chunk's audio ends at this chunk's start, one block short of its last full momentary value.
+        first_value = chunk.start - LOUDNESS_BLOCK
+        before = decode(source_url, size, on_frame, with_audio=info.has_audio, window=Window(
+            start=first_value, end=chunk.start, preroll=window.preroll - LOUDNESS_BLOCK,
+            audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, decoder_options=())
+        times.append(before.timestamps)
+        if before.loudness is not None:
+            tracks.append(_between(before.loudness, first_value, seam))
+    preroll = sum(len(t) for t in times)
+    with tempfile.TemporaryDirectory(prefix="reelflow-chunk-scenes-") as tmp:
+        args = encode_chunk_args(source_url, info, plan, chunk, out_dir, also=_scene_outputs(size))
+        count = stream_frames(ffmpeg_command(args), Path(tmp), size, on_frame, what=f"Encoding chunk {chunk.index}",
+                              expected_frames=round(chunk.duration * fps), on_progress=on_progress)
+        # ffmpeg counts the chunk's times from its seek point (the chunk's start, in media time).
+        times.append(read_frame_times(Path(tmp), count) + chunk.start)
+        loudness = read_loudness(Path(tmp), -chunk.start) if info.has_audio else None
+        if loudness is not None:
+            tracks.append(_between(loudness, seam if chunk.index else -np.inf, np.inf))
+    track = LoudnessTrack(np.concatenate([t.times for t in tracks]),
+                          np.concatenate([t.momentary for t in tracks])) if tracks else None
+    frames = FramePass(analyser.finish(), np.concatenate(times), track, sampler.candidates, preroll)
+    return chunk_segments(plan, chunk, out_dir), frames
+
+
+def _scene_outputs(size: tuple[int, int]) -> Callable[[Any, Any], list[Any]]:
+    """encode_chunk_args' `also`: the picture at the analysis size to stdout, the audio's loudness to a file."""
+    def outputs(picture: Any, audio: Any) -> list[Any]:
+        width, height = size
+        small = (picture.filter("scale", width, height, flags="area", out_color_matrix="bt601", out_range="tv")
+                 .filter("setsar", 1))
+        out = [ffmpeg.output(small, "pipe:1", **FRAME_OUTPUT)]
+        if audio is not None:
+            out.append(ffmpeg.output(audio.filter("ebur128", metadata=1).filter(
+                "ametadata", mode="print", file=LOUDNESS_FILE), "-", f="null"))
+        return out
+    return outputs
+
+
+def _between(track: LoudnessTrack, first: float, end: float) -> LoudnessTrack:
+    keep = (track.times >= first - _EPSILON) & (track.times < end - _EPSILON)
+    return LoudnessTrack(track.times[keep], track.momentary[keep])

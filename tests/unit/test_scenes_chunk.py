@@ -1,0 +1,82 @@
+"""Scene parts measured on the transcode chunks' decode (scenes/chunk.py): joined, they equal one pass over the file
+at the chunks' decoding quality, and the chunk's encode is the one encode_chunk makes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from functions.core.ladder import plan_transcode
+from functions.core.models import Chunk, Hdr, SourceInfo
+from functions.core.probe import probe_media
+from functions.core.scenes.analyse import measure_frames, scenes_from_frames
+from functions.core.scenes.chunk import encode_and_measure, shares_decode
+from functions.core.scenes.parts import from_bytes, join_parts, to_bytes
+from functions.core.transcode import encode_chunk
+from tests import media
+from tests.fixtures.scenes import scene_clips
+from tests.unit.test_scenes_parts import assert_same_frames
+
+FULL_QUALITY = ()  # the chunk's decoder options: none, as the ladder must see every deblocked frame
+
+
+def chunked(path, starts):
+    source = probe_media(str(path))
+    plan = plan_transcode(source, heights=[180])
+    ends = [*starts[1:], source.duration]
+    return source, plan.model_copy(update={"chunks": [
+        Chunk(index=i, start=s, duration=round(e - s, 3)) for i, (s, e) in enumerate(zip(starts, ends))]})
+
+
+def measured_in_chunks(path, starts, out):
+    source, plan = chunked(path, starts)
+    parts = [encode_and_measure(str(path), source, plan, chunk, out / str(chunk.index)) for chunk in plan.chunks]
+    return source, plan, parts
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("chunk-scenes")
+    clip = scene_clips.build_clip(scene_clips.MIXED, tmp / "mixed.mp4")
+    # Chunks are whole HLS segments (ladder.plan_chunks), so they start on loudness's 100 ms grid.
+    return (clip, *measured_in_chunks(clip.path, [0.0, 4.0, 12.0], tmp))
+
+
+def test_chunk_parts_joined_equal_one_pass_and_find_the_same_scenes(mixed, tmp_path):
+    clip, source, _, parts = mixed
+    whole = measure_frames(clip.path, source, decoder_options=FULL_QUALITY)
+    joined = join_parts([from_bytes(to_bytes(frames)) for _, frames in parts])
+    assert_same_frames(whole, joined)
+
+    # Every 100 ms block once, the values a single pass reads; silence reads as -inf or very low values depending on
+    # the filter's state, and scenes floor loudness at -70 LUFS.
+    assert joined.loudness is not None and whole.loudness is not None
+    np.testing.assert_allclose(joined.loudness.times, whole.loudness.times, atol=1e-6)
+    np.testing.assert_allclose(np.fmax(joined.loudness.momentary, -70), np.fmax(whole.loudness.momentary, -70),
+                               atol=0.01)
+
+    one = scenes_from_frames(whole, source, tmp_path / "one", media_name="mixed.mp4")
+    chunks = scenes_from_frames(joined, source, tmp_path / "chunks", media_name="mixed.mp4")
+    assert [s.start_frame for s in chunks.scenes] == [s.start_frame for s in one.scenes]
+    assert [s.tags for s in chunks.scenes] == [s.tags for s in one.scenes]
+
+
+def test_the_chunk_is_encoded_as_encode_chunk_encodes_it(mixed, tmp_path):
+    clip, source, plan, parts = mixed
+    segments, _ = parts[1]
+    alone = encode_chunk(str(clip.path), source, plan, plan.chunks[1], tmp_path)
+    assert {rung: [s.duration for s in segs] for rung, segs in segments.items()} == \
+        {rung: [s.duration for s in segs] for rung, segs in alone.items()}
+
+
+def test_chunk_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
+    clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=3, gop=12)
+    source, _, parts = measured_in_chunks(clip, [0.0, 2.0, 4.4], tmp_path)
+    assert_same_frames(measure_frames(clip, source, decoder_options=FULL_QUALITY),
+                       join_parts([frames for _, frames in parts]))
+
+
+@pytest.mark.parametrize(("change", "shares"), [
+    ({}, True), ({"interlaced": True}, False), ({"hdr": Hdr.PQ}, False), ({"has_video": False}, False)])
+def test_only_pictures_the_ladder_leaves_alone_share_the_decode(change, shares):
+    source = SourceInfo(duration=10, container="mp4", has_video=True, has_audio=True, fps=25, width=640, height=360)
+    assert shares_decode(source.model_copy(update=change)) is shares
