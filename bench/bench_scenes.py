@@ -1,7 +1,7 @@
 """Shot-boundary benchmark: Reelflow's scene stage against PySceneDetect, on generated clips and on real footage.
 
     python bench/bench_scenes.py [--size 640x360] [--clips DIR] [--footage DIR] [--repeat 3] [--sets generated,footage]
-                                 [--breakdown]
+                                 [--breakdown] [--no-shared]
 
 Two sets, each with known truth:
 - generated: the clips of tests/fixtures/scenes/scene_clips.py (hard cuts, dissolves and fades through black,
@@ -24,6 +24,10 @@ With --breakdown, two steps of the stage are timed too, so the table shows where
 the scene pass's whole ffmpeg process (decode, scaling, loudness) with its frames read and dropped, and the pass
 with every per-frame feature and keyframe candidate (`measure_frames`, one pass over the clip); the rest of the
 stage (scene records, faces, thumbnails, exports) is the difference to the whole stage's time.
+
+Unless --no-shared, the transcode is timed too: every chunk of the default ladder alone, and again with each chunk's
+scene part measured on the chunk's own decode (scenes/chunk.py) and the parts joined into scenes. The difference is
+what the scene stage adds to a job that transcodes anyway, printed beside Adaptive's time.
 """
 from __future__ import annotations
 
