@@ -65,7 +65,8 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
     "TranscodeChunk": (
         S3Access(INGEST, READ_SOURCE, (ANY,), "stream its chunk of the pinned source through a presigned URL"),
         S3Access(OUTPUT, WRITE, ("assets/*/hls/*",), "the chunk's HLS segments"),
-        S3Access(OUTPUT, WRITE, (WORK,), "the chunk's own playlists and proxy part, for PackageHls"),
+        S3Access(OUTPUT, WRITE, (WORK,), "the chunk's own playlists and proxy part, for PackageHls; its scene part "
+                 "for Scenes, measured on the same decode when the job detects scenes too"),
     ),
     "TranscodePackage": (
         S3Access(OUTPUT, READ, (WORK,), "the chunks' playlists and proxy parts"),
@@ -91,7 +92,7 @@ S3_GRANTS: dict[str, tuple[S3Access, ...]] = {
         S3Access(OUTPUT, WRITE, (WORK,), "the part's per-frame measurements, for Scenes"),
     ),
     "Scenes": (
-        S3Access(OUTPUT, READ, (WORK,), "the parts' per-frame measurements"),
+        S3Access(OUTPUT, READ, (WORK,), "the parts' per-frame measurements (ScenePart's or EncodeChunk's)"),
         S3Access(OUTPUT, WRITE, ("assets/*/scenes.*", "assets/*/thumbs/*", "assets/*/contact_sheet.jpg"),
                  "scenes.json, the editor exports, thumbnails and the contact sheet"),
     ),

@@ -1,5 +1,5 @@
-"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> SceneSpeech (when the job asked for both
-scenes and captions) -> Trailer -> Finalize
+"""The state machine: Probe -> Parallel(stages, each with its own Catch) -> the scenes join, when EncodeChunk measured
+the scene parts -> SceneSpeech (when the job asked for both scenes and captions) -> Trailer -> Finalize
 -> outcome; and what its role gets beside it (CDK grants it the invokes, the Transcribe poll and logging)."""
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from constructs import Construct
 
 from functions.core.cost.estimate import EXECUTION_TIMEOUT_SECONDS
 from functions.core.models import (
-    NOT_REQUESTED, SCENE_SPEECH_INPUTS, OptionalStage, SkipCode, StageName, StageResult, no_input_reason,
+    NOT_REQUESTED, SCENE_SPEECH_INPUTS, SCENES_WITH_TRANSCODE, OptionalStage, SkipCode, StageName, StageResult,
+    StageStatus, no_input_reason,
 )
 from infra.functions import StageFunctions
 from infra.nag import TRANSCRIPTION_JOBS, acknowledge, arn_token, default_policy
@@ -55,12 +56,14 @@ class Pipeline(Construct):
         probe_task.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         parallel = sfn.Parallel(self, "Stages", result_path="$.stages")
-        # Branch order is the order of results in $.stages.
-        parallel.branch(self._if_requested(
-            "transcode", self._transcode_branch(functions.transcode_chunk, functions.transcode_package)))
-        parallel.branch(self._if_requested(
-            "captions", self._captions_branch(functions.caption_part, functions.captions, functions.transcribe_start)))
-        parallel.branch(self._if_requested("scenes", self._scenes_branch(functions.scene_part, functions.scenes)))
+        branches = {
+            "transcode": self._transcode_branch(functions.transcode_chunk, functions.transcode_package,
+                                                functions.scenes),
+            "captions": self._captions_branch(functions.caption_part, functions.captions, functions.transcribe_start),
+            "scenes": self._scenes_beside_other_stages(functions.scene_part, functions.scenes),
+        }
+        for stage, branch in branches.items():  # branch order is the order of results in $.stages
+            parallel.branch(self._if_requested(stage, branch))
         parallel.add_catch(finalize_task, errors=["States.ALL"], result_path="$.error")
 
         # Steps that need two branches' results run after the Parallel state: speech per scene needs
@@ -71,7 +74,9 @@ class Pipeline(Construct):
         trailer_step.afterwards().next(finalize_task)
         speech_task = self._after_stages("SceneSpeech", "scene_speech", functions.scene_speech, then=trailer_step)
         speech_task.next(trailer_step)
-        definition = probe_task.next(parallel).next(self._speech_if_both_requested(speech_task, then=trailer_step))
+        speech_step = self._speech_if_both_requested(speech_task, then=trailer_step)
+        definition = probe_task.next(parallel).next(self._scenes_after_stages(
+            functions.scene_part, functions.scenes, list(branches), then=speech_step))
         log_group = logs.LogGroup(self, "Logs", retention=logs.RetentionDays.ONE_MONTH)
         self.state_machine = sfn.StateMachine(
             self,
@@ -152,11 +157,11 @@ class Pipeline(Construct):
         )
         return task
 
-    def _stage_failed(self, stage: StageName) -> sfn.Pass:
+    def _stage_failed(self, stage: StageName, name: str | None = None) -> sfn.Pass:
         """A failed stage becomes a FAILED StageResult, so the other branches' results survive."""
         return sfn.Pass(
             self,
-            f"{stage.capitalize()}Failed",
+            name or f"{stage.capitalize()}Failed",
             parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
         )
 
@@ -210,11 +215,58 @@ class Pipeline(Construct):
             result_path=result_path,
         )
 
-    def _scenes_branch(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction) -> sfn.IChainable:
+    def _scenes_beside_other_stages(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction) -> sfn.Choice:
         """Each part of the footage is measured in its own invocation (long footage never meets Lambda's
-        limit); Scenes joins the parts and does everything else."""
-        return self._chunks_then_join("scenes", ("MeasureSceneParts", "MeasureScenePart", part_fn), "$.scene_parts",
-                                      ("Scenes", scenes_fn))
+        limit); Scenes joins the parts and does everything else. When EncodeChunk measures the parts on its own
+        decode ($.probe.scenes_on_chunks), the transcode branch joins them (_transcode_branch), and this branch only
+        keeps the scenes' place in $.stages until _scenes_after_stages puts the result there."""
+        later = sfn.Pass(self, "ScenesWithTranscode", parameters={
+            "stage": "scenes", "status": StageStatus.SKIPPED, "note": SCENES_WITH_TRANSCODE})
+        return (
+            sfn.Choice(self, "ScenesOnChunks")
+            .when(sfn.Condition.boolean_equals("$.probe.scenes_on_chunks", True), later)
+            .otherwise(self._chunks_then_join("scenes", ("MeasureSceneParts", "MeasureScenePart", part_fn),
+                                              "$.scene_parts", ("Scenes", scenes_fn)))
+        )
+
+    def _scenes_after_stages(self, part_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction, order: list[str],
+                             then: sfn.IChainable) -> sfn.Choice:
+        """Where EncodeChunk measured the scene parts, the transcode branch joined them beside PackageHls and ended
+        with both results ([transcode, scenes]); they take their places in $.stages (`order` is the Parallel
+        state's branch order). If the chunks failed first, the branch ended with the transcode's failure alone:
+        ScenePart measures every part and Scenes joins them here, so the job keeps its scenes."""
+        def placed(name: str, results: dict[str, str], spent: str) -> sfn.Pass:
+            """$.stages with `results` in their places; the merge also blanks `spent` (and its own key), so the
+            rest of the execution does not carry the results twice."""
+            array = ", ".join(results.get(stage, f"$.stages[{i}]") for i, stage in enumerate(order))
+            first = sfn.Pass(self, f"{name}IntoStages", result_path="$.placed", parameters={
+                "stages.$": f"States.Array({array})", "placed": None, spent: None})
+            first.next(sfn.Pass(self, f"{name}InStages", parameters={
+                "state.$": "States.JsonMerge($, $.placed, false)"}, output_path="$.state")).next(then)
+            return first
+
+        transcode = f"$.stages[{order.index('transcode')}]"
+        # The pair is taken out first: an intrinsic's path holds one index (as moto's interpreter reads them).
+        with_chunks = sfn.Pass(self, "ChunkScenesApart", input_path=transcode, result_path="$.apart")
+        with_chunks.next(placed("ChunkScenes", {"transcode": "$.apart[0]", "scenes": "$.apart[1]"}, "apart"))
+        result = "$.scenes_joined"
+        on_their_own = placed("ScenesOnTheirOwn", {"scenes": result}, "scenes_joined")
+        failed = sfn.Pass(self, "ScenesOnTheirOwnFailed", parameters={
+            "stage": "scenes", "status": "FAILED", "failure.$": "$.scenes_error"}, result_path=result)
+        failed.next(on_their_own)
+        parts = self._chunk_map("MeasureScenePartsAfterTranscode", "MeasureScenePartAfterTranscode", part_fn,
+                                result_path="$.scene_parts")
+        parts.add_catch(failed, errors=["States.ALL"], result_path="$.scenes_error")
+        joined = self._invoke("ScenesAfterTranscode", scenes_fn, result_path=result)
+        joined.add_catch(failed, errors=["States.ALL"], result_path="$.scenes_error")
+        parts.next(joined).next(on_their_own)
+        on_chunks = sfn.Condition.boolean_equals("$.probe.scenes_on_chunks", True)
+        return (
+            sfn.Choice(self, "ScenesJoinedWithTranscode")
+            .when(sfn.Condition.and_(on_chunks, sfn.Condition.is_present(f"{transcode}.status")), parts)
+            .when(on_chunks, with_chunks)
+            .otherwise(then)
+        )
 
     def _chunks_then_join(
         self,
@@ -290,9 +342,29 @@ class Pipeline(Construct):
         )
 
     def _transcode_branch(
-        self, chunk_fn: lambda_.IFunction, package_fn: lambda_.IFunction
+        self, chunk_fn: lambda_.IFunction, package_fn: lambda_.IFunction, scenes_fn: lambda_.IFunction
     ) -> sfn.IChainable:
-        # Long footage is cut into chunks of whole HLS segments, so no single Lambda
-        # invocation gets near the 15-minute limit.
-        return self._chunks_then_join("transcode", ("EncodeChunks", "EncodeChunk", chunk_fn), "$.chunks",
-                                      ("PackageHls", package_fn))
+        """Long footage is cut into chunks of whole HLS segments, so no single Lambda invocation gets near the
+        15-minute limit. Where the chunks measured the scene parts on their decode ($.probe.scenes_on_chunks),
+        Scenes joins them beside PackageHls, and the branch ends with both results, [transcode, scenes]."""
+        failed = self._stage_failed("transcode")
+        chunks = self._chunk_map("EncodeChunks", "EncodeChunk", chunk_fn, result_path="$.chunks")
+        chunks.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        package = self._invoke("PackageHls", package_fn)
+        package.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+
+        package_beside = self._invoke("PackageHlsBesideScenes", package_fn)
+        package_beside.add_catch(self._stage_failed("transcode", "TranscodeFailedBesideScenes"), errors=["States.ALL"],
+                                 result_path="$.error")
+        scenes = self._invoke("ScenesFromChunks", scenes_fn)  # the parts are in the chunks' results
+        scenes.add_catch(self._stage_failed("scenes", "ScenesFromChunksFailed"), errors=["States.ALL"],
+                         result_path="$.error")
+        beside = sfn.Parallel(self, "PackageBesideScenes")
+        beside.branch(package_beside)
+        beside.branch(scenes)
+        beside.add_catch(failed, errors=["States.ALL"], result_path="$.error")
+        return chunks.next(
+            sfn.Choice(self, "ChunksMeasuredScenes")
+            .when(sfn.Condition.boolean_equals("$.probe.scenes_on_chunks", True), beside)
+            .otherwise(package)
+        )

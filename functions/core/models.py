@@ -283,6 +283,8 @@ class ProbeResult(Billed):
     seconds: float = 0.0
     caption_engine: CaptionEngineName = DEFAULT_CAPTION_ENGINE
     run: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(OPTIONAL_STAGES, True))
+    scenes_on_chunks: bool = Field(default=False, description=(
+        "EncodeChunk measures the scene parts on its own decode; the scenes join runs after the other stages"))
     transcribe_spans: list[TranscribeSpan] = Field(
         default_factory=list, description="With Amazon Transcribe (and audio): one Transcribe job per span")
 
@@ -345,19 +347,6 @@ class ChunkInput(StageInput):
     chunk: Chunk
 
 
-class ChunkResult(Billed):
-    """What one EncodeChunk returns: aggregates only, so a long job's Map output stays small."""
-
-    index: int
-    seconds: float = 0.0
-    rungs: dict[str, RungStats]
-    proxy_key: str
-
-
-class PackageInput(StageInput):
-    chunks: list[ChunkResult]
-
-
 class ScenePartResult(Billed):
     """What one ScenePart returns: where its measurements are (none for footage without video)."""
 
@@ -365,10 +354,32 @@ class ScenePartResult(Billed):
     seconds: float = 0.0
     key: str | None = None
     frames: int = 0
+    on_chunk: bool = False  # measured by EncodeChunk on its own decode (probe.scenes_on_chunks)
+
+
+class ChunkResult(Billed):
+    """What one EncodeChunk returns: aggregates only, so a long job's Map output stays small."""
+
+    index: int
+    seconds: float = 0.0
+    rungs: dict[str, RungStats]
+    proxy_key: str
+    scene_part: ScenePartResult | None = None  # measured on the chunk's decode (probe.scenes_on_chunks)
+
+
+class PackageInput(StageInput):
+    chunks: list[ChunkResult]
 
 
 class ScenesInput(StageInput):
     scene_parts: list[ScenePartResult] = Field(default_factory=list)
+    chunks: list[ChunkResult] = Field(default_factory=list, description=(
+        "EncodeChunk's results, each with the scene part it measured on its decode (probe.scenes_on_chunks)"))
+
+    @property
+    def parts(self) -> list[ScenePartResult]:
+        """The measured parts, from ScenePart or from the transcode's chunks."""
+        return self.scene_parts or [c.scene_part for c in self.chunks if c.scene_part is not None]
 
 
 class StageError(Model):
@@ -413,6 +424,9 @@ class StageResult(Billed):
         return cls(stage=stage, status=StageStatus.SKIPPED, note=reason, details=details, **fields)
 
 
+SCENES_WITH_TRANSCODE = "measured on the transcode's chunks and joined in the transcode branch"
+"""The note of the scenes branch's placeholder in the Parallel state's results, which the scenes result from the
+transcode branch replaces before any step reads them (infra/pipeline.py)."""
 NOT_REQUESTED = "not requested in the job's stages"
 """The note of a stage the job's `stages` option left out."""
 

@@ -62,3 +62,8 @@ WORK_ROOT = "work"
 def work_prefix(asset_id: str, job_id: str) -> str:
     """One job's intermediate files; Finalize deletes them when the job completes, a lifecycle rule otherwise."""
     return f"{WORK_ROOT}/{asset_id}/{job_id}"
+
+
+def scene_part_key(asset_id: str, job_id: str, index: int) -> str:
+    """Where one chunk's scene measurements go (written by ScenePart, or by EncodeChunk on its own decode)."""
+    return f"{work_prefix(asset_id, job_id)}/scenes/part-{index:04d}.npz"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +113,14 @@ def source_conversions(info: SourceInfo) -> list[Conversion]:
     if len(info.audio_tracks) > 1:
         conversions.append(Conversion.FIRST_AUDIO_TRACK)
     return conversions
+
+
+def scenes_on_chunks(run: Mapping[str, bool], info: SourceInfo) -> bool:
+    """Whether the job's scene parts are measured on its transcode chunks' decode (scenes/chunk.py) instead of a
+    decode of their own: when it runs both stages, and the ladder shows the picture as decoded (a picture it
+    deinterlaces or tone-maps at full size would differ from the parts' preroll, decoded apart)."""
+    return (run.get("transcode", False) and run.get("scenes", False) and info.has_video
+            and not {Conversion.DEINTERLACED, Conversion.TONE_MAPPED} & set(source_conversions(info)))
 
 
 def picture(stream, info: SourceInfo):

@@ -9,6 +9,7 @@ from functions.core.probe import probe_source
 from functions.core.repository import Repository, now_iso
 from functions.core.s3io import source_url
 from functions.core.settings import Settings
+from functions.core.transcode import scenes_on_chunks
 
 
 @job_handler(JobInput)
@@ -37,5 +38,6 @@ def handler(job: JobInput) -> ProbeResult:
         plan=plan,
         caption_engine=caption_engine,
         run=run,
+        scenes_on_chunks=scenes_on_chunks(run, info),
         transcribe_spans=transcribe_spans(plan.chunks) if transcribe else [],
     )

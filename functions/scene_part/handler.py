@@ -1,12 +1,14 @@
 """ScenePart: one part of the footage (a transcode chunk's time range) decoded and measured frame by frame.
 
-Parts run in a Map, so long footage never meets Lambda's 15-minute limit; Scenes joins them."""
+Parts run in a Map, so long footage never meets Lambda's 15-minute limit; Scenes joins them. A job that transcodes
+too has EncodeChunk measure the parts on its own decode (probe.scenes_on_chunks); ScenePart then runs only if the
+chunks failed first."""
 from functions.core.models import ChunkInput, ScenePartResult
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
 from functions.core.scenes.analyse import measure_frames
 from functions.core.scenes.parts import part_windows, to_bytes
-from functions.core.settings import Settings, work_prefix
+from functions.core.settings import Settings, scene_part_key
 
 
 @job_handler(ChunkInput)
@@ -18,6 +20,6 @@ def handler(job: ChunkInput) -> ScenePartResult:
     window = part_windows([c.start for c in chunks], source)[[c.index for c in chunks].index(job.chunk.index)]
     frames = measure_frames(source_url(job.source), source, window=window,
                             on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
-    key = f"{work_prefix(job.asset_id, job.job_id)}/scenes/part-{job.chunk.index:04d}.npz"
+    key = scene_part_key(job.asset_id, job.job_id, job.chunk.index)
     put_bytes(Settings.from_env().output_bucket, key, to_bytes(frames))
     return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll)

@@ -1,11 +1,14 @@
-"""EncodeChunk: one chunk of the source into every HLS rung and a proxy part, uploaded to the asset folder."""
+"""EncodeChunk: one chunk of the source into every HLS rung and a proxy part, uploaded to the asset folder; and, when
+the job detects scenes too (probe.scenes_on_chunks), the chunk's scene part measured on the same decode."""
 import tempfile
 from pathlib import Path
 
-from functions.core.models import ChunkInput, ChunkResult
+from functions.core.models import ChunkInput, ChunkResult, ScenePartResult
 from functions.core.observability import job_handler, logger
-from functions.core.s3io import source_url, upload_file, upload_tree
-from functions.core.settings import Settings, asset_prefix, work_prefix
+from functions.core.s3io import put_bytes, source_url, upload_file, upload_tree
+from functions.core.scenes.chunk import encode_and_measure
+from functions.core.scenes.parts import to_bytes
+from functions.core.settings import Settings, asset_prefix, scene_part_key, work_prefix
 from functions.core.transcode import encode_chunk, rung_stats
 
 
@@ -15,14 +18,16 @@ def handler(job: ChunkInput) -> ChunkResult:
     prefix = asset_prefix(job.asset_id)
     with tempfile.TemporaryDirectory(prefix="chunk-") as tmp:
         out = Path(tmp)
-        rungs = encode_chunk(
-            source_url(job.source),
-            job.probe.source,
-            job.probe.plan,
-            job.chunk,
-            out,
-            on_progress=lambda done: logger.debug("Encoding", extra={"progress": round(done, 3)}),
-        )
+        args = (source_url(job.source), job.probe.source, job.probe.plan, job.chunk, out)
+        scene_part = None
+        if job.probe.scenes_on_chunks:  # the scene part from the same decode, for Scenes
+            rungs, frames = encode_and_measure(*args, on_progress=_report)
+            key = scene_part_key(job.asset_id, job.job_id, job.chunk.index)
+            put_bytes(settings.output_bucket, key, to_bytes(frames))
+            scene_part = ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll,
+                                         on_chunk=True)
+        else:
+            rungs = encode_chunk(*args, on_progress=_report)
         work = work_prefix(job.asset_id, job.job_id)
         # Segments are outputs; each chunk's own playlists are only read by PackageHls.
         for playlist in (out / "hls").rglob("*.m3u8"):
@@ -36,4 +41,9 @@ def handler(job: ChunkInput) -> ChunkResult:
         index=job.chunk.index,
         rungs={name: rung_stats(segments) for name, segments in rungs.items()},
         proxy_key=proxy_key,
+        scene_part=scene_part,
     )
+
+
+def _report(done: float) -> None:
+    logger.debug("Encoding", extra={"progress": round(done, 3)})

@@ -52,10 +52,12 @@ def test_cost_report_prices_every_stage_that_ran_and_adds_up(run):
     assert cost["total_usd"] == pytest.approx(sum(item["usd"] for item in cost["items"]), abs=1e-8)
     assert cost["usd_per_source_minute"] == pytest.approx(cost["total_usd"] / (manifest["source"]["duration"] / 60),
                                                           rel=1e-3)
-    # Every Lambda invocation: one request item per function that ran, one invocation each on a one-chunk job.
+    # Every Lambda invocation: one request item per function that ran, one invocation each on a one-chunk job; no
+    # ScenePart, since EncodeChunk measured the scene part on its own decode.
     requests = {item["what"]: item["quantity"] for item in cost["items"] if item["unit"] == "requests"
                 and item["what"].startswith("Lambda")}
-    assert len(requests) == 10 and set(requests.values()) == {1}
+    assert len(requests) == 9 and set(requests.values()) == {1}
+    assert not any("ScenePart" in what for what in requests)
     assert f"Cost: ${cost['total_usd']:.6f}" in proc.stdout
 
 

@@ -18,7 +18,8 @@ def _maps(states: dict) -> dict[str, dict]:
 
 def test_every_map_is_inline_within_its_concurrency_limit(template):
     maps = _maps(golden.state_machine_definition(template)["States"])
-    assert set(maps) == {"EncodeChunks", "TranscribeParts", "ExtractAudioParts", "TranscribeSpans", "MeasureSceneParts"}
+    assert set(maps) == {"EncodeChunks", "TranscribeParts", "ExtractAudioParts", "TranscribeSpans", "MeasureSceneParts",
+                         "MeasureScenePartsAfterTranscode"}
     for name, state in maps.items():
         mode = state["ItemProcessor"].get("ProcessorConfig", {}).get("Mode", "INLINE")
         assert mode == "INLINE", name

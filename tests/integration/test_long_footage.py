@@ -52,6 +52,8 @@ def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
     clip, outcome, out = long_take
     assert outcome.status == "COMPLETED", outcome.job
     assert outcome.job["stages"]["scenes"]["details"]["parts"] == 3
+    # The job transcodes too: EncodeChunk measured the parts on its own decode, and the join ran after the stages.
+    assert outcome.job["stages"]["scenes"]["details"]["parts_on_chunks"] == 3
 
     scenes = json.loads((out / "scenes.json").read_text())["scenes"]
     found = [s["start_frame"] for s in scenes[1:]]
@@ -74,6 +76,29 @@ def test_three_transcode_chunks_join_into_one_ladder(long_take):
     for playlist in master_variants(out / "hls" / "master.m3u8"):
         assert decode(playlist).duration == pytest.approx(duration, abs=0.2)
         assert decode_errors(playlist) == ""
+
+
+def test_scenes_survive_a_transcode_that_failed_before_measuring_its_chunks(short_chunk_cloud, tmp_path):
+    """EncodeChunk would have measured the scene parts: every one of its invocations times out, so ScenePart
+    measures them all itself, and the job keeps its scenes."""
+    clip = scene_clips.build_clip(scene_clips.BENCH["cuts"], tmp_path / "cuts.mp4")
+    saved = short_chunk_cloud.faults
+    short_chunk_cloud.faults = type(saved)(timeouts={"TranscodeChunk": 0.3})
+    try:
+        ref = upload_source(short_chunk_cloud, clip.path, key="long/cuts.mp4",
+                            options=JobOptions(stages=["transcode", "scenes"]))
+        job_id, asset_id = expected_job(ref)
+        outcome = wait_for_job(short_chunk_cloud, job_id, asset_id, timeout=600)
+    finally:
+        short_chunk_cloud.faults = saved
+    stages = outcome.job["stages"]
+    assert outcome.status == "PARTIAL"
+    assert stages["transcode"]["status"] == "FAILED" and stages["transcode"]["error_code"] == "Sandbox.Timedout"
+    assert stages["scenes"]["status"] == "SUCCEEDED"
+    assert stages["scenes"]["details"]["parts"] == 3 and stages["scenes"]["details"]["parts_on_chunks"] == 0  # 19.3 s
+    found = [s["start_frame"] for s in json.loads(
+        (download_outputs(short_chunk_cloud, asset_id, tmp_path / "out") / "scenes.json").read_text())["scenes"][1:]]
+    assert scene_clips.f1(*scene_clips.match(clip.transitions, found)) >= 0.95
 
 
 def test_an_hevc_job_joins_its_chunks_fmp4_into_one_ladder(short_chunk_cloud, tmp_path):

@@ -16,17 +16,20 @@ from functions.core.models import JobOptions, VideoCodec
 def test_a_one_chunk_job_enters_as_many_states_as_the_samples_execution_did():
     estimate = estimate_job(synthetic_source(20, 360), JobOptions())
     assert estimate.chunks == 1
-    assert estimate.transitions == 22  # the sample's history: 20 states entered, then Outcome and JobDone
+    assert estimate.transitions == 28  # the sample's history: 26 states entered, then Outcome and JobDone
+    # EncodeChunk measures the scene part on its decode: no ScenePart runs.
     assert estimate.invocations == {"Probe": 1, "TranscodeChunk": 1, "TranscodePackage": 1, "CaptionPart": 1,
-                                    "Captions": 1, "ScenePart": 1, "Scenes": 1, "SceneSpeech": 1, "Trailer": 1,
-                                    "Finalize": 1}
+                                    "Captions": 1, "Scenes": 1, "SceneSpeech": 1, "Trailer": 1, "Finalize": 1}
 
 
 def test_an_hour_runs_each_chunk_map_over_the_probes_chunks():
     estimate = estimate_job(synthetic_source(3600, 1080), JobOptions())
     assert estimate.chunks == 30
-    for part in ("TranscodeChunk", "CaptionPart", "ScenePart"):
+    for part in ("TranscodeChunk", "CaptionPart"):
         assert estimate.invocations[part] == 30
+    assert "ScenePart" not in estimate.invocations  # the chunks measure the scene parts
+    alone = estimate_job(synthetic_source(3600, 1080), JobOptions(stages=["scenes"]))
+    assert alone.invocations["ScenePart"] == 30
     assert estimate.cost.total_usd == pytest.approx(sum(i.usd for i in estimate.cost.items), abs=1e-8)
     assert estimate.wall_seconds > 0 and estimate.largest_state_bytes > 0
 

@@ -9,9 +9,9 @@ from functions.core.ladder import plan_transcode
 from functions.core.models import Chunk, Hdr, SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes.analyse import measure_frames, scenes_from_frames
-from functions.core.scenes.chunk import encode_and_measure, shares_decode
+from functions.core.scenes.chunk import encode_and_measure
 from functions.core.scenes.parts import from_bytes, join_parts, to_bytes
-from functions.core.transcode import encode_chunk
+from functions.core.transcode import encode_chunk, scenes_on_chunks
 from tests import media
 from tests.fixtures.scenes import scene_clips
 from tests.unit.test_scenes_parts import assert_same_frames
@@ -75,8 +75,12 @@ def test_chunk_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
                        join_parts([frames for _, frames in parts]))
 
 
-@pytest.mark.parametrize(("change", "shares"), [
-    ({}, True), ({"interlaced": True}, False), ({"hdr": Hdr.PQ}, False), ({"has_video": False}, False)])
-def test_only_pictures_the_ladder_leaves_alone_share_the_decode(change, shares):
+@pytest.mark.parametrize(("change", "stages", "shares"), [
+    ({}, ("transcode", "scenes"), True), ({"interlaced": True}, ("transcode", "scenes"), False),
+    ({"hdr": Hdr.PQ}, ("transcode", "scenes"), False), ({"has_video": False}, ("transcode", "scenes"), False),
+    ({}, ("scenes",), False), ({}, ("transcode",), False)])
+def test_scenes_ride_on_the_chunks_only_when_the_job_transcodes_a_picture_the_ladder_leaves_alone(change, stages,
+                                                                                                    shares):
     source = SourceInfo(duration=10, container="mp4", has_video=True, has_audio=True, fps=25, width=640, height=360)
-    assert shares_decode(source.model_copy(update=change)) is shares
+    run = {stage: stage in stages for stage in ("transcode", "captions", "scenes", "trailer")}
+    assert scenes_on_chunks(run, source.model_copy(update=change)) is shares

@@ -45,8 +45,8 @@ def test_the_history_stays_under_25000_events_with_margin(length, engine):
 
 
 def test_the_history_model_counts_the_samples_execution():
-    """The sample's execution on moto held 90 events (GetExecutionHistory), one chunk, every stage on."""
-    assert estimate_job(synthetic_source(20, 360), JobOptions()).history_events == 90
+    """The sample's execution on moto held 97 events (GetExecutionHistory), one chunk, every stage on."""
+    assert estimate_job(synthetic_source(20, 360), JobOptions()).history_events == 97
 
 
 def test_an_hour_of_1080p_is_estimated_within_five_minutes():

@@ -41,7 +41,7 @@ from functions.core.models import (
     TranscribeJob,
     TranscribeSpanResult,
 )
-from functions.core.transcode import MAX_OUTPUT_FPS, SEGMENT_FORMATS, proxy_size
+from functions.core.transcode import MAX_OUTPUT_FPS, SEGMENT_FORMATS, proxy_size, scenes_on_chunks
 
 # infra/pipeline.CHUNK_CONCURRENCY: how many chunks each Map runs at once (a test keeps them equal).
 MAP_CONCURRENCY = 40
@@ -175,8 +175,18 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     # The states the execution enters, by kind (infra/pipeline.py), and the iterations of its Maps.
     visits = Counter({"task": 1, "parallel": 1})  # Probe, Stages
     iterations = 0
+    on_chunks = scenes_on_chunks(run, info)
+    fps = (info.fps or 25.0) / 25.0
+    # A part's per-frame features, and its decode unless EncodeChunk's decode is shared (scenes/chunk.py).
+    measure = [c.duration * (rates.SCENE_PART_PER_SECOND * fps
+                             + rates.SCENE_DECODE_PER_SOURCE_MP * source_mp * (not on_chunks)) * info.has_video
+               for c in chunks]
+    scenes = math.ceil(rates.SCENES_PER_MINUTE * info.duration / 60) if run["scenes"] and info.has_video else 0
+    scenes_join = _scenes_join(info, scenes, labels)
     if run["transcode"]:
         parts = _chunk_works(info, plan)
+        if on_chunks:
+            parts = [replace(p, local_seconds=p.local_seconds + m) for p, m in zip(parts, measure)]
         playlists = len(chunks) * len(plan.renditions)
         proxy_mb = PROXY_KBPS * 125 * info.duration / 1e6
         # Each playlist is a GET; ffmpeg streams the proxy's parts from S3 (a GET each) and the joined proxy, the
@@ -187,10 +197,17 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
                     + 2 * proxy_mb / rates.S3_MB_PER_SECOND, tmp_bytes=int(proxy_mb * 1e6) + POSTER_BYTES)
         chunk_kbps = sum(r.video_kbps + r.audio_kbps for r in plan.renditions) + PROXY_KBPS
         parts = [replace(p, tmp_bytes=int(chunk_kbps * 125 * c.duration)) for p, c in zip(parts, chunks)]
-        branches["transcode"] = _map_wall(parts) + join.aws_seconds
-        works += [*parts, join]
-        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, EncodeChunks, each, PackageHls
         iterations += len(chunks)
+        if on_chunks:  # Scenes joins the parts the chunks measured, beside PackageHls
+            branches["transcode"] = _map_wall(parts) + max(join.aws_seconds, scenes_join.aws_seconds)
+            works += [*parts, join, scenes_join]
+            # Requested, EncodeChunks, each, ChunksMeasuredScenes, PackageBesideScenes, PackageHls, ScenesFromChunks
+            visits.update({"choice": 2, "map": 1, "task": len(chunks) + 2, "parallel": 1})
+        else:
+            branches["transcode"] = _map_wall(parts) + join.aws_seconds
+            works += [*parts, join]
+            # Requested, EncodeChunks, each, ChunksMeasuredScenes, PackageHls
+            visits.update({"choice": 2, "map": 1, "task": len(chunks) + 1})
     else:
         visits.update({"choice": 1, "pass": 1})  # Requested, NotRequested
     if run["captions"] and engine == "transcribe" and info.has_audio:
@@ -229,30 +246,18 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         iterations += len(chunks)
     else:
         visits.update({"choice": 1, "pass": 1})
-    scenes = 0
-    if run["scenes"]:
-        fps = (info.fps or 25.0) / 25.0
-        parts = [Work("ScenePart", rates.SCENE_PART_FIXED + c.duration * (
-            rates.SCENE_PART_PER_SECOND * fps + rates.SCENE_DECODE_PER_SOURCE_MP * source_mp) * info.has_video)
-            for c in chunks]
-        scenes = math.ceil(rates.SCENES_PER_MINUTE * info.duration / 60) if info.has_video else 0
-        paid = {"rekognition.DetectLabels": scenes} if labels == "rekognition" and scenes else None
-        faces = rates.SCENES_FACES_PER_SCENE * scenes
-        frames = info.duration * (info.fps or 25.0) * info.has_video
-        # Thumbnails go UPLOAD_WORKERS at a time, labels LABEL_WORKERS at a time no faster than LABEL_TPS a second;
-        # the catalog writes 25 items a batch.
-        label_wait = scenes / _label_rate() if paid else 0.0
-        requests = scenes / UPLOAD_WORKERS + scenes / 25
-        join = Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_FRAME * frames
-                    + rates.SCENES_JOIN_PER_SCENE * scenes + faces, paid, parallel_seconds=faces,
-                    io_seconds=requests * rates.S3_REQUEST_SECONDS + label_wait,
-                    tmp_bytes=scenes * (THUMBNAIL_BYTES + 5 * SCENE_RECORD_BYTES) + CONTACT_SHEET_BYTES)
-        branches["scenes"] = _map_wall(parts) + join.aws_seconds
-        works += [*parts, join]
-        visits.update({"choice": 1, "map": 1, "task": len(chunks) + 1})  # Requested, Map, each part, Scenes
+    if run["scenes"] and on_chunks:
+        visits.update({"choice": 2, "pass": 1})  # Requested, ScenesOnChunks, ScenesWithTranscode
+    elif run["scenes"]:
+        parts = [Work("ScenePart", rates.SCENE_PART_FIXED + m) for m in measure]
+        branches["scenes"] = _map_wall(parts) + scenes_join.aws_seconds
+        works += [*parts, scenes_join]
+        visits.update({"choice": 2, "map": 1, "task": len(chunks) + 1})  # Requested, OnChunks, Map, each, Scenes
         iterations += len(chunks)
     else:
         visits.update({"choice": 1, "pass": 1})
+    # ScenesJoinedWithTranscode; with the chunks' scenes, ChunkScenesApart, ChunkScenesIntoStages, ChunkScenesInStages
+    visits.update({"choice": 1, "pass": 3 * on_chunks})
     if run["scenes"] and run["captions"]:
         after = [Work("SceneSpeech", rates.SCENE_SPEECH_SECONDS)]
         visits.update({"choice": 1, "task": 1})  # SceneSpeechNeeded, SceneSpeech
@@ -316,6 +321,21 @@ def _label_rate() -> float:
     from functions.core.scenes.labels import LABEL_TPS, LABEL_WORKERS
 
     return min(LABEL_TPS, LABEL_WORKERS / rates.REKOGNITION_SECONDS)
+
+
+def _scenes_join(info: SourceInfo, scenes: int, labels: str) -> Work:
+    """Scenes' modelled work: joining the parts, shots, records, faces, labels, exports and thumbnails."""
+    paid = {"rekognition.DetectLabels": scenes} if labels == "rekognition" and scenes else None
+    faces = rates.SCENES_FACES_PER_SCENE * scenes
+    frames = info.duration * (info.fps or 25.0) * info.has_video
+    # Thumbnails go UPLOAD_WORKERS at a time, labels LABEL_WORKERS at a time no faster than LABEL_TPS a second;
+    # the catalog writes 25 items a batch.
+    label_wait = scenes / _label_rate() if paid else 0.0
+    requests = scenes / UPLOAD_WORKERS + scenes / 25
+    return Work("Scenes", rates.SCENES_JOIN_FIXED + rates.SCENES_JOIN_PER_FRAME * frames
+                + rates.SCENES_JOIN_PER_SCENE * scenes + faces, paid, parallel_seconds=faces,
+                io_seconds=requests * rates.S3_REQUEST_SECONDS + label_wait,
+                tmp_bytes=scenes * (THUMBNAIL_BYTES + 5 * SCENE_RECORD_BYTES) + CONTACT_SHEET_BYTES)
 
 
 def _map_wall(parts: list[Work]) -> float:

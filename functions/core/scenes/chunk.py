@@ -8,7 +8,8 @@ fraction of that (bench/bench_scenes.py times both).
 A part still needs the frames before its chunk (the preroll, see parts.py) and 0.3 s of audio after the chunk's
 start: ebur128's first three momentary values of a stream look back before it. Both come from a short decode of
 their own, made at full quality like the chunk's, so the seam between the two decodes is invisible to the measures
-(chunks are whole HLS segments, so their starts are on the loudness blocks' 100 ms grid).
+(chunks are whole HLS segments, so their starts are on the loudness blocks' 100 ms grid). The state machine
+joins these parts after its Parallel state, when EncodeChunk has written them (transcode.scenes_on_chunks).
 The result is a FramePass like ScenePart's, and the parts join the same way.
 """
 from __future__ import annotations
@@ -38,12 +39,6 @@ _PARTIAL_BLOCKS = 3
 _EPSILON = 1e-3
 
 
-def shares_decode(source: SourceInfo) -> bool:
-    """Whether the scene parts can be measured on the chunks' decode: a picture the ladder deinterlaces or tone-maps
-    at full size would differ from the preroll's (and from a ScenePart's), so those sources keep their own pass."""
-    return source.has_video and not source.interlaced and source.hdr is None
-
-
 def encode_and_measure(
     source_url: str,
     info: SourceInfo,
@@ -56,7 +51,7 @@ def encode_and_measure(
 ) -> tuple[dict[str, list[Segment]], FramePass]:
     """encode_chunk's outputs (each rung's segments) and the chunk's scene part, from one decode of the chunk.
 
-    Only for sources `shares_decode` accepts."""
+    Only for sources whose picture the ladder does not change (transcode.scenes_on_chunks)."""
     fps = info.nominal_fps
     size = analysis_size(info)
     analyser = FrameAnalyser(gradual_windows(fps, settings))
