@@ -11,8 +11,9 @@ Two sets, each with known truth:
   out and each fade in is a transition of its own, as the manifest lists them.
 
 On each clip, in the same run, it times PySceneDetect's AdaptiveDetector and ContentDetector (scenedetect-headless,
-defaults, auto-downscale) and Reelflow's scene stage as the pipeline runs it: the file measured in parts
-(`part_windows`, one part per transcode chunk) and joined, then every feature, tag, thumbnail and export. Each
+defaults, auto-downscale) and Reelflow's scene stage as the pipeline runs it in a job without the transcode
+(`reelflow run --stages scenes`): the file measured in parts (ScenePart: `part_windows`, one part per transcode
+chunk) and joined, then every feature, tag, thumbnail and export. Each
 contender is timed as the fastest of --repeat rounds; rounds are interleaved (every clip and contender once, then
 again), so that load from other processes skews the comparison less. Wall and CPU seconds (this process and its
 children) are both printed: on a shared machine the CPU ratio is the steadier one. A detected boundary is a hit
@@ -25,9 +26,10 @@ the scene pass's whole ffmpeg process (decode, scaling, loudness) with its frame
 with every per-frame feature and keyframe candidate (`measure_frames`, one pass over the clip); the rest of the
 stage (scene records, faces, thumbnails, exports) is the difference to the whole stage's time.
 
-Unless --no-shared, the transcode is timed too: every chunk of the default ladder alone, and again with each chunk's
-scene part measured on the chunk's own decode (scenes/chunk.py) and the parts joined into scenes. The difference is
-what the scene stage adds to a job that transcodes anyway, printed beside Adaptive's time.
+Unless --no-shared, the scene stage of a job that transcodes too (the default job) is timed as well: every chunk of
+the default ladder encoded alone, and again as EncodeChunk runs it then, with the chunk's scene part measured on its
+own decode (scenes/chunk.py), the parts then joined into scenes. The difference is what the scene stage costs in
+that job, printed beside Adaptive's time.
 """
 from __future__ import annotations
 
@@ -65,11 +67,11 @@ FLOOR_PLAIN = "decode floor, plain"
 FLOOR_REELFLOW = "decode floor, Reelflow's"
 ADAPTIVE = "PySceneDetect Adaptive"
 CONTENT = "PySceneDetect Content"
-REELFLOW = "Reelflow (all tags)"
+REELFLOW = "Reelflow, scenes alone"
 PASS_DROPPED = "pass, frames dropped"
 PASS_MEASURED = "pass, measure_frames"
 TRANSCODE = "transcode chunks alone"
-SHARED = "transcode + scenes, one decode"
+SHARED = "transcode + Reelflow scenes"
 FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, PASS_DROPPED, PASS_MEASURED, TRANSCODE)  # timed, not scored
 
 
@@ -230,12 +232,13 @@ def bench_set(title: str, clips: list[BenchClip], contenders: dict[str, Callable
         print(f"{name:26s} {quality} {wall:7.2f} {cpu:7.2f} {frames / wall:6.0f}")
         summary[name] = (f1, wall, cpu)
     adaptive, reelflow = summary[ADAPTIVE], summary[REELFLOW]
-    print(f"\nReelflow's scene stage is {adaptive[1] / reelflow[1]:.2f}x AdaptiveDetector's speed in wall time "
-          f"({adaptive[2] / reelflow[2]:.2f}x in CPU time), same clips, same run.")
+    print(f"\nReelflow's scene stage on its own (--stages scenes) is {adaptive[1] / reelflow[1]:.2f}x "
+          f"AdaptiveDetector's speed in wall time ({adaptive[2] / reelflow[2]:.2f}x in CPU time), same clips, same run.")
     if SHARED in summary and TRANSCODE in summary:
         wall, cpu = (summary[SHARED][i] - summary[TRANSCODE][i] for i in (1, 2))
-        print(f"On the transcode's decode, the scene stage adds {wall:.2f} s wall, {cpu:.2f} s CPU to the transcode: "
-              f"{adaptive[1] / wall:.2f}x AdaptiveDetector's speed ({adaptive[2] / cpu:.2f}x in CPU time).")
+        print(f"In a job that transcodes too (the default), the scene stage adds {wall:.2f} s wall, {cpu:.2f} s CPU "
+              f"to the transcode: {adaptive[1] / wall:.2f}x AdaptiveDetector's speed ({adaptive[2] / cpu:.2f}x in "
+              f"CPU time).")
     for floor in FLOORS:
         if floor in summary:
             print(f"{floor}: {adaptive[1] / summary[floor][1]:.2f}x AdaptiveDetector's speed "
