@@ -284,7 +284,7 @@ class ProbeResult(Billed):
     caption_engine: CaptionEngineName = DEFAULT_CAPTION_ENGINE
     run: dict[str, bool] = Field(default_factory=lambda: dict.fromkeys(OPTIONAL_STAGES, True))
     scenes_on_chunks: bool = Field(default=False, description=(
-        "EncodeChunk measures the scene parts on its own decode; the scenes join runs after the other stages"))
+        "EncodeChunk measures the scene parts on its own decode, and Scenes joins them beside PackageHls"))
     transcribe_spans: list[TranscribeSpan] = Field(
         default_factory=list, description="With Amazon Transcribe (and audio): one Transcribe job per span")
 

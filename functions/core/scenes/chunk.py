@@ -8,9 +8,9 @@ fraction of that (bench/bench_scenes.py times both).
 A part still needs the frames before its chunk (the preroll, see parts.py) and 0.3 s of audio after the chunk's
 start: ebur128's first three momentary values of a stream look back before it. Both come from a short decode of
 their own, made at full quality like the chunk's, so the seam between the two decodes is invisible to the measures
-(chunks are whole HLS segments, so their starts are on the loudness blocks' 100 ms grid). The state machine
-joins these parts after its Parallel state, when EncodeChunk has written them (transcode.scenes_on_chunks).
-The result is a FramePass like ScenePart's, and the parts join the same way.
+(chunks are whole HLS segments, so their starts are on the loudness blocks' 100 ms grid). The result is a
+FramePass like ScenePart's, and the parts join the same way: the state machine's transcode branch runs Scenes on
+them beside PackageHls (transcode.scenes_on_chunks says which jobs do this).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from functions.core.ffmpeg import ProgressCallback, ffmpeg_command
 from functions.core.models import Chunk, SourceInfo, TranscodePlan
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import (
-    FRAME_OUTPUT, LOUDNESS_BLOCK, LOUDNESS_FILE, LoudnessTrack, Window, analysis_size, decode, read_frame_times,
+    ANALYSIS_SCALE, FRAME_OUTPUT, LOUDNESS_BLOCK, LOUDNESS_FILE, LoudnessTrack, Window, analysis_size, decode, read_frame_times,
     read_loudness, stream_frames,
 )
 from functions.core.scenes.features import FrameAnalyser
@@ -94,8 +94,7 @@ def _scene_outputs(size: tuple[int, int]) -> Callable[[Any, Any], list[Any]]:
     """encode_chunk_args' `also`: the picture at the analysis size to stdout, the audio's loudness to a file."""
     def outputs(picture: Any, audio: Any) -> list[Any]:
         width, height = size
-        small = (picture.filter("scale", width, height, flags="area", out_color_matrix="bt601", out_range="tv")
-                 .filter("setsar", 1))
+        small = picture.filter("scale", width, height, **ANALYSIS_SCALE).filter("setsar", 1)
         out = [ffmpeg.output(small, "pipe:1", **FRAME_OUTPUT)]
         if audio is not None:
             out.append(ffmpeg.output(audio.filter("ebur128", metadata=1).filter(

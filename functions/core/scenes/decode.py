@@ -148,9 +148,14 @@ FRAME_OUTPUT: dict[str, str] = {
 LOUDNESS_FILTER = f"ebur128=metadata=1,ametadata=mode=print:file={LOUDNESS_FILE}"
 
 
+# The scale to the analysis size, in the colours OpenCV's I420 conversion reads (BT.601, limited range).
+ANALYSIS_SCALE: dict[str, str] = {"flags": "area", "out_color_matrix": "bt601", "out_range": "tv"}
+
+
 def analysis_scale(size: tuple[int, int]) -> str:
-    """The scale to the analysis size, in the colours OpenCV's I420 conversion reads (BT.601, limited range)."""
-    return f"scale={size[0]}:{size[1]}:flags=area:out_color_matrix=bt601:out_range=tv,setsar=1"
+    """ANALYSIS_SCALE to `size` as a filter chain, square pixels after it."""
+    options = ":".join(f"{name}={value}" for name, value in ANALYSIS_SCALE.items())
+    return f"scale={size[0]}:{size[1]}:{options},setsar=1"
 
 
 def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Callable[[np.ndarray], None], *,
