@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
 import subprocess
 import sys
@@ -60,9 +59,9 @@ from functions.core.scenes.decode import DECODER_OPTIONS, analysis_size, decode 
 from functions.core.scenes.parts import join_parts, part_windows  # noqa: E402
 from functions.core.transcode import encode_chunk  # noqa: E402
 from tests.fixtures.scenes import scene_clips  # noqa: E402
+from tests.fixtures.scenes.real_footage import FOOTAGE, footage_clips  # noqa: E402
 from tests.fixtures.scenes.scene_clips import Transition  # noqa: E402
 
-FOOTAGE = ROOT.parent / "shared" / "eval" / "footage"
 FLOOR_PLAIN = "decode floor, plain"
 FLOOR_REELFLOW = "decode floor, Reelflow's"
 ADAPTIVE = "PySceneDetect Adaptive"
@@ -94,18 +93,7 @@ def generated_set(size: str, folder: Path) -> list[BenchClip]:
 
 
 def footage_set(folder: Path) -> list[BenchClip]:
-    """The real-footage composites; a manifest boundary is a cut (`frame`) or a span (`start_frame`..`end_frame`)."""
-    out = []
-    for record in json.loads((folder / "manifest.json").read_text()):
-        truth = []
-        for b in record["boundaries"]:
-            if "frame" in b:
-                truth.append(Transition("cut", b["frame"], (b["frame"], b["frame"])))
-            else:
-                first, last = b["start_frame"], b["end_frame"]
-                truth.append(Transition("dissolve", (first + last) // 2, (first, last)))
-        out.append(BenchClip(Path(record["file"]).stem, folder / record["file"], record["frames"], truth))
-    return out
+    return [BenchClip(c.name, c.path, c.frames, c.transitions) for c in footage_clips(folder)]
 
 
 def run_pyscenedetect(detector_factory: Callable[[], object]) -> Callable[[Path], list[int]]:
