@@ -52,7 +52,8 @@ def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
     clip, outcome, out = long_take
     assert outcome.status == "COMPLETED", outcome.job
     assert outcome.job["stages"]["scenes"]["details"]["parts"] == 3
-    # The job transcodes too: EncodeChunk measured the parts on its own decode, and the join ran after the stages.
+    # The job transcodes too: EncodeChunk measured the parts on its own decode, and Scenes joined them beside
+    # PackageHls.
     assert outcome.job["stages"]["scenes"]["details"]["parts_on_chunks"] == 3
 
     scenes = json.loads((out / "scenes.json").read_text())["scenes"]

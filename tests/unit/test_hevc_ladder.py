@@ -5,7 +5,7 @@ chunk, mapped before its segments, and the CODECS the master names are those the
 import pytest
 
 from functions.core.ladder import plan_transcode
-from functions.core.models import VideoCodec
+from functions.core.models import Chunk, VideoCodec
 from functions.core.probe import probe_media
 from functions.core.transcode import (
     MPEGTS_CLOCK,
@@ -110,8 +110,7 @@ def test_chunks_of_a_video_that_starts_late_end_where_the_next_begins(tmp_path):
     path = media.make_late_vfr_cut(tmp_path / "late.mkv", seconds=3, gop=12)
     info = probe_media(str(path))
     chunked = plan_transcode(info, [240], CHUNK_SECONDS)
-    whole = chunked.model_copy(update={"chunks": chunked.chunks[:1] and [
-        chunked.chunks[0].model_copy(update={"duration": info.duration})]})
+    whole = chunked.model_copy(update={"chunks": [Chunk(index=0, start=0.0, duration=info.duration)]})
 
     def frames(plan, out):
         for chunk in plan.chunks:
