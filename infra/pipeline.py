@@ -145,24 +145,19 @@ class Pipeline(Construct):
     def _after_stages(self, name: str, stage: StageName, fn: lambda_.IFunction,
                       then: sfn.IChainable) -> tasks.LambdaInvoke:
         task = self._invoke(name, fn, result_path=f"$.{stage}")
-        task.add_catch(
-            sfn.Pass(
-                self,
-                f"{name}Failed",
-                parameters={"stage": stage, "status": "FAILED", "failure.$": f"$.{stage}_error"},
-                result_path=f"$.{stage}",
-            ).next(then),
-            errors=["States.ALL"],
-            result_path=f"$.{stage}_error",
-        )
+        failed = self._stage_failed(stage, f"{name}Failed", error=f"$.{stage}_error", result_path=f"$.{stage}")
+        task.add_catch(failed.next(then), errors=["States.ALL"], result_path=f"$.{stage}_error")
         return task
 
-    def _stage_failed(self, stage: StageName, name: str | None = None) -> sfn.Pass:
-        """A failed stage becomes a FAILED StageResult, so the other branches' results survive."""
+    def _stage_failed(self, stage: StageName, name: str | None = None, *, error: str = "$.error",
+                      result_path: str | None = None) -> sfn.Pass:
+        """A failed stage becomes a FAILED StageResult (from the Catch's `error`), so the other branches' results
+        survive."""
         return sfn.Pass(
             self,
             name or f"{stage.capitalize()}Failed",
-            parameters={"stage": stage, "status": "FAILED", "failure.$": "$.error"},
+            parameters={"stage": stage, "status": "FAILED", "failure.$": error},
+            result_path=result_path,
         )
 
     def _if_requested(self, stage: OptionalStage, start: sfn.IChainable, result_path: str | None = None) -> sfn.Choice:
@@ -251,8 +246,7 @@ class Pipeline(Construct):
         with_chunks.next(placed("ChunkScenes", {"transcode": "$.apart[0]", "scenes": "$.apart[1]"}, "apart"))
         result = "$.scenes_joined"
         on_their_own = placed("ScenesOnTheirOwn", {"scenes": result}, "scenes_joined")
-        failed = sfn.Pass(self, "ScenesOnTheirOwnFailed", parameters={
-            "stage": "scenes", "status": "FAILED", "failure.$": "$.scenes_error"}, result_path=result)
+        failed = self._stage_failed("scenes", "ScenesOnTheirOwnFailed", error="$.scenes_error", result_path=result)
         failed.next(on_their_own)
         parts = self._chunk_map("MeasureScenePartsAfterTranscode", "MeasureScenePartAfterTranscode", part_fn,
                                 result_path="$.scene_parts")

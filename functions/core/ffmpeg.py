@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import imageio_ffmpeg
@@ -86,8 +87,29 @@ def work_concat_input(urls: Sequence[str], list_file: Path, formats: str) -> lis
 
 def source_input(location: str) -> list[str]:
     """`-i location` for the ffmpeg command line, preceded by `source_options`."""
-    args = [arg for name, value in source_options(location).items() for arg in (f"-{name}", value)]
-    return [*args, "-i", location]
+    return [*flags(source_options(location)), "-i", location]
+
+
+def flags(options: Mapping[str, object]) -> list[str]:
+    """Options as command-line flags: {"f": "null"} -> ["-f", "null"] (what ffmpeg-python makes of keywords)."""
+    return [arg for name, value in options.items() for arg in (f"-{name}", str(value))]
+
+
+Filter = tuple[str, Mapping[str, object]]
+"""One filter: its name and options, as ffmpeg-python's `.filter(name, **options)` takes them."""
+
+
+def filter_chain(filters: Iterable[Filter]) -> str:
+    """`filters` as one filter-graph chain, for commands built by hand: "name=key=value:key=value,name=..."."""
+    return ",".join(f"{name}=" + ":".join(f"{key}={value}" for key, value in options.items())
+                    for name, options in filters)
+
+
+def with_filters(stream: Any, filters: Iterable[Filter]) -> Any:
+    """An ffmpeg-python `stream` through `filters`, in order."""
+    for name, options in filters:
+        stream = stream.filter(name, **options)
+    return stream
 
 
 @cache

@@ -16,7 +16,9 @@ from typing import Any
 
 import ffmpeg
 
-from functions.core.ffmpeg import ProgressCallback, run_ffmpeg, source_input, source_options, work_concat_input
+from functions.core.ffmpeg import (
+    Filter, ProgressCallback, run_ffmpeg, source_input, source_options, with_filters, work_concat_input,
+)
 from functions.core.ladder import MAXRATE_FACTOR, video_codecs, video_level
 from functions.core.models import Chunk, Conversion, Rendition, RungStats, SourceInfo, TranscodePlan, VideoCodec
 
@@ -27,21 +29,15 @@ MAX_OUTPUT_FPS = 60.0
 MAX_OUTPUT_CHANNELS = 2
 # HDR to SDR: linear light, BT.709 primaries, Hable's curve (keeps highlight detail), then BT.709's transfer and
 # matrix in limited range. `npl` is the nominal peak in nits that linear 1.0 stands for (SDR reference white).
-TONE_MAP_FILTERS = (
+TONE_MAP_FILTERS: tuple[Filter, ...] = (
     ("zscale", {"t": "linear", "npl": 100}), ("format", {"pix_fmts": "gbrpf32le"}), ("zscale", {"p": "bt709"}),
     ("tonemap", {"tonemap": "hable", "desat": 0}), ("zscale", {"t": "bt709", "m": "bt709", "r": "tv"}),
 )
 
 
-def tone_map_filter() -> str:
-    """TONE_MAP_FILTERS as one ffmpeg filter-graph string, for commands built by hand (the scene pass)."""
-    return ",".join(f"{name}=" + ":".join(f"{key}={value}" for key, value in args.items())
-                    for name, args in TONE_MAP_FILTERS)
-
-
 # Interlaced fields woven frame for frame (bwdif: motion-adaptive, better than yadif on fine detail), only on frames
 # flagged interlaced, so a progressive frame in a mixed stream passes untouched.
-DEINTERLACE_FILTER = ("bwdif", {"mode": "send_frame", "parity": "auto", "deint": "interlaced"})
+DEINTERLACE_FILTER: Filter = ("bwdif", {"mode": "send_frame", "parity": "auto", "deint": "interlaced"})
 # x265's preset: `faster` costs about 3x x264's `veryfast` in CPU (rates.ENCODE_COST_FACTORS says what was measured).
 X265_PRESET = "faster"
 _EXTINF = re.compile(r"#EXTINF:([\d.]+)")
@@ -133,11 +129,9 @@ def converted_picture(stream, conversions: Iterable[Conversion]):
     what the ladder does, and the trailer too, so both show the source the same way."""
     conversions = set(conversions)
     if Conversion.DEINTERLACED in conversions:
-        name, args = DEINTERLACE_FILTER
-        stream = stream.filter(name, **args)
+        stream = with_filters(stream, [DEINTERLACE_FILTER])
     if Conversion.TONE_MAPPED in conversions:
-        for name, args in TONE_MAP_FILTERS:
-            stream = stream.filter(name, **args)
+        stream = with_filters(stream, TONE_MAP_FILTERS)
     return stream
 
 

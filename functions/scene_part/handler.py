@@ -7,7 +7,7 @@ from functions.core.models import ChunkInput, ScenePartResult
 from functions.core.observability import job_handler, logger
 from functions.core.s3io import put_bytes, source_url
 from functions.core.scenes.analyse import measure_frames
-from functions.core.scenes.parts import part_windows, to_bytes
+from functions.core.scenes.parts import chunk_window, to_bytes
 from functions.core.settings import Settings, scene_part_key
 
 
@@ -16,10 +16,9 @@ def handler(job: ChunkInput) -> ScenePartResult:
     source = job.probe.source
     if not source.has_video:
         return ScenePartResult(index=job.chunk.index)
-    chunks = job.probe.plan.chunks
-    window = part_windows([c.start for c in chunks], source)[[c.index for c in chunks].index(job.chunk.index)]
+    window = chunk_window(job.probe.plan.chunks, job.chunk, source)
     frames = measure_frames(source_url(job.source), source, window=window,
                             on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
     key = scene_part_key(job.asset_id, job.job_id, job.chunk.index)
     put_bytes(Settings.from_env().output_bucket, key, to_bytes(frames))
-    return ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll)
+    return ScenePartResult(index=job.chunk.index, key=key, frames=frames.own_frames)

@@ -18,8 +18,9 @@ from functions.core.wording import counted
 def handler(job: ScenesInput) -> StageResult:
     settings = Settings.from_env()
     source = job.probe.source
+    measured = job.parts
     # The parts ran side by side before this: the stage took the slowest of them plus this join (job_handler).
-    slowest_part = max((p.seconds for p in job.parts), default=0.0)
+    slowest_part = max((p.seconds for p in measured), default=0.0)
 
     def skipped(code: SkipCode, reason: str) -> StageResult:
         return StageResult.skipped("scenes", code, reason, seconds=slowest_part)
@@ -27,7 +28,7 @@ def handler(job: ScenesInput) -> StageResult:
     if not source.has_video:
         return skipped(SkipCode.NO_VIDEO, NO_VIDEO)
     parts = [from_bytes(get_bytes(settings.output_bucket, p.key))
-             for p in sorted(job.parts, key=lambda p: p.index) if p.key]
+             for p in sorted(measured, key=lambda p: p.index) if p.key]
     if not parts:
         return skipped(SkipCode.NOT_MEASURED, "no part of the footage was measured")
     with tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
@@ -44,7 +45,7 @@ def handler(job: ScenesInput) -> StageResult:
         upload_tree(work / "out", settings.output_bucket, asset_prefix(job.asset_id))
     Catalog(settings.table_name, job.tenant).put_scenes(job.asset_id, [s.model_dump(mode="json") for s in outcome.scenes])
     tags = sorted({tag for scene in outcome.scenes for tag in scene.tags})
-    on_chunks = sum(p.on_chunk for p in job.parts)
+    on_chunks = sum(p.on_chunk for p in measured)
     return StageResult(
         stage="scenes",
         status=StageStatus.SUCCEEDED,

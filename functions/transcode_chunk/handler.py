@@ -24,8 +24,7 @@ def handler(job: ChunkInput) -> ChunkResult:
             rungs, frames = encode_and_measure(*args, on_progress=_report)
             key = scene_part_key(job.asset_id, job.job_id, job.chunk.index)
             put_bytes(settings.output_bucket, key, to_bytes(frames))
-            scene_part = ScenePartResult(index=job.chunk.index, key=key, frames=len(frames) - frames.preroll,
-                                         on_chunk=True)
+            scene_part = ScenePartResult(index=job.chunk.index, key=key, frames=frames.own_frames, on_chunk=True)
         else:
             rungs = encode_chunk(*args, on_progress=_report)
         work = work_prefix(job.asset_id, job.job_id)

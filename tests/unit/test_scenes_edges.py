@@ -9,12 +9,12 @@ import cv2
 import opentimelineio as otio
 import pytest
 
-from functions.core.ffmpeg import MediaError, run_ffmpeg
+from functions.core.ffmpeg import MediaError, filter_chain, run_ffmpeg
 from functions.core.models import SkipCode, SourceInfo
 from functions.core.probe import probe_media
 from functions.core.scenes import OUTPUT_FILES, analyse_scenes
 from functions.core.scenes.analyse import measure_frames
-from functions.core.transcode import tone_map_filter
+from functions.core.transcode import TONE_MAP_FILTERS
 from tests import media
 from tests.fixtures.scenes import scene_clips
 
@@ -186,7 +186,7 @@ def test_hdr_is_measured_as_the_ladder_shows_it(tmp_path):
     source = probe_media(str(hdr))
     assert source.hdr == "PQ"
     ladder = lavfi_clip(tmp_path / "as the ladder shows it.mp4", scene,
-                        extra=["-vf", f"{to_pq},{tone_map_filter()}", "-crf", "10"])
+                        extra=["-vf", f"{to_pq},{filter_chain(TONE_MAP_FILTERS)}", "-crf", "10"])
     measured = measure_frames(hdr, source).series
     shown = measure_frames(ladder, probe_media(str(ladder))).series
     for name in ("brightness", "contrast"):

@@ -22,16 +22,16 @@ from typing import Any
 import ffmpeg
 import numpy as np
 
-from functions.core.ffmpeg import ProgressCallback, ffmpeg_command
+from functions.core.ffmpeg import ProgressCallback, ffmpeg_command, with_filters
 from functions.core.models import Chunk, SourceInfo, TranscodePlan
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import (
-    ANALYSIS_SCALE, FRAME_OUTPUT, LOUDNESS_BLOCK, LOUDNESS_FILE, LoudnessTrack, Window, analysis_size, decode, read_frame_times,
-    read_loudness, stream_frames,
+    FRAME_OUTPUT, LOUDNESS_BLOCK, LOUDNESS_FILTERS, LoudnessTrack, Window, analysis_filters, analysis_size, decode,
+    read_frame_times, read_loudness, stream_frames,
 )
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
-from functions.core.scenes.parts import FramePass, part_windows
+from functions.core.scenes.parts import FramePass, chunk_window
 from functions.core.transcode import Segment, chunk_segments, encode_chunk_args
 
 # ebur128's momentary loudness spans four 100 ms blocks: a stream's first three values look back before its start.
@@ -61,8 +61,7 @@ def encode_and_measure(
         analyser.push(frame)
         sampler.push(frame)
 
-    window = part_windows([c.start for c in plan.chunks], info, settings)[[c.index for c in plan.chunks].index(
-        chunk.index)]
+    window = chunk_window(plan.chunks, chunk, info, settings)
     seam = chunk.start + _PARTIAL_BLOCKS * LOUDNESS_BLOCK - LOUDNESS_BLOCK  # the first full momentary value's time
     times, tracks = [], []
     if window.preroll:
@@ -93,12 +92,9 @@ def encode_and_measure(
 def _scene_outputs(size: tuple[int, int]) -> Callable[[Any, Any], list[Any]]:
     """encode_chunk_args' `also`: the picture at the analysis size to stdout, the audio's loudness to a file."""
     def outputs(picture: Any, audio: Any) -> list[Any]:
-        width, height = size
-        small = picture.filter("scale", width, height, **ANALYSIS_SCALE).filter("setsar", 1)
-        out = [ffmpeg.output(small, "pipe:1", **FRAME_OUTPUT)]
+        out = [ffmpeg.output(with_filters(picture, analysis_filters(size)), "pipe:1", **FRAME_OUTPUT)]
         if audio is not None:
-            out.append(ffmpeg.output(audio.filter("ebur128", metadata=1).filter(
-                "ametadata", mode="print", file=LOUDNESS_FILE), "-", f="null"))
+            out.append(ffmpeg.output(with_filters(audio, LOUDNESS_FILTERS), "-", f="null"))
         return out
     return outputs
 

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from functions.core.ffmpeg import ProgressCallback, ffmpeg_exe, ffmpeg_failure, source_input
+from functions.core.ffmpeg import (
+    Filter, ProgressCallback, ffmpeg_exe, ffmpeg_failure, filter_chain, flags, source_input,
+)
 from functions.core.models import FALLBACK_FPS, SourceInfo
-from functions.core.transcode import tone_map_filter
+from functions.core.transcode import TONE_MAP_FILTERS
 
 ANALYSIS_LONG_SIDE = 320
 # Decoder options before `-i`: skip the in-loop deblocking filter and allow the decoder's
@@ -33,7 +35,7 @@ ANALYSIS_LONG_SIDE = 320
 # decode floor with these too.
 DECODER_OPTIONS: tuple[str, ...] = ("-skip_loop_filter:v", "all", "-flags2:v", "fast")
 _FRAME_TIMES = "frames.txt"
-LOUDNESS_FILE = "loudness.txt"
+_LOUDNESS = "loudness.txt"
 _PIPE_BYTES = 1 << 20  # room for about a dozen frames, so ffmpeg and Python stall on each other less
 LOUDNESS_BLOCK = 0.1  # ebur128 metadata frames are 100 ms long
 AUDIO_PREROLL = 0.5  # momentary loudness looks 400 ms back
@@ -124,11 +126,11 @@ def decode(
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *decoder_options,
             *source_input(str(media.resolve()) if isinstance(media, Path) else media),
-            "-map", "0:v:0", "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}{analysis_scale(size)}",
-            *(arg for name, value in FRAME_OUTPUT.items() for arg in (f"-{name}", value)), "pipe:1",
+            "-map", "0:v:0", "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}"
+                                    f"{filter_chain(analysis_filters(size))}", *flags(FRAME_OUTPUT), "pipe:1",
         ]
         if with_audio:
-            cmd += ["-map", "0:a:0", "-af", f"{atrim}{LOUDNESS_FILTER}", "-f", "null", "-"]
+            cmd += ["-map", "0:a:0", "-af", f"{atrim}{filter_chain(LOUDNESS_FILTERS)}", "-f", "null", "-"]
         count = stream_frames(cmd, Path(tmp), size, on_frame, what="scene decode",
                               expected_frames=expected_frames, on_progress=on_progress)
         timestamps = read_frame_times(Path(tmp), count) - shift
@@ -145,17 +147,16 @@ FRAME_OUTPUT: dict[str, str] = {
     "fps_mode": "passthrough", "enc_time_base:v": "filter", "pix_fmt": "yuv420p", "f": "rawvideo",
     "stats_enc_pre": _FRAME_TIMES, "stats_enc_pre_fmt": "{pts} {tb}",
 }
-LOUDNESS_FILTER = f"ebur128=metadata=1,ametadata=mode=print:file={LOUDNESS_FILE}"
+# Momentary loudness (ebur128's 400 ms window) of every 100 ms block, written to a file in the working folder.
+LOUDNESS_FILTERS: tuple[Filter, ...] = (
+    ("ebur128", {"metadata": 1}), ("ametadata", {"mode": "print", "file": _LOUDNESS}))
 
 
-# The scale to the analysis size, in the colours OpenCV's I420 conversion reads (BT.601, limited range).
-ANALYSIS_SCALE: dict[str, str] = {"flags": "area", "out_color_matrix": "bt601", "out_range": "tv"}
-
-
-def analysis_scale(size: tuple[int, int]) -> str:
-    """ANALYSIS_SCALE to `size` as a filter chain, square pixels after it."""
-    options = ":".join(f"{name}={value}" for name, value in ANALYSIS_SCALE.items())
-    return f"scale={size[0]}:{size[1]}:{options},setsar=1"
+def analysis_filters(size: tuple[int, int]) -> tuple[Filter, ...]:
+    """The picture shrunk to `size` in the colours OpenCV's I420 conversion reads (BT.601, limited range), with
+    square pixels."""
+    return (("scale", {"w": size[0], "h": size[1], "flags": "area", "out_color_matrix": "bt601", "out_range": "tv"}),
+            ("setsar", {"sar": 1}))
 
 
 def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Callable[[np.ndarray], None], *,
@@ -187,7 +188,7 @@ def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Ca
 
 def _tone_mapped(size: tuple[int, int]) -> str:
     """Shrink first: tone mapping works in linear light on float planes, which costs per pixel."""
-    return f"scale={size[0]}:{size[1]}:flags=area,{tone_map_filter()},"
+    return filter_chain((("scale", {"w": size[0], "h": size[1], "flags": "area"}), *TONE_MAP_FILTERS)) + ","
 
 
 def _bounds(start: float, end: float | None) -> str:
@@ -236,8 +237,8 @@ def _fill_missing_times(t: np.ndarray) -> np.ndarray:
 
 
 def read_loudness(folder: Path, shift: float = 0.0) -> LoudnessTrack | None:
-    """The momentary loudness LOUDNESS_FILTER wrote in `folder`, its times less `shift`."""
-    path = folder / LOUDNESS_FILE
+    """The momentary loudness LOUDNESS_FILTERS wrote in `folder`, its times less `shift`."""
+    path = folder / _LOUDNESS
     if not path.exists():
         return None
     times: list[float] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from functions.core.models import SourceInfo
+from functions.core.models import Chunk, SourceInfo
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import LoudnessTrack, Window
 from functions.core.scenes.features import PER_FRAME, FrameSeries
@@ -34,6 +34,11 @@ class FramePass:
     def __len__(self) -> int:
         return len(self.timestamps)
 
+    @property
+    def own_frames(self) -> int:
+        """The frames that are this part's own (not the previous part's preroll)."""
+        return len(self) - self.preroll
+
 
 VFR_PREROLL_FACTOR = 3  # variable frame rate: stretches of a third of the nominal rate still get their frames
 
@@ -51,6 +56,12 @@ def part_windows(starts: Sequence[float], source: SourceInfo,
     return [Window(start=s, end=e, preroll=preroll if i else 0.0) for i, (s, e) in enumerate(zip(starts, bounds))]
 
 
+def chunk_window(chunks: Sequence[Chunk], chunk: Chunk, source: SourceInfo,
+                 settings: DetectorSettings = DEFAULT_SETTINGS) -> Window:
+    """The window of `chunk`'s part, among the plan's `chunks` (one part per transcode chunk)."""
+    return part_windows([c.start for c in chunks], source, settings)[[c.index for c in chunks].index(chunk.index)]
+
+
 def join_parts(parts: Sequence[FramePass]) -> FramePass:
     """The parts (in order) as one pass: each frame once, look-ahead gaps filled across the joins."""
     first = parts[0]
@@ -59,7 +70,7 @@ def join_parts(parts: Sequence[FramePass]) -> FramePass:
     times = [first.timestamps[first.preroll:]]
     candidates = [replace(c, frame=c.frame - first.preroll) for c in first.candidates if c.frame >= first.preroll]
     loudness = [first.loudness] if first.loudness is not None else []
-    count = len(first) - first.preroll
+    count = first.own_frames
     for part in parts[1:]:
         pre = min(part.preroll, count)
         aligned = pre == part.preroll and np.allclose(
@@ -78,7 +89,7 @@ def join_parts(parts: Sequence[FramePass]) -> FramePass:
                        for c in part.candidates if c.frame >= part.preroll]
         if part.loudness is not None:
             loudness.append(part.loudness)
-        count += len(part) - part.preroll
+        count += part.own_frames
     series = FrameSeries(**{name: arrays[name] for name in PER_FRAME}, wide_hist_distance=wide)
     track = LoudnessTrack(np.concatenate([t.times for t in loudness]),
                           np.concatenate([t.momentary for t in loudness])) if loudness else None
