@@ -1,12 +1,16 @@
 """The throttling fault (`Faults.throttle`): in a handler process, a fraction of S3 and DynamoDB calls answer as
 the services do when they shed load (S3 503 SlowDown, DynamoDB ProvisionedThroughputExceededException), before
-the request leaves the process. The SDK's retry configuration (functions/core/aws.py) must absorb them."""
+the request leaves the process. The SDK's retry configuration (functions/core/aws.py) must absorb them.
+
+The throttled calls are chosen by count, not by chance: the first call of every process and then one in every
+1/fraction. Every handler then meets a throttle at least once, and a test of the fault cannot pass or fail on
+the draw (a random fifth once throttled only 2 calls of a whole job)."""
 from __future__ import annotations
 
 import json
 import logging
 import os
-import random
+import itertools
 from typing import Any
 
 ENV = "REELFLOW_LOCAL_THROTTLE"
@@ -30,16 +34,18 @@ class _Raw:
         yield self._body
 
 
-def throttle(session: Any, fraction: float, rng: random.Random | None = None) -> None:
-    """Answer `fraction` of the S3 and DynamoDB calls made through `session`'s clients as throttled."""
+def throttle(session: Any, fraction: float) -> None:
+    """Answer `fraction` of the S3 and DynamoDB calls made through `session`'s clients as throttled: the first,
+    then every round(1 / fraction)th."""
     from botocore.awsrequest import AWSResponse
 
-    rng = rng or random.Random()
+    every = max(1, round(1 / fraction))
+    calls = itertools.count()
     log = logging.getLogger("reelflow.faults")
 
     def maybe_throttle(request: Any, **kwargs: Any) -> AWSResponse | None:
         service = kwargs["event_name"].split(".")[1]
-        if service not in _ANSWERS or rng.random() >= fraction:
+        if service not in _ANSWERS or next(calls) % every:
             return None
         status, headers, body = _ANSWERS[service]
         log.warning("%s %s %s", MARKER, service, request.url.split("?")[0])

@@ -7,6 +7,7 @@ import pytest
 from functions.core.execution_end import DETAIL_TYPE, ExecutionEndEvent, ExecutionStatusChange, UnfinishedEnd, reason_for
 from functions.core.models import JobInput, JobStatus, ObjectRef
 from functions.core.repository import Repository
+from reelflow.local.cloud import construct_name
 from reelflow.local.jobs import execution_arn, expected_job, upload_source
 from reelflow.local.throttle import MARKER
 
@@ -92,8 +93,14 @@ def test_every_unfinished_end_has_its_own_code_and_reason():
     assert codes == {"ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"}
 
 
-def throttled_calls(cloud) -> int:
-    return sum(log.read_text(errors="replace").count(MARKER) for log in (cloud.workdir / "logs").glob("*.log"))
+def function_of(log_name: str) -> str:
+    """The function an invocation's log file (`<logical id>-<8 hex>.log`) belongs to, e.g. `Scenes`."""
+    return construct_name(log_name.rsplit("-", 1)[0]).removeprefix("Functions")
+
+
+def throttled_by_invocation(cloud) -> dict[str, int]:
+    """{invocation's log file: throttled calls in it} for every invocation the local stack has run."""
+    return {log.name: log.read_text(errors="replace").count(MARKER) for log in (cloud.workdir / "logs").glob("*.log")}
 
 
 def test_killed_throttled_and_timed_out_handlers_end_in_an_explained_state(cloud, clips):
@@ -102,7 +109,7 @@ def test_killed_throttled_and_timed_out_handlers_end_in_an_explained_state(cloud
     them), and Trailer is held to a 0.3 s timeout (Lambda's Sandbox.Timedout, not retried)."""
     from reelflow.local.jobs import wait_for_job
 
-    saved, throttled_before = cloud.faults, throttled_calls(cloud)
+    saved, before = cloud.faults, set(throttled_by_invocation(cloud))
     cloud.faults = type(saved)(timeouts={"Trailer": 0.3}, kills={"CaptionPart": 0.3}, throttle=0.2)
     try:
         source = upload_source(cloud, clips["plain"], key="faults/killed-and-timed-out.mp4")
@@ -116,7 +123,13 @@ def test_killed_throttled_and_timed_out_handlers_end_in_an_explained_state(cloud
     assert stages["captions"]["status"] == "SUCCEEDED"  # after the retry
     assert stages["trailer"]["status"] == "FAILED" and stages["trailer"]["error_code"] == "Sandbox.Timedout"
     assert {name for name, stage in stages.items() if stage["status"] == "FAILED"} == {"trailer"}
-    assert throttled_calls(cloud) - throttled_before >= 3
+    # The fault throttles each process's first call: every function of the job met it and got through, but
+    # Trailer when its 0.3 s ran out before its first call (the killed CaptionPart's retry met it instead).
+    job_logs = {name: n for name, n in throttled_by_invocation(cloud).items() if name not in before}
+    functions = {function_of(name) for name in job_logs}
+    throttled = {function_of(name) for name, n in job_logs.items() if n}
+    assert {"Probe", "TranscodeChunk", "CaptionPart", "Scenes", "Finalize"} <= functions
+    assert functions - throttled <= {"Trailer"}
 
 
 @pytest.mark.parametrize("settled", [True, False])
