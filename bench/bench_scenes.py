@@ -21,7 +21,9 @@ when it lands within one frame of a hard cut, or inside a gradual transition's s
 
 Two decode floors are timed as well: ffmpeg decoding every frame and discarding it, plainly
 (`ffmpeg -i clip -an -f null -`) and with the decoder options Reelflow's scene pass uses (`DECODER_OPTIONS`).
-With --breakdown, two steps of the stage are timed too, so the table shows where its time goes above the floor:
+With --breakdown, a third floor decodes only the I and P frames (`-skip_frame bidir`): the floor of a pass that
+would skip the B frames and decode them only around cuts, which Reelflow does not do. Two steps of the stage are
+timed too, so the table shows where its time goes above the floor:
 the scene pass's whole ffmpeg process (decode, scaling, loudness) with its frames read and dropped, and the pass
 with every per-frame feature and keyframe candidate (`measure_frames`, one pass over the clip); the rest of the
 stage (scene records, faces, thumbnails, exports) is the difference to the whole stage's time.
@@ -64,6 +66,7 @@ from tests.fixtures.scenes.scene_clips import Transition  # noqa: E402
 
 FLOOR_PLAIN = "decode floor, plain"
 FLOOR_REELFLOW = "decode floor, Reelflow's"
+FLOOR_ANCHORS = "decode floor, I/P only"
 ADAPTIVE = "PySceneDetect Adaptive"
 CONTENT = "PySceneDetect Content"
 REELFLOW = "Reelflow, scenes alone"
@@ -71,7 +74,12 @@ PASS_DROPPED = "pass, frames dropped"
 PASS_MEASURED = "pass, measure_frames"
 TRANSCODE = "transcode chunks alone"
 SHARED = "transcode + Reelflow scenes"
-FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, PASS_DROPPED, PASS_MEASURED, TRANSCODE)  # timed, not scored
+FLOORS = (FLOOR_PLAIN, FLOOR_REELFLOW, FLOOR_ANCHORS, PASS_DROPPED, PASS_MEASURED, TRANSCODE)  # timed, not scored
+
+
+# What a pass that decoded only the I and P frames would start from (the B frames between them skipped, and
+# located only where a cut needs them): how much a decoder asked for fewer frames could still give.
+SKIP_B_FRAMES = ("-skip_frame:v", "bidir")
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,22 @@ def run_pyscenedetect(detector_factory: Callable[[], object]) -> Callable[[Path]
         scenes = detect(str(path), detector_factory())
         return [start.frame_num for start, _ in scenes[1:]]
     return run
+
+
+def cuts_between_anchors(clips: list[BenchClip]) -> tuple[int, int]:
+    """(hard cuts whose first frame and the frame before it are both I or P frames, hard cuts): the cuts that a
+    pass decoding only I and P frames would place exactly without decoding a B frame."""
+    import av
+
+    exact = total = 0
+    for clip in clips:
+        with av.open(str(clip.path)) as media:
+            anchors = [frame.pict_type in (av.video.frame.PictureType.I, av.video.frame.PictureType.P)
+                       for frame in media.decode(video=0)]
+        for cut in (t.frame for t in clip.transitions if t.kind == "cut"):
+            total += 1
+            exact += 0 < cut < len(anchors) and anchors[cut - 1] and anchors[cut]
+    return exact, total
 
 
 def decode_floor(*options: str) -> Callable[[Path], list[int]]:
@@ -227,6 +251,8 @@ def bench_set(title: str, clips: list[BenchClip], contenders: dict[str, Callable
         print(f"In a job that transcodes too (the default), the scene stage adds {wall:.2f} s wall, {cpu:.2f} s CPU "
               f"to the transcode: {adaptive[1] / wall:.2f}x AdaptiveDetector's speed ({adaptive[2] / cpu:.2f}x in "
               f"CPU time).")
+    if FLOOR_ANCHORS in summary:
+        print("hard cuts with an I or P frame on both sides: {} of {}".format(*cuts_between_anchors(clips)))
     for floor in FLOORS:
         if floor in summary:
             print(f"{floor}: {adaptive[1] / summary[floor][1]:.2f}x AdaptiveDetector's speed "
@@ -253,8 +279,8 @@ def main(argv: list[str] | None = None) -> None:
         contenders = {
             FLOOR_PLAIN: decode_floor(),
             FLOOR_REELFLOW: decode_floor(*DECODER_OPTIONS),
-            **({PASS_DROPPED: run_pass(measure=False), PASS_MEASURED: run_pass(measure=True)} if args.breakdown
-               else {}),
+            **({FLOOR_ANCHORS: decode_floor(*DECODER_OPTIONS, *SKIP_B_FRAMES), PASS_DROPPED: run_pass(measure=False),
+                PASS_MEASURED: run_pass(measure=True)} if args.breakdown else {}),
             ADAPTIVE: run_pyscenedetect(AdaptiveDetector),
             CONTENT: run_pyscenedetect(ContentDetector),
             REELFLOW: reelflow,
