@@ -19,8 +19,8 @@ from functions.core.settings import Settings, work_prefix
 def handler(job: ChunkInput) -> CaptionPartResult:
     if job.probe.caption_engine == "transcribe":
         return _audio_part(job)
-    chunks = job.probe.plan.chunks
-    window = part_windows([c.start for c in chunks])[[c.index for c in chunks].index(job.chunk.index)]
+    plan = job.probe.plan
+    window = part_windows(plan.starts)[plan.position(job.chunk)]
     transcript = transcribe_media(
         source_url(job.source),  # ffmpeg seeks into it and streams the window's audio: no download
         engine=job.probe.caption_engine,

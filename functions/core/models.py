@@ -264,6 +264,15 @@ class TranscodePlan(Model):
     segment_seconds: float
     video_codec: VideoCodec = VideoCodec.H264
 
+    @property
+    def starts(self) -> list[float]:
+        """Each chunk's start in seconds, in order: where the captions' and scenes' parts begin too."""
+        return [c.start for c in self.chunks]
+
+    def position(self, chunk: Chunk) -> int:
+        """Where `chunk` (as a Map item carries it) is in the plan: the index of its part among the parts."""
+        return [c.index for c in self.chunks].index(chunk.index)
+
 
 class TranscribeSpan(Model):
     """One Amazon Transcribe job's stretch of the soundtrack: whole chunks of the plan, within Transcribe's

@@ -16,7 +16,7 @@ def handler(job: ChunkInput) -> ScenePartResult:
     source = job.probe.source
     if not source.has_video:
         return ScenePartResult(index=job.chunk.index)
-    window = chunk_window(job.probe.plan.chunks, job.chunk, source)
+    window = chunk_window(job.probe.plan, job.chunk, source)
     frames = measure_frames(source_url(job.source), source, window=window,
                             on_progress=lambda done: logger.debug("Measuring", extra={"progress": round(done, 3)}))
     key = scene_part_key(job.asset_id, job.job_id, job.chunk.index)

@@ -61,7 +61,7 @@ def encode_and_measure(
         analyser.push(frame)
         sampler.push(frame)
 
-    window = chunk_window(plan.chunks, chunk, info, settings)
+    window = chunk_window(plan, chunk, info, settings)
     seam = chunk.start + _PARTIAL_BLOCKS * LOUDNESS_BLOCK - LOUDNESS_BLOCK  # the first full momentary value's time
     times, tracks = [], []
     if window.preroll:

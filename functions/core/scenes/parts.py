@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from functions.core.models import Chunk, SourceInfo
+from functions.core.models import Chunk, SourceInfo, TranscodePlan
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import LoudnessTrack, Window
 from functions.core.scenes.features import PER_FRAME, FrameSeries
@@ -56,10 +56,10 @@ def part_windows(starts: Sequence[float], source: SourceInfo,
     return [Window(start=s, end=e, preroll=preroll if i else 0.0) for i, (s, e) in enumerate(zip(starts, bounds))]
 
 
-def chunk_window(chunks: Sequence[Chunk], chunk: Chunk, source: SourceInfo,
+def chunk_window(plan: TranscodePlan, chunk: Chunk, source: SourceInfo,
                  settings: DetectorSettings = DEFAULT_SETTINGS) -> Window:
-    """The window of `chunk`'s part, among the plan's `chunks` (one part per transcode chunk)."""
-    return part_windows([c.start for c in chunks], source, settings)[[c.index for c in chunks].index(chunk.index)]
+    """The window of `chunk`'s part (one part per transcode chunk of `plan`)."""
+    return part_windows(plan.starts, source, settings)[plan.position(chunk)]
 
 
 def join_parts(parts: Sequence[FramePass]) -> FramePass:
