@@ -7,10 +7,10 @@ The throttled calls are chosen by count, not by chance: the first call of every 
 the draw (a random fifth once throttled only 2 calls of a whole job)."""
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
-import itertools
 from typing import Any
 
 ENV = "REELFLOW_LOCAL_THROTTLE"
