@@ -141,7 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         cloud.stop()
 
-    print(f"\nJob {job_id}: {outcome.status} in {elapsed:.0f} s locally, {seconds / 60:.0f} min of {args.size} footage")
+    print(f"\nJob {job_id}: {outcome.status} in {elapsed:.0f} s locally ({cloud.concurrency} handlers at once), "
+          f"{seconds / 60:.0f} min of {args.size} footage")
     for name, stage in (outcome.job.get("stages") or {}).items():
         print(f"  {name:<13} {stage['status']:<9} {stage.get('seconds', 0):8.1f} s  {stage.get('note') or ''}")
     counts = defaultdict(int)
@@ -156,8 +157,10 @@ def main(argv: list[str] | None = None) -> None:
         cpu[name] += call.cpu_seconds or 0.0
         wall[name] += call.seconds or 0.0
         longest[name] = max(longest[name], quiet_seconds(name, call) or 0.0)
+    scene_parts = (outcome.job.get("stages") or {}).get("scenes", {}).get("details") or {}
     print(f"\nChunks: {counts['TranscodeChunk']} encoded, {counts['CaptionPart']} caption parts, "
-          f"{counts['ScenePart']} scene parts")
+          f"{scene_parts.get('parts', 0)} scene parts ({scene_parts.get('parts_on_chunks', 0)} measured on the "
+          f"transcode's decode, {counts['ScenePart']} by ScenePart)")
     print("Per function: invocations, wall and CPU seconds in all, the longest invocation on a quiet machine (from "
           "its CPU time) / timeout, peak resident memory (largest invocation, with the ffmpeg it started) / configured:")
     over = []

@@ -22,6 +22,11 @@ does not, are these:
   metrics publishing are switched off (no daemon, no CloudWatch).
 - Lambda's timeout: each invocation is killed (with what it started) at its function's template timeout
   and reported as Lambda reports it, `Sandbox.Timedout` "Task timed out after N seconds".
+- Lambda's capacity: in AWS every invocation has CPUs of its own; here they share this machine's. So at most
+  `concurrency` handlers run at once (REELFLOW_LOCAL_CONCURRENCY, default: the machine's cores) and the rest wait
+  their turn, the wait not counted against their timeout. Without the cap an hour's chunk Maps started 60
+  handlers on two cores, each ran 50 times slower than alone, and CaptionParts of 17 s of CPU hit their 900 s
+  timeout. The Api function behind `reelflow serve --cold` is not held back (API Gateway answers beside jobs).
 - Faults, for tests and for trying failure handling by hand (`Faults`; `REELFLOW_LOCAL_FAULTS` as JSON, e.g.
   `{"timeouts": {"Trailer": 2}, "kills": {"ScenePart": 1.5}, "throttle": 0.1}`): a shorter timeout for a
   function; its next invocation's process killed after some seconds (Lambda reports `Runtime.ExitError`, as for
@@ -163,6 +168,17 @@ class QueueTrigger:
     partial_batch: bool
 
 
+CONCURRENCY_ENV = "REELFLOW_LOCAL_CONCURRENCY"
+
+
+def local_concurrency(environ: Mapping[str, str] = os.environ) -> int:
+    """How many handlers run at once: REELFLOW_LOCAL_CONCURRENCY, or the machine's cores (at least 2)."""
+    raw = environ.get(CONCURRENCY_ENV)
+    if raw:
+        return max(1, int(raw))
+    return max(2, os.cpu_count() or 2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -170,9 +186,12 @@ def free_port() -> int:
 
 
 class LocalCloud:
-    def __init__(self, template: dict, workdir: Path, port: int | None = None, faults: Faults | None = None) -> None:
+    def __init__(self, template: dict, workdir: Path, port: int | None = None, faults: Faults | None = None,
+                 concurrency: int | None = None) -> None:
         self.template = template
         self.faults = faults if faults is not None else Faults.from_env()
+        self.concurrency = concurrency or local_concurrency()
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self.workdir = workdir
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -310,8 +329,15 @@ class LocalCloud:
         ]
         return self.intrinsics.resolve(statements)
 
-    def run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
-        """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored)."""
+    def run_handler(self, fn: FunctionRuntime, event: Any, *, queued: bool = True) -> tuple[Any, bool]:
+        """Run `fn`'s handler on `event` in a fresh process; returns (payload, errored). When `queued`, it waits
+        for one of the `concurrency` slots first (see the module docstring)."""
+        if not queued:
+            return self._run_handler(fn, event)
+        with self._slots:
+            return self._run_handler(fn, event)
+
+    def _run_handler(self, fn: FunctionRuntime, event: Any) -> tuple[Any, bool]:
         invocation = Invocation(function=fn, event=event)
         self._notify(invocation)
         logs = self.workdir / "logs"

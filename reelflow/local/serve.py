@@ -412,7 +412,7 @@ class ApiServer:
             directory.register(tenant, key_id(key))
         fn = cloud.function(API_FUNCTION)
         self._pool = None if cold else WarmPool(cloud, fn)
-        invoke: Invoker = self._pool if self._pool else (lambda event: cloud.run_handler(fn, event))
+        invoke: Invoker = self._pool if self._pool else (lambda event: cloud.run_handler(fn, event, queued=False))
         self.gateway = Gateway(invoke, list(self.api_keys.values()), RouteTable.from_template(cloud.template),
                                open_docs=open_docs)
         self._server = _Server(port, self.gateway, log)

@@ -6,13 +6,14 @@ HEVC as two chunks of fMP4."""
 import copy
 import json
 import logging
+import threading
 
 import pytest
 
 from functions.core.models import JobOptions, VideoCodec
 from functions.core.probe import probe_media
 from functions.core.scenes import analyse_scenes
-from reelflow.local.cloud import LocalCloud
+from reelflow.local.cloud import Invocation, LocalCloud
 from reelflow.local.jobs import download_outputs, expected_job, upload_source, wait_for_job
 from tests.fixtures.scenes import scene_clips
 from functions.core.captions import transcribe_media
@@ -34,7 +35,28 @@ def short_chunk_cloud(template, tmp_path_factory):
         if props.get("ImageConfig", {}).get("Command") == ["functions.probe.handler.handler"]:
             props["Environment"]["Variables"]["CHUNK_SECONDS"] = CHUNK_SECONDS
     with LocalCloud(stack, tmp_path_factory.mktemp("cloud-short-chunks")) as local:
+        local.listeners.append(running)
         yield local
+
+
+class Running:
+    """Listens to the stack's invocations: how many handlers ran at once, at the most."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now: set[int] = set()
+        self.peak = 0
+
+    def __call__(self, invocation: Invocation) -> None:
+        with self._lock:
+            if invocation.seconds is None:  # told when it starts, and again with its time when it ends
+                self._now.add(id(invocation))
+            else:
+                self._now.discard(id(invocation))
+            self.peak = max(self.peak, len(self._now))
+
+
+running = Running()
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +84,12 @@ def test_three_scene_parts_find_the_scenes_of_one_pass(long_take, tmp_path):
     one_pass = analyse_scenes(clip.path, probe_media(str(clip.path)), tmp_path / "one-pass")
     assert found == [s.start_frame for s in one_pass.scenes[1:]]
     assert [s["tags"] for s in scenes] == [s.tags for s in one_pass.scenes]
+
+
+def test_the_chunk_maps_run_in_parallel_within_the_local_concurrency(long_take, short_chunk_cloud):
+    """Three chunks and their parts run side by side, but never more handlers at once than the stack's cap (the
+    machine's cores), so no invocation's wall time stretches far past its CPU time towards its timeout."""
+    assert 1 < running.peak <= short_chunk_cloud.concurrency
 
 
 def test_three_transcode_chunks_join_into_one_ladder(long_take):
