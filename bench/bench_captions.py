@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -139,8 +140,22 @@ def run_systems(clips: list[Path], work: Path) -> dict[str, tuple[list[str], flo
     return results
 
 
+def ctranslate2_kernels() -> str:
+    """The CPU and the kernels ctranslate2 picks for it, as its own log at model load says. Its int8 GEMM is Intel
+    MKL on Intel CPUs and oneDNN on others, and the two give a few different words on these clips (CT2_USE_MKL=1 on
+    an AMD CPU turned LDC93S1's "wash for" into "wash water"), so WER compares only between runs on one kind."""
+    code = (f"from faster_whisper import WhisperModel; WhisperModel({check_available()!r}, device='cpu', "
+            "compute_type='int8', local_files_only=True)")
+    log = subprocess.run([sys.executable, "-c", code], env={**os.environ, "CT2_VERBOSE": "1"}, capture_output=True,
+                         text=True).stderr
+    wanted = ("CPU:", "Selected ISA:", "GEMM_S8 backend:")
+    found = [line.split("] ")[-1].strip(" -") for line in log.splitlines() if any(w in line for w in wanted)]
+    return "; ".join(found) or "unknown (ctranslate2 logged nothing)"
+
+
 def real_speech(work: Path) -> None:
     records = list(eval_speech().values())
+    print(f"ctranslate2 on this machine: {ctranslate2_kernels()}")
     clean = [EVAL_SPEECH / r["file"] for r in records]
     noisy = [add_noise(c, work / f"pink10-{c.stem}.wav", snr_db=10, color="pink") for c in clean]
     references = [r["text"] for r in records]

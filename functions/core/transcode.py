@@ -113,10 +113,8 @@ def source_conversions(info: SourceInfo) -> list[Conversion]:
 
 def scenes_on_chunks(run: Mapping[str, bool], info: SourceInfo) -> bool:
     """Whether the job's scene parts are measured on its transcode chunks' decode (scenes/chunk.py) instead of a
-    decode of their own: when it runs both stages, and the ladder shows the picture as decoded (a picture it
-    deinterlaces or tone-maps at full size would differ from the parts' preroll, decoded apart)."""
-    return (run.get("transcode", False) and run.get("scenes", False) and info.has_video
-            and not {Conversion.DEINTERLACED, Conversion.TONE_MAPPED} & set(source_conversions(info)))
+    decode of their own: whenever it runs both stages on a picture."""
+    return run.get("transcode", False) and run.get("scenes", False) and info.has_video
 
 
 def picture(stream, info: SourceInfo):
@@ -155,8 +153,9 @@ def encode_chunk_args(
 ) -> list[str]:
     """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part.
 
-    `also` adds outputs that read the same decode: called with the chunk's picture (as every rung starts from it)
-    and its first audio stream (None without audio), it returns ffmpeg-python outputs (scenes/chunk.py)."""
+    `also` adds outputs that read the same decode: called with the chunk's picture as decoded (before the ladder
+    deinterlaces or tone-maps it, as a decode of its own would read it) and its first audio stream (None without
+    audio), it returns ffmpeg-python outputs (scenes/chunk.py)."""
     codec = plan.video_codec
     single = len(plan.chunks) == 1
     seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
@@ -175,7 +174,10 @@ def encode_chunk_args(
             # The input's -t counts from the stream's first frame, so a chunk of a video that starts late would run
             # into the next chunk; its frames end at the chunk's end instead (times count from the seek point).
             video = video.filter("trim", end=chunk.duration)
-        split = picture(video, info).filter_multi_output("split", len(plan.renditions) + 1 + bool(also))
+        if also:
+            decoded = video.filter_multi_output("split", 2)
+            video, also_video = decoded[0], decoded[1]
+        split = picture(video, info).filter_multi_output("split", len(plan.renditions) + 1)
     for i, rung in enumerate(plan.renditions):
         entry = []
         if info.has_video:
@@ -228,7 +230,7 @@ def encode_chunk_args(
         proxy_streams.append(audio)
         proxy_args |= {"c:a": "aac", "b:a": "96k", "ac": 2}
     proxy = ffmpeg.output(*proxy_streams, str(proxy_path), **proxy_args)
-    extra = also(split[len(plan.renditions) + 1], audio if info.has_audio else None) if also and info.has_video else []
+    extra = also(also_video, audio if info.has_audio else None) if also and info.has_video else []
     return ffmpeg.merge_outputs(hls, proxy, *extra).get_args()
 
 

@@ -75,12 +75,26 @@ def test_chunk_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
                        join_parts([frames for _, frames in parts]))
 
 
+@pytest.mark.parametrize("kind", ["interlaced", "hdr"])
+def test_chunk_parts_of_a_picture_the_ladder_converts_read_it_as_decoded(kind, tmp_path):
+    """The ladder deinterlaces and tone-maps at full size; the scene branch leaves the decode before that, so the parts
+    read what one pass of their own reads (tone-mapped after shrinking, fields averaged by the shrink)."""
+    clip = (media.make_av(tmp_path / "50i.mp4", interlaced=True, seconds=2.4) if kind == "interlaced"
+            else media.make_av(tmp_path / "hdr10.mp4", video="hevc", hdr=True, seconds=2.4))
+    source, plan, parts = measured_in_chunks(clip, [0.0, 1.2], tmp_path)
+    assert {"interlaced": source.interlaced, "hdr": source.hdr is not None}[kind]
+    assert scenes_on_chunks({"transcode": True, "scenes": True}, source)
+    assert_same_frames(measure_frames(clip, source, decoder_options=FULL_QUALITY),
+                       join_parts([frames for _, frames in parts]))
+    assert [len(segs) for segs in parts[1][0].values()] == [len(segs) for segs in encode_chunk(
+        str(clip), source, plan, plan.chunks[1], tmp_path / "alone").values()]
+
+
 @pytest.mark.parametrize(("change", "stages", "shares"), [
-    ({}, ("transcode", "scenes"), True), ({"interlaced": True}, ("transcode", "scenes"), False),
-    ({"hdr": Hdr.PQ}, ("transcode", "scenes"), False), ({"has_video": False}, ("transcode", "scenes"), False),
+    ({}, ("transcode", "scenes"), True), ({"interlaced": True}, ("transcode", "scenes"), True),
+    ({"hdr": Hdr.PQ}, ("transcode", "scenes"), True), ({"has_video": False}, ("transcode", "scenes"), False),
     ({}, ("scenes",), False), ({}, ("transcode",), False)])
-def test_scenes_ride_on_the_chunks_only_when_the_job_transcodes_a_picture_the_ladder_leaves_alone(change, stages,
-                                                                                                    shares):
+def test_scenes_ride_on_the_chunks_whenever_the_job_transcodes_a_picture(change, stages, shares):
     source = SourceInfo(duration=10, container="mp4", has_video=True, has_audio=True, fps=25, width=640, height=360)
     run = {stage: stage in stages for stage in ("transcode", "captions", "scenes", "trailer")}
     assert scenes_on_chunks(run, source.model_copy(update=change)) is shares

@@ -22,7 +22,7 @@ from typing import Any
 import ffmpeg
 import numpy as np
 
-from functions.core.ffmpeg import ProgressCallback, ffmpeg_command, with_filters
+from functions.core.ffmpeg import Filter, ProgressCallback, ffmpeg_command, with_filters
 from functions.core.models import Chunk, SourceInfo, TranscodePlan
 from functions.core.scenes.boundaries import DEFAULT_SETTINGS, DetectorSettings, gradual_windows
 from functions.core.scenes.decode import (
@@ -51,7 +51,8 @@ def encode_and_measure(
 ) -> tuple[dict[str, list[Segment]], FramePass]:
     """encode_chunk's outputs (each rung's segments) and the chunk's scene part, from one decode of the chunk.
 
-    Only for sources whose picture the ladder does not change (transcode.scenes_on_chunks)."""
+    The scene branch leaves the chunk's decode before the ladder deinterlaces or tone-maps it, so it reads what a
+    ScenePart's own decode reads."""
     fps = info.nominal_fps
     size = analysis_size(info)
     analyser = FrameAnalyser(gradual_windows(fps, settings))
@@ -69,13 +70,15 @@ def encode_and_measure(
         first_value = chunk.start - LOUDNESS_BLOCK
         before = decode(source_url, size, on_frame, with_audio=info.has_audio, window=Window(
             start=first_value, end=chunk.start, preroll=window.preroll - LOUDNESS_BLOCK,
-            audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, decoder_options=())
+            audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, tone_map=info.hdr is not None,
+            decoder_options=())
         times.append(before.timestamps)
         if before.loudness is not None:
             tracks.append(_between(before.loudness, first_value, seam))
     preroll = sum(len(t) for t in times)
     with tempfile.TemporaryDirectory(prefix="reelflow-chunk-scenes-") as tmp:
-        args = encode_chunk_args(source_url, info, plan, chunk, out_dir, also=_scene_outputs(size))
+        args = encode_chunk_args(source_url, info, plan, chunk, out_dir,
+                                 also=_scene_outputs(analysis_filters(size, info.hdr is not None)))
         count = stream_frames(ffmpeg_command(args), Path(tmp), size, on_frame, what=f"Encoding chunk {chunk.index}",
                               expected_frames=round(chunk.duration * fps), on_progress=on_progress)
         # ffmpeg counts the chunk's times from its seek point (the chunk's start, in media time).
@@ -89,10 +92,11 @@ def encode_and_measure(
     return chunk_segments(plan, chunk, out_dir), frames
 
 
-def _scene_outputs(size: tuple[int, int]) -> Callable[[Any, Any], list[Any]]:
-    """encode_chunk_args' `also`: the picture at the analysis size to stdout, the audio's loudness to a file."""
+def _scene_outputs(filters: tuple[Filter, ...]) -> Callable[[Any, Any], list[Any]]:
+    """encode_chunk_args' `also`: the picture through the analysis `filters` to stdout, the audio's loudness to a
+    file."""
     def outputs(picture: Any, audio: Any) -> list[Any]:
-        out = [ffmpeg.output(with_filters(picture, analysis_filters(size)), "pipe:1", **FRAME_OUTPUT)]
+        out = [ffmpeg.output(with_filters(picture, filters), "pipe:1", **FRAME_OUTPUT)]
         if audio is not None:
             out.append(ffmpeg.output(with_filters(audio, LOUDNESS_FILTERS), "-", f="null"))
         return out

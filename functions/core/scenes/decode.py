@@ -126,8 +126,8 @@ def decode(
         cmd = [
             ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *seek, *decoder_options,
             *source_input(str(media.resolve()) if isinstance(media, Path) else media),
-            "-map", "0:v:0", "-vf", f"{vtrim}{_tone_mapped(size) if tone_map else ''}"
-                                    f"{filter_chain(analysis_filters(size))}", *flags(FRAME_OUTPUT), "pipe:1",
+            "-map", "0:v:0", "-vf", f"{vtrim}{filter_chain(analysis_filters(size, tone_map))}",
+            *flags(FRAME_OUTPUT), "pipe:1",
         ]
         if with_audio:
             cmd += ["-map", "0:a:0", "-af", f"{atrim}{filter_chain(LOUDNESS_FILTERS)}", "-f", "null", "-"]
@@ -152,11 +152,13 @@ LOUDNESS_FILTERS: tuple[Filter, ...] = (
     ("ebur128", {"metadata": 1}), ("ametadata", {"mode": "print", "file": _LOUDNESS}))
 
 
-def analysis_filters(size: tuple[int, int]) -> tuple[Filter, ...]:
+def analysis_filters(size: tuple[int, int], tone_map: bool = False) -> tuple[Filter, ...]:
     """The picture shrunk to `size` in the colours OpenCV's I420 conversion reads (BT.601, limited range), with
-    square pixels."""
-    return (("scale", {"w": size[0], "h": size[1], "flags": "area", "out_color_matrix": "bt601", "out_range": "tv"}),
-            ("setsar", {"sar": 1}))
+    square pixels. With `tone_map` (HDR sources) tone-mapped to SDR as the ladder does, after shrinking: tone mapping
+    works in linear light on float planes, which costs per pixel."""
+    shrink = ("scale", {"w": size[0], "h": size[1], "flags": "area"})
+    return (*((shrink, *TONE_MAP_FILTERS) if tone_map else ()),
+            ("scale", {**shrink[1], "out_color_matrix": "bt601", "out_range": "tv"}), ("setsar", {"sar": 1}))
 
 
 def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Callable[[np.ndarray], None], *,
@@ -184,11 +186,6 @@ def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Ca
             err.seek(0)
             raise ffmpeg_failure(what, err.read(), returncode)
     return count
-
-
-def _tone_mapped(size: tuple[int, int]) -> str:
-    """Shrink first: tone mapping works in linear light on float planes, which costs per pixel."""
-    return filter_chain((("scale", {"w": size[0], "h": size[1], "flags": "area"}), *TONE_MAP_FILTERS)) + ","
 
 
 def _bounds(start: float, end: float | None) -> str:
