@@ -61,7 +61,7 @@ from functions.core.scenes.analyse import measure_frames, scenes_from_frames  # 
 from functions.core.scenes.chunk import encode_and_measure  # noqa: E402
 from functions.core.scenes.decode import DECODER_OPTIONS, analysis_size, decode  # noqa: E402
 from functions.core.scenes.parts import join_parts, part_windows  # noqa: E402
-from functions.core.transcode import encode_chunk  # noqa: E402
+from functions.core.transcode import encode_chunk, tone_maps  # noqa: E402
 from tests.fixtures.scenes import scene_clips  # noqa: E402
 from tests.fixtures.scenes.real_footage import FOOTAGE, footage_clips  # noqa: E402
 from tests.fixtures.scenes.scene_clips import Transition  # noqa: E402
@@ -190,7 +190,7 @@ def run_pass(measure: bool) -> Callable[[Path], list[int]]:
             measure_frames(path, source)
         else:
             decode(path, analysis_size(source), lambda frame: None, with_audio=source.has_audio,
-                   tone_map=source.hdr is not None, start_time=source.start_time)
+                   tone_map=tone_maps(source), start_time=source.start_time)
         return []
     return run
 

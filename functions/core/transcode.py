@@ -95,12 +95,18 @@ def media_zero_pts(codec: VideoCodec = VideoCodec.H264) -> int:
     return round((CHUNK_TS_OFFSET + SEGMENT_FORMATS[codec].start_delay) * MPEGTS_CLOCK)
 
 
+def tone_maps(info: SourceInfo) -> bool:
+    """Whether the ladder tone-maps this source's picture to SDR (HDR video): the scene pass follows it, so it
+    measures what viewers of the ladder see."""
+    return info.has_video and info.hdr is not None
+
+
 def source_conversions(info: SourceInfo) -> list[Conversion]:
     """What the ladder changes about this source (the transcode stage reports them)."""
     conversions = []
     if info.has_video and info.interlaced:
         conversions.append(Conversion.DEINTERLACED)
-    if info.has_video and info.hdr:
+    if tone_maps(info):
         conversions.append(Conversion.TONE_MAPPED)
     if info.has_audio and info.audio_channels > MAX_OUTPUT_CHANNELS:
         conversions.append(Conversion.DOWNMIXED)

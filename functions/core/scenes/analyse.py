@@ -23,6 +23,7 @@ from functions.core.scenes.parts import FramePass
 from functions.core.scenes.records import build_scenes
 from functions.core.scenes.timeline import activity_timeline
 from functions.core.timecode import RECORD_START, source_timeline
+from functions.core.transcode import tone_maps
 from functions.core.wording import counted
 from functions.core.scenes.writers.contact_sheet import MAX_TILES
 from functions.core.scenes.writers import contact_sheet_jpeg, edl_text, fcpxml_text, otio_text, scenes_json_text
@@ -89,7 +90,7 @@ def measure_frames(
     span = source.duration if window is None else (window.end or source.duration) - window.start + window.preroll
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
     decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio,
-                     tone_map=source.hdr is not None, window=window,
+                     tone_map=tone_maps(source), window=window,
                      start_time=source.start_time, expected_frames=round(span * fps), on_progress=report,
                      decoder_options=decoder_options)
     preroll = int(np.sum(decoded.timestamps < window.start - 1e-6)) if window is not None else 0

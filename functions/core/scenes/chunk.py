@@ -32,7 +32,7 @@ from functions.core.scenes.decode import (
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
 from functions.core.scenes.parts import FramePass, chunk_window
-from functions.core.transcode import Segment, chunk_segments, encode_chunk_args
+from functions.core.transcode import Segment, chunk_segments, encode_chunk_args, tone_maps
 
 # ebur128's momentary loudness spans four 100 ms blocks: a stream's first three values look back before its start.
 _PARTIAL_BLOCKS = 3
@@ -54,7 +54,7 @@ def encode_and_measure(
     The scene branch leaves the chunk's decode before the ladder deinterlaces or tone-maps it, so it reads what a
     ScenePart's own decode reads."""
     fps = info.nominal_fps
-    size = analysis_size(info)
+    size, tone_map = analysis_size(info), tone_maps(info)
     analyser = FrameAnalyser(gradual_windows(fps, settings))
     sampler = KeyframeSampler(candidate_stride(fps, info.duration))
 
@@ -70,7 +70,7 @@ def encode_and_measure(
         first_value = chunk.start - LOUDNESS_BLOCK
         before = decode(source_url, size, on_frame, with_audio=info.has_audio, window=Window(
             start=first_value, end=chunk.start, preroll=window.preroll - LOUDNESS_BLOCK,
-            audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, tone_map=info.hdr is not None,
+            audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, tone_map=tone_map,
             decoder_options=())
         times.append(before.timestamps)
         if before.loudness is not None:
@@ -78,7 +78,7 @@ def encode_and_measure(
     preroll = sum(len(t) for t in times)
     with tempfile.TemporaryDirectory(prefix="reelflow-chunk-scenes-") as tmp:
         args = encode_chunk_args(source_url, info, plan, chunk, out_dir,
-                                 also=_scene_outputs(analysis_filters(size, info.hdr is not None)))
+                                 also=_scene_outputs(analysis_filters(size, tone_map)))
         count = stream_frames(ffmpeg_command(args), Path(tmp), size, on_frame, what=f"Encoding chunk {chunk.index}",
                               expected_frames=round(chunk.duration * fps), on_progress=on_progress)
         # ffmpeg counts the chunk's times from its seek point (the chunk's start, in media time).
