@@ -11,7 +11,8 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 help:
 	@echo "make run    set up .venv and run the whole pipeline locally on $(SAMPLE)"
-	@echo "make test   run the test suite (unit, moto integration, end to end, infra)"
+	@echo "make test   lint, then run the test suite (unit, moto integration, end to end, infra)"
+	@echo "make lint   ruff: unused and undefined names, likely bugs"
 	@echo "make bench  benchmarks: Reelflow vs raw ffmpeg / pocketsphinx / PySceneDetect"
 	@echo "make bench-long  an hour of generated footage through the local pipeline (tens of minutes)"
 	@echo "make synth  cdk synth (offline, no credentials) with cdk-nag, then cfn-lint"
@@ -31,7 +32,7 @@ $(STAMP): pyproject.toml requirements/whisper-model.txt requirements/constraints
 run: setup
 	$(VENV)/bin/reelflow run $(SAMPLE)
 
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 # The review page tests drive Debian's chromium through Playwright (no browser download). Installed here when
@@ -42,6 +43,9 @@ browser:
 	    echo "Installing chromium (Debian package) for the review page tests..."; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium is missing and cannot be installed here: the review page browser tests will skip (fail in CI)"; fi; }
+
+lint: setup
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) -m bench

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -126,16 +125,14 @@ def run_systems(clips: list[Path], work: Path) -> dict[str, tuple[list[str], flo
     results = {}
     for system in SYSTEMS:
         clock = Clock()
-        run: Callable[[Path, int], str]
         if system == "plain pocketsphinx":
-            run = lambda m, k: plain_pocketsphinx(m)[0]  # noqa: E731
+            hypotheses = [plain_pocketsphinx(clip)[0] for clip in clips]
         elif system == "plain faster-whisper":
             model = plain_whisper_model()
-            run = lambda m, k: plain_whisper(m, model)  # noqa: E731
+            hypotheses = [plain_whisper(clip, model) for clip in clips]
         else:
             engine = system.split()[-1]
-            run = lambda m, k: reelflow(m, work / f"{engine}-{k}", engine)[0]  # noqa: E731
-        hypotheses = [run(clip, k) for k, clip in enumerate(clips)]
+            hypotheses = [reelflow(clip, work / f"{engine}-{k}", engine)[0] for k, clip in enumerate(clips)]
         results[system] = (hypotheses, *clock.read())
     return results
 

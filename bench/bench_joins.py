@@ -104,7 +104,7 @@ def time_playlists(seconds: float) -> dict[str, float]:
                       '#EXT-X-MAP:URI="init.mp4"'] + [f"#EXTINF:6.000000,\nseg-{i:05d}.m4s" for i in range(20)]
                      + ["#EXT-X-ENDLIST"])
     t0 = time.perf_counter()
-    for rung in plan.renditions:
+    for _rung in plan.renditions:
         segments = []
         for _ in plan.chunks:
             segments += parse_media_playlist(text)

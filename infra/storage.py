@@ -12,7 +12,6 @@ from functions.core.repository import RESERVATION_EXPIRES
 from functions.core.settings import WORK_ROOT
 from infra.config import INCOMPLETE_UPLOAD_DAYS, SOURCE_RETENTION_DAYS, WORK_RETENTION_DAYS
 from infra.grants import IDEMPOTENCY, INGEST, JOBS, OUTPUT, grant_s3, grant_tables
-from infra.nag import acknowledge, arn_token, default_policy
 
 # A multipart upload that never completed (a crashed client or stage) holds storage that no listing shows.
 ABORT_INCOMPLETE = s3.LifecycleRule(

@@ -75,7 +75,7 @@ def serialise(result: Result, seconds: float, billing: dict[str, Any] | None = N
         return result
     update: dict[str, Any] = {}
     if "seconds" in type(result).model_fields:
-        update["seconds"] = round(getattr(result, "seconds") + seconds, 3)
+        update["seconds"] = round(result.seconds + seconds, 3)
     if isinstance(result, Billed) and billing:
         update |= billing
     document = result.model_copy(update=update).model_dump(mode="json")
