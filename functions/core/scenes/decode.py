@@ -136,7 +136,10 @@ def decode(
         timestamps = read_frame_times(Path(tmp), count) - shift
         loudness = read_loudness(Path(tmp), shift) if with_audio else None
     if loudness is not None and window is not None:
-        keep = loudness.times >= window.start - 1e-6
+        # The part before ends its audio at `window.start`: its last value is the 400 ms window ending on the last
+        # block boundary before it, timed at that window's centre, two blocks earlier. The next value is this part's.
+        last_boundary = math.floor(window.start / LOUDNESS_BLOCK + 1e-6) * LOUDNESS_BLOCK
+        keep = loudness.times >= last_boundary - LOUDNESS_BLOCK - 1e-6
         loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
 
