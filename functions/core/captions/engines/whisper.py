@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 MODEL_ENV = "REELFLOW_WHISPER_MODEL"
 # Measured on ../shared/eval/speech with tiny.en (int8): faster-whisper's default beam of 5 keeps the mean WER under
-# plain faster-whisper's 6.7% on both of ctranslate2's int8 kernels (oneDNN, on AMD: 6.3% against beam 3's 6.8-7.2%;
-# MKL, on Intel: 6.65% against 6.3%), and read 275 s of long-form speech better (5.4% against 6.6%) for 9% more
-# time. Greedy search (1) falls into repetitions (mean WER 20%). A shorter encoder input than Whisper's 30 s window
-# is 6x faster to encode but makes tiny.en hallucinate (mean WER 22-26%), so windows stay padded.
+# plain faster-whisper's 6.7% on both of ctranslate2's int8 kernels (oneDNN, its choice on AMD: 6.3% against beam
+# 3's 6.8-7.2%; MKL, its choice on Intel, forced with CT2_USE_MKL=1 on AMD: 6.65% against 6.3%), and read 275 s of
+# long-form speech better (5.4% against 6.6%) for 9% more time. Greedy search (1) falls into repetitions (mean WER
+# 20%). A shorter encoder input than Whisper's 30 s window is 6x faster to encode but makes tiny.en hallucinate (mean
+# WER 22-26%), so windows stay padded.
 DECODE_OPTIONS: dict[str, object] = {
     "beam_size": 5,
     "word_timestamps": True,
