@@ -114,8 +114,7 @@ def decode(
         end = start_time + window.end if window.end is not None else None
         first = max(0.0, window.start - window.preroll)
         # On the whole-file 100 ms block grid, so parts report loudness at the same times a single pass does.
-        audio_first = max(0.0, math.floor((window.start - max(window.preroll, AUDIO_PREROLL)) / LOUDNESS_BLOCK)
-                          * LOUDNESS_BLOCK)
+        audio_first = max(0.0, _block_start(window.start - max(window.preroll, AUDIO_PREROLL)))
         # Seek a little early, then select exactly by (unshifted) timestamp.
         seek = ["-ss", f"{max(0.0, min(first, audio_first) - 1.0):.6f}", "-noaccurate_seek", "-copyts"]
         vtrim = f"trim={_bounds(start_time + first, end)},"
@@ -138,8 +137,7 @@ def decode(
     if loudness is not None and window is not None:
         # The part before ends its audio at `window.start`: its last value is the 400 ms window ending on the last
         # block boundary before it, timed at that window's centre, two blocks earlier. The next value is this part's.
-        last_boundary = math.floor(window.start / LOUDNESS_BLOCK + 1e-6) * LOUDNESS_BLOCK
-        keep = loudness.times >= last_boundary - LOUDNESS_BLOCK - 1e-6
+        keep = loudness.times >= _block_start(window.start) - LOUDNESS_BLOCK - 1e-6
         loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
 
@@ -189,6 +187,12 @@ def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Ca
             err.seek(0)
             raise ffmpeg_failure(what, err.read(), returncode)
     return count
+
+
+def _block_start(t: float) -> float:
+    """The start of the 100 ms loudness block holding `t` (on the whole file's grid); a `t` on the grid is its own
+    start, whatever the float division rounds to."""
+    return math.floor(t / LOUDNESS_BLOCK + 1e-6) * LOUDNESS_BLOCK
 
 
 def _bounds(start: float, end: float | None) -> str:
