@@ -169,7 +169,7 @@ def real_speech(work: Path) -> None:
                 print(f"{record['file'][:37]:<38}{row}")
         for system in SYSTEMS:
             hypotheses, wall, cpu = results[system]
-            mean = sum(word_error_rate(r, h) for r, h in zip(references, hypotheses)) / len(references)
+            mean = sum(word_error_rate(r, h) for r, h in zip(references, hypotheses, strict=True)) / len(references)
             summary.append((condition, system, corpus_error_rate(references, hypotheses), mean, wall / seconds,
                             cpu / seconds))
     print(f"\n{'condition':<18} {'system':<24} {'WER corpus':>10} {'WER mean':>9} {'RTF wall':>9} {'RTF cpu':>8}")

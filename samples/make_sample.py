@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         script = " ".join(SENTENCES)
         (out / "sample_script.txt").write_text(script + "\n")
         shots = []
-        for i, (shot, span) in enumerate(zip(SHOTS, tl["shots"])):
+        for i, (shot, span) in enumerate(zip(SHOTS, tl["shots"], strict=True)):
             shots.append({
                 "index": i, "name": shot["name"], "source": shot["source"], "tags": shot["tags"],
                 "description": shot["description"],

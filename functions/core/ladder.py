@@ -180,7 +180,7 @@ def _kbps_for(short_side: int, fps: float) -> int:
     """Interpolate by pixel count from the ladder table; high frame rates get 1.5x."""
     table = sorted(LADDER)
     kbps = table[0][1] * (short_side / table[0][0]) ** 2
-    for (h0, k0), (h1, k1) in zip(table, table[1:]):
+    for (h0, k0), (h1, k1) in zip(table, table[1:], strict=False):
         if h0 <= short_side <= h1:
             kbps = k0 + (k1 - k0) * (short_side**2 - h0**2) / (h1**2 - h0**2)
     if short_side > table[-1][0]:

@@ -277,7 +277,7 @@ def _frame_rate(container: av.container.InputContainer, video) -> dict:
             break
     container.seek(0)
     stamps.sort()
-    deltas = [b - a for a, b in zip(stamps, stamps[1:]) if b > a]
+    deltas = [b - a for a, b in zip(stamps, stamps[1:], strict=False) if b > a]
     vfr = False
     if len(deltas) >= 3 and video.time_base:
         typical = median(deltas)

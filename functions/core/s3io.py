@@ -62,7 +62,7 @@ def upload_tree(folder: Path, bucket: str, prefix: str) -> list[str]:
     paths = sorted(p for p in folder.rglob("*") if p.is_file())
     keys = [f"{prefix.rstrip('/')}/{path.relative_to(folder).as_posix()}" for path in paths]
     with ThreadPoolExecutor(max_workers=UPLOAD_WORKERS) as pool:
-        list(pool.map(lambda pk: upload_file(pk[0], bucket, pk[1]), zip(paths, keys)))
+        list(pool.map(lambda pk: upload_file(pk[0], bucket, pk[1]), zip(paths, keys, strict=True)))
     return keys
 
 

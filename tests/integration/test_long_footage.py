@@ -194,7 +194,7 @@ def test_caption_parts_give_the_words_of_one_pass(speech_take):
     # as part of the word in one context and not in the other: a word's start may move by that pause.
     assert [normalise_words(w["text"]) for w in joined] == [normalise_words(w.text) for w in one_pass]
     got_ends, want_ends = [0.0, *(w["end"] for w in joined)], [0.0, *(w.end for w in one_pass)]
-    for i, (got, want) in enumerate(zip(joined, one_pass)):
+    for i, (got, want) in enumerate(zip(joined, one_pass, strict=True)):
         pause = max(got["start"] - got_ends[i], want.start - want_ends[i], 0.0)
         assert got["end"] == pytest.approx(want.end, abs=0.2)
         assert got["start"] == pytest.approx(want.start, abs=0.2 + pause)

@@ -52,7 +52,8 @@ def assert_broadcast_rules(words: list[Word], cues: list[Cue]) -> None:
         if next_start is not None:
             assert cue.end <= next_start + EPS, "cues overlap"
         assert first.start - SYNC - EPS <= cue.start <= first.start + EPS
-        assert all(b.start - a.end <= PAUSE + EPS for a, b in zip(cue.words, cue.words[1:])), "cue spans a pause"
+        assert all(b.start - a.end <= PAUSE + EPS
+                   for a, b in zip(cue.words, cue.words[1:], strict=False)), "cue spans a pause"
         if len(cue.words) > 1:
             assert last.end - first.start <= MAX + EPS
 

@@ -133,7 +133,8 @@ def test_long_speech_is_cut_into_bounded_chunks_with_bounded_memory(three_minute
         chunks, peak = pool.submit(_chunks_and_peak, three_minutes, VadSettings(max_seconds=10)).result()
     whole = three_minutes.stat().st_size
     assert len(chunks) >= 17 and all(d <= 10 + 1e-9 for _, d in chunks)
-    assert all(a_start + a_len <= b_start + 1e-9 for (a_start, a_len), (b_start, _) in zip(chunks, chunks[1:]))
+    assert all(a_start + a_len <= b_start + 1e-9
+               for (a_start, a_len), (b_start, _) in zip(chunks, chunks[1:], strict=False))
     assert sum(d for _, d in chunks) == pytest.approx(whole / BYTES_PER_SECOND, abs=1.0)  # nothing skipped
     assert peak < whole / 3, f"held {peak} bytes of a {whole}-byte stream"
 

@@ -49,7 +49,7 @@ def test_result_words_carry_times_confidence_and_punctuation() -> None:
     first = transcript.words[0]
     assert (first.start, first.end, first.confidence) == (0.19, 0.27, 0.9467)
     assert [w.text for w in transcript.words if w.confidence < 0.9] == ["stopped"]
-    assert all(a.start <= b.start for a, b in zip(transcript.words, transcript.words[1:]))
+    assert all(a.start <= b.start for a, b in zip(transcript.words, transcript.words[1:], strict=False))
 
 
 def test_result_segments_follow_transcribe_audio_segments() -> None:

@@ -90,6 +90,7 @@ def test_hevc_costs_more_to_encode_and_less_to_store():
     info = synthetic_source(3600, 1080)
     h264, hevc = (estimate_job(info, JobOptions(video_codec=codec)) for codec in VideoCodec)
     assert hevc.longest_invocation_seconds["TranscodeChunk"] > 2 * h264.longest_invocation_seconds["TranscodeChunk"]
-    items = {codec: {(i.stage, i.what): i.usd for i in e.cost.items} for codec, e in zip(VideoCodec, (h264, hevc))}
+    items = {codec: {(i.stage, i.what): i.usd for i in e.cost.items}
+             for codec, e in zip(VideoCodec, (h264, hevc), strict=True)}
     storage = [key for key in items[VideoCodec.H264] if key[0] == "storage" and "outputs" in key[1]]
     assert storage and all(items[VideoCodec.HEVC][key] < items[VideoCodec.H264][key] for key in storage)

@@ -62,7 +62,7 @@ def test_the_joined_rung_plays_every_frame_on_one_unbroken_timeline(ladder, sour
     assert len(played) == len(original)
     if kind == "audio":
         assert sum(d for _, d in played) == pytest.approx(sum(d for _, d in original), abs=1e-6)
-    gaps = [later[0] - (earlier[0] + earlier[1]) for earlier, later in zip(played, played[1:])]
+    gaps = [later[0] - (earlier[0] + earlier[1]) for earlier, later in zip(played, played[1:], strict=False)]
     assert max(map(abs, gaps)) < 1e-3  # no gap, no overlap: at the chunk join too
     # Media time 0 is where subtitles' X-TIMESTAMP-MAP puts it.
     assert played[0][0] == pytest.approx(media_zero_pts(plan.video_codec) / MPEGTS_CLOCK, abs=1e-3)

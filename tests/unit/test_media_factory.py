@@ -203,5 +203,5 @@ def test_corrupt_file_opens_but_does_not_decode_cleanly(tmp_path):
     except av.error.FFmpegError:
         failed = True
     assert failed or len(bad_frames) != len(good_frames) or any(
-        not np.array_equal(g, b) for g, b in zip(good_frames, bad_frames)
+        not np.array_equal(g, b) for g, b in zip(good_frames, bad_frames, strict=True)
     )

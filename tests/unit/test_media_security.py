@@ -93,7 +93,7 @@ def test_work_parts_are_joined_from_presigned_urls_under_narrow_whitelists(tmp_p
     protocols and the parts' container may be opened, and a quote in a URL cannot end its entry early."""
     urls = [PRESIGNED, PRESIGNED + "&x='y"]
     args = work_concat_input(urls, tmp_path / "parts.txt", "flac")
-    options = dict(zip(args[:-2:2], args[1:-2:2]))
+    options = dict(zip(args[:-2:2], args[1:-2:2], strict=True))
     assert options["-protocol_whitelist"] == "file,https,tls,tcp"
     assert options["-format_whitelist"] == "concat,flac" and args[-2:] == ["-i", str(tmp_path / "parts.txt")]
     lines = (tmp_path / "parts.txt").read_text().splitlines()

@@ -51,7 +51,7 @@ def test_chunks_cover_the_footage_in_whole_segments(duration):
     chunks = plan_chunks(duration, chunk_seconds=120)
     assert chunks[0].start == 0
     assert sum(c.duration for c in chunks) == pytest.approx(duration, abs=1e-3)
-    for a, b in zip(chunks, chunks[1:]):
+    for a, b in zip(chunks, chunks[1:], strict=False):
         assert b.start == pytest.approx(a.start + a.duration)
         assert a.duration % SEGMENT_SECONDS == 0
     assert all(c.duration <= 150 for c in chunks)

@@ -52,7 +52,7 @@ def test_scene_records_tile_the_clip(mixed):
     scenes = outcome.scenes
     assert [s.index for s in scenes] == list(range(1, len(scenes) + 1))
     assert scenes[0].start_frame == 0 and scenes[-1].end_frame == clip.frames
-    for a, b in zip(scenes, scenes[1:]):
+    for a, b in zip(scenes, scenes[1:], strict=False):
         assert a.end_frame == b.start_frame and a.end == pytest.approx(b.start)
     assert scenes[-1].end == pytest.approx(clip.frames / clip.fps, abs=0.05)
     cut = next(s for s in scenes if s.start_frame == 50)

@@ -21,7 +21,7 @@ PER_CLIP_F1 = 0.85  # the stage's worst clip so far: 0.89 (composite_c_fades on 
 
 def f1(found: dict[str, list[int]]) -> float:
     """F1 over the whole set, each clip's detections matched against its own truth."""
-    tp, fp, fn = (sum(x) for x in zip(*(scene_clips.match(c.transitions, found[c.name]) for c in CLIPS)))
+    tp, fp, fn = (sum(x) for x in zip(*(scene_clips.match(c.transitions, found[c.name]) for c in CLIPS), strict=True))
     return scene_clips.f1(tp, fp, fn)
 
 

@@ -29,7 +29,7 @@ def tagged(tmp_path_factory):
     words = [Word(6.2, 6.6), Word(6.7, 7.4), Word(7.5, 7.9)]  # speech over most of the chart shot
     outcome = analyse_scenes(clip.path, probe_media(str(clip.path)), root / "out", words=words)
     assert [s.start_frame for s in outcome.scenes] == [0, 50, 100, 150]
-    return {shot.look: scene for shot, scene in zip(scene_clips.TAGGED, outcome.scenes)}
+    return {shot.look: scene for shot, scene in zip(scene_clips.TAGGED, outcome.scenes, strict=True)}
 
 
 def test_a_real_face_close_up(tagged):

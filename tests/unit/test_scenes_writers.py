@@ -27,7 +27,7 @@ def make_doc(fps: float = 25.0, bounds: tuple[float, ...] = (0.0, 2.0, 3.92, 7.4
     tags = [["bright", "static", "faces", "close-up"], [], ["dark", "high-motion", "loud"]]
     faces = [Faces(count=1, largest_share=0.07, shot_size="close-up"), Faces(), Faces()]
     scenes = []
-    for i, (start, end) in enumerate(zip(bounds, bounds[1:])):
+    for i, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
         first, last = rate.frames(start), rate.frames(end)
         scenes.append(Scene(
             index=i + 1, start=start, end=end, duration=round(end - start, 3), start_frame=first, end_frame=last,
@@ -86,7 +86,7 @@ def test_fcpxml_matches_golden_and_has_a_contiguous_spine():
     assert _seconds(sequence.get("tcStart")) == 3600 and sequence.get("tcFormat") == "NDF"
     assert asset.get("hasAudio") is None  # the document's source has no audio
     position = 3600.0
-    for clip, scene in zip(clips, doc.scenes):
+    for clip, scene in zip(clips, doc.scenes, strict=True):
         assert clip.get("ref") == asset.get("id")
         assert _seconds(clip.get("offset")) == pytest.approx(position)
         assert _seconds(clip.get("start")) == pytest.approx(scene.start, abs=0.02)
@@ -120,7 +120,7 @@ def test_otio_loads_with_opentimelineio(tmp_path):
     assert [c.name for c in clips] == ["Scene 1", "Scene 2", "Scene 3"]
     assert timeline.duration() == otio.opentime.RationalTime(185, 25)
     assert timeline.global_start_time == otio.opentime.RationalTime(90000, 25)
-    for clip, scene in zip(clips, doc.scenes):
+    for clip, scene in zip(clips, doc.scenes, strict=True):
         assert clip.source_range.start_time.to_seconds() == pytest.approx(scene.start, abs=0.02)
         assert clip.source_range.end_time_exclusive().to_seconds() == pytest.approx(scene.end, abs=0.02)
         assert clip.media_reference.target_url == "My Holiday (final).mp4"
@@ -246,7 +246,7 @@ def test_opentimelineio_adapters_read_the_same_cuts_back(exported, key):
     (fcpx,) = otio.adapters.read_from_file(str(folder / "scenes.fcpxml"), adapter_name="fcpx_xml")
     clips = [c for c in fcpx.tracks[0] if isinstance(c, otio.schema.Clip)]
     assert [c.name for c in clips] == [f"Scene {s.index}" for s in doc.scenes]
-    for clip, start, end in zip(clips, expected[::2], expected[1::2]):
+    for clip, start, end in zip(clips, expected[::2], expected[1::2], strict=True):
         assert clip.source_range.start_time.to_seconds() == pytest.approx(start, abs=1.5 * frame)
         assert clip.source_range.duration.to_seconds() == pytest.approx(end - start, abs=1.5 * frame)
 

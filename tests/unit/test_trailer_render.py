@@ -130,7 +130,7 @@ def test_sample_loudness_is_minus_16_lufs(sample, name):
 def test_sample_segments_are_chronological_distinct_and_include_the_best_scene(sample):
     outcome, _, scenes = sample
     segs = outcome.plan.segments
-    assert all(a.source_end <= b.source_start for a, b in zip(segs, segs[1:]))
+    assert all(a.source_end <= b.source_start for a, b in zip(segs, segs[1:], strict=False))
     assert len({tuple(s.scene_indexes) for s in segs}) == len(segs)
     best = max(outcome.plan.scores, key=lambda s: s.score)
     assert any(best.scene_index in s.scene_indexes for s in segs)

@@ -60,7 +60,7 @@ def plan(scenes, duration, **kwargs) -> TrailerPlan:
 
 def assert_well_formed(p: TrailerPlan) -> None:
     segs = p.segments
-    for a, b in zip(segs, segs[1:]):
+    for a, b in zip(segs, segs[1:], strict=False):
         assert a.source_end <= b.source_start, "segments overlap or are out of order"
     assert all(0 <= s.source_start < s.source_end <= p.source_duration + 1e-6 for s in segs)
     total = sum(s.duration for s in segs) - (len(segs) - 1) * p.fade_seconds

@@ -77,13 +77,13 @@ def build_cues(words: Sequence[Word], style: CueStyle = BROADCAST) -> list[Cue]:
     if not ordered:
         return []
     starts = [_ms(w.start) for w in ordered]
-    ends = [max(_ms(w.end), s) for w, s in zip(ordered, starts)]
+    ends = [max(_ms(w.end), s) for w, s in zip(ordered, starts, strict=True)]
     groups = _plan_breaks(ordered, starts, ends, style)
     timings = _time_cues(groups, starts, ends, style)
     return [
         Cue(start=s / 1000, end=e / 1000, words=ordered[i:j],
             lines=layout_lines(ordered[i:j], style, reserve=len(speaker_prefix(ordered[i].speaker))))
-        for (i, j), (s, e) in zip(groups, timings)
+        for (i, j), (s, e) in zip(groups, timings, strict=True)
     ]
 
 

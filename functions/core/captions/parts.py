@@ -24,7 +24,7 @@ Window = tuple[float, float | None]
 def part_overlap(starts: Sequence[float], overlap: float = PART_OVERLAP) -> float:
     """The overlap for parts beginning at `starts`: at most half the shortest part, so the stretches two
     neighbours share never reach a third part and the cuts stay in order."""
-    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     return min([overlap, *(g / 2 for g in gaps)])
 
 

@@ -88,10 +88,10 @@ def join_spans(parts: Sequence[Transcript], starts: Sequence[float]) -> Transcri
     speakers, so a speaker's label may differ from one span to the next."""
     if len(parts) != len(starts) or not parts:
         raise ValueError(f"{len(parts)} transcripts for {len(starts)} span starts")
-    words = [w.shifted(start) for part, start in zip(parts, starts) for w in part.words]
+    words = [w.shifted(start) for part, start in zip(parts, starts, strict=True) for w in part.words]
     segments = [s.model_copy(update={"start": s.start + start, "end": s.end + start})
-                for part, start in zip(parts, starts) for s in part.segments]
+                for part, start in zip(parts, starts, strict=True) for s in part.segments]
     spoken = Counter(p.language for p in parts if p.words)
     return Transcript(language=spoken.most_common(1)[0][0] if spoken else parts[0].language, engine=parts[0].engine,
-                      duration=max(start + p.duration for p, start in zip(parts, starts)), segments=segments,
-                      words=words)
+                      duration=max(start + p.duration for p, start in zip(parts, starts, strict=True)),
+                      segments=segments, words=words)

@@ -186,7 +186,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
     if run["transcode"]:
         parts = _chunk_works(info, plan)
         if on_chunks:
-            parts = [replace(p, local_seconds=p.local_seconds + m) for p, m in zip(parts, measure)]
+            parts = [replace(p, local_seconds=p.local_seconds + m) for p, m in zip(parts, measure, strict=True)]
         playlists = len(chunks) * len(plan.renditions)
         proxy_mb = PROXY_KBPS * 125 * info.duration / 1e6
         # Each playlist is a GET; ffmpeg streams the proxy's parts from S3 (a GET each) and the joined proxy, the
@@ -196,7 +196,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
                     io_seconds=(playlists + len(chunks)) * rates.S3_REQUEST_SECONDS
                     + 2 * proxy_mb / rates.S3_MB_PER_SECOND, tmp_bytes=int(proxy_mb * 1e6) + POSTER_BYTES)
         chunk_kbps = sum(r.video_kbps + r.audio_kbps for r in plan.renditions) + PROXY_KBPS
-        parts = [replace(p, tmp_bytes=int(chunk_kbps * 125 * c.duration)) for p, c in zip(parts, chunks)]
+        parts = [replace(p, tmp_bytes=int(chunk_kbps * 125 * c.duration)) for p, c in zip(parts, chunks, strict=True)]
         iterations += len(chunks)
         if on_chunks:  # Scenes joins the parts the chunks measured, beside PackageHls
             branches["transcode"] = _map_wall(parts) + max(join.aws_seconds, scenes_join.aws_seconds)
@@ -227,7 +227,7 @@ def estimate_job(info: SourceInfo, options: JobOptions, *, chunk_seconds: float 
         polls = [max(1, math.ceil(span.duration * rates.TRANSCRIBE_TURNAROUND / span.poll_seconds)) for span in spans]
         join = Work("Captions", rates.CAPTIONS_JOIN_FIXED + rates.CAPTIONS_JOIN_PER_SECOND * info.duration)
         branches["captions"] = (_map_wall(parts) + max(w.aws_seconds + n * span.poll_seconds
-                                                       for w, n, span in zip(starts, polls, spans))
+                                                       for w, n, span in zip(starts, polls, spans, strict=True))
                                 + join.aws_seconds)
         works += [*parts, *starts, join]
         # Requested, CaptionEngine, ExtractAudioParts and each part, TranscribeSpans; in each span TranscribeStart,

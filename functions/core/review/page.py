@@ -71,7 +71,7 @@ def transcript_blocks(inputs: ReviewInputs) -> list[Block]:
     starts = [s for s, _, _ in spans]
     for word in words:
         grouped[max(0, bisect.bisect_right(starts, word.start + 1e-3) - 1)].append(word)
-    return [Block(start, end, text, group) for (start, end, text), group in zip(spans, grouped)]
+    return [Block(start, end, text, group) for (start, end, text), group in zip(spans, grouped, strict=True)]
 
 
 def _clock(seconds: float, tenths: bool = False) -> str:

@@ -75,7 +75,7 @@ class FrameAnalyser:
     def push(self, frame_i420: np.ndarray) -> None:
         """One (h * 3 / 2, w) I420 frame, as decode hands it over."""
         # Each plane is shrunk before the colour conversion, which then runs on a quarter of the pixels.
-        for plane, small_plane in zip(i420_planes(frame_i420), self._small_planes):
+        for plane, small_plane in zip(i420_planes(frame_i420), self._small_planes, strict=True):
             cv2.resize(plane, small_plane.shape[::-1], dst=small_plane, interpolation=cv2.INTER_AREA)
         small = cv2.cvtColor(self._small_i420.reshape(-1, SMALL_SIZE[0]), cv2.COLOR_YUV2BGR_I420)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)

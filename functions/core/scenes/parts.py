@@ -53,7 +53,8 @@ def part_windows(starts: Sequence[float], source: SourceInfo,
     frames = 2 * max(gradual_windows(fps, settings)) + 3
     preroll = frames / fps * (VFR_PREROLL_FACTOR if source.vfr or source.fps <= 0 else 1) + 0.5
     bounds = [*starts[1:], None]
-    return [Window(start=s, end=e, preroll=preroll if i else 0.0) for i, (s, e) in enumerate(zip(starts, bounds))]
+    return [Window(start=s, end=e, preroll=preroll if i else 0.0)
+            for i, (s, e) in enumerate(zip(starts, bounds, strict=True))]
 
 
 def chunk_window(plan: TranscodePlan, chunk: Chunk, source: SourceInfo,
@@ -128,7 +129,7 @@ def from_bytes(data: bytes) -> FramePass:
         series = FrameSeries(**{name: z[name] for name in PER_FRAME}, wide_hist_distance=wide)
         blob, ends = z["candidate_bytes"].tobytes(), z["candidate_ends"]
         starts = np.concatenate([[0], ends[:-1]]) if len(ends) else ends
-        candidates = [Candidate(int(f), blob[a:b]) for f, a, b in zip(z["candidate_frames"], starts, ends)]
+        candidates = [Candidate(int(f), blob[a:b]) for f, a, b in zip(z["candidate_frames"], starts, ends, strict=True)]
         loudness = LoudnessTrack(z["loudness_times"], z["loudness_momentary"]) if "loudness_times" in z.files else None
         return FramePass(series, z["timestamps"], loudness, candidates, preroll=int(z["preroll"]))
 

@@ -43,4 +43,4 @@ def _bin_means(times: np.ndarray, values: np.ndarray, step: float, count: int) -
     index = np.clip((times[keep] // step).astype(np.int64), 0, count - 1)
     sums = np.bincount(index, weights=values[keep], minlength=count)
     counts = np.bincount(index, minlength=count)
-    return [float(s / n) if n else None for s, n in zip(sums, counts)]
+    return [float(s / n) if n else None for s, n in zip(sums, counts, strict=True)]

@@ -94,7 +94,7 @@ def motion_centre(frames: Sequence[np.ndarray], crop_fraction: float) -> float |
         return None
     width = frames[0].shape[1]
     energy = np.zeros(width)
-    for prev, cur in zip(frames, frames[1:]):
+    for prev, cur in zip(frames, frames[1:], strict=False):
         diff = np.abs(cur.astype(np.int16) - prev.astype(np.int16))
         energy += np.where(diff > MOTION_NOISE, diff, 0).sum(axis=0)
     if energy.sum() <= 0:

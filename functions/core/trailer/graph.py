@@ -67,7 +67,7 @@ def trailer_args(
     `vertical_centre` (the middle of the frame when unset)."""
     inputs, frames, fade = _segment_inputs(media, plan, layout.fps)
     wide, tall = [], []
-    for seg, inp, n in zip(plan.segments, inputs, frames):
+    for seg, inp, n in zip(plan.segments, inputs, frames, strict=True):
         both = _segment_video(inp, n, layout).split()
         wide.append(_letterbox(both[0], layout))
         tall.append(_vertical_crop(both[1], layout, 0.5 if seg.vertical_centre is None else seg.vertical_centre))
@@ -87,7 +87,7 @@ def trailer_args(
     gop = max(1, round(2 * layout.fps))
     cap = round(BITS_PER_PIXEL * layout.unit ** 2 * 16 * 9 * layout.fps / 1000)
     streams = [ffmpeg.output(v, sounds[i], str(path), g=gop, maxrate=f"{cap}k", bufsize=f"{2 * cap}k", **ENCODE)
-               for i, (v, path) in enumerate(zip(videos, outputs))]
+               for i, (v, path) in enumerate(zip(videos, outputs, strict=True))]
     return ffmpeg.merge_outputs(*streams).get_args()
 
 
@@ -108,7 +108,7 @@ def _segment_inputs(media: Path | str, plan: TrailerPlan, fps: Fraction) -> tupl
     and the fade, in frames."""
     frames = segment_frames(plan, fps)
     inputs = [ffmpeg.input(str(media), ss=f"{s.source_start:.6f}", t=_seconds(n + 2, fps), **source_options(str(media)))
-              for s, n in zip(plan.segments, frames)]
+              for s, n in zip(plan.segments, frames, strict=True)]
     return inputs, frames, round(plan.fade_seconds * fps)
 
 
@@ -143,7 +143,7 @@ def _normalised(stream):
 
 def _crossfaded(segments: list, frames: Sequence[int], fade: int, fps: Fraction):
     out, offset = segments[0], frames[0] - fade
-    for seg, n in zip(segments[1:], frames[1:]):
+    for seg, n in zip(segments[1:], frames[1:], strict=True):
         out = ffmpeg.filter([out, seg], "xfade", transition="fade", duration=_seconds(fade, fps),
                             offset=_seconds(offset, fps))
         offset += n - fade
@@ -153,7 +153,7 @@ def _crossfaded(segments: list, frames: Sequence[int], fade: int, fps: Fraction)
 def _assembled_audio(inputs: list, frames: Sequence[int], fade: int, fps: Fraction):
     """Segment audio as stereo 48 kHz, each exactly as long as its video, crossfaded, faded in and out."""
     parts = []
-    for inp, n in zip(inputs, frames):
+    for inp, n in zip(inputs, frames, strict=True):
         parts.append(
             inp.audio.filter("asetpts", "PTS-STARTPTS")
             .filter("aresample", AUDIO_RATE)

@@ -96,7 +96,7 @@ def _with_vertical_crops(media: Path | str, plan: TrailerPlan, layout: Layout, s
     )
     return plan.model_copy(update={"segments": [
         seg.model_copy(update={"vertical_centre": round(c.centre, 4), "framing": c.framing})
-        for seg, c in zip(plan.segments, centres)
+        for seg, c in zip(plan.segments, centres, strict=True)
     ]})
 
 

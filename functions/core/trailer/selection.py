@@ -214,7 +214,7 @@ def _place(picks: Sequence[Pick], lengths: Sequence[int], fps: float,
            words: Sequence[TimedWord]) -> tuple[list[TrailerSegment], int]:
     """Segments in source order; a window that had to change length passes the difference to the next one."""
     segments, carry, cut_words = [], 0, 0
-    for pick, length in zip(picks, lengths):
+    for pick, length in zip(picks, lengths, strict=True):
         c = pick.candidate
         want = min(c.longest, max(c.shortest, length + carry))
         window = fit_window(c.lo, c.hi, want, fps=fps, words=words, min_length=c.shortest, max_length=c.longest,
@@ -252,7 +252,7 @@ def _candidate(scenes: Sequence[Scene], spans: Sequence[tuple[int, int]], score:
     look = (f.brightness, f.contrast, min(1.0, f.colourfulness / 150), min(1.0, f.motion / FULL_MOTION) / 2)
     colours = {c.name: c.share for c in f.dominant_colours}
     length = hi - lo
-    members = tuple((s.index, a, b) for s, (a, b) in zip(scenes, spans))
+    members = tuple((s.index, a, b) for s, (a, b) in zip(scenes, spans, strict=True))
     return Candidate(
         members, lo, hi, focus, score, look, colours, part, reasons,
         shortest=min(length, round(MIN_SEGMENT * fps)), longest=min(length, round(MAX_SEGMENT * fps)),
