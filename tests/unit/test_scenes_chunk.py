@@ -2,19 +2,18 @@
 at the chunks' decoding quality, and the chunk's encode is the one encode_chunk makes."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from functions.core.ladder import plan_transcode
 from functions.core.models import Chunk, Hdr, SourceInfo
 from functions.core.probe import probe_media
-from functions.core.scenes.analyse import measure_frames, scenes_from_frames
+from functions.core.scenes.analyse import measure_frames
 from functions.core.scenes.chunk import encode_and_measure
 from functions.core.scenes.parts import from_bytes, join_parts, to_bytes
 from functions.core.transcode import encode_chunk, scenes_on_chunks
 from tests import media
 from tests.fixtures.scenes import scene_clips
-from tests.unit.test_scenes_parts import assert_same_frames
+from tests.unit.test_scenes_parts import assert_same_frames, assert_same_loudness_and_scenes
 
 FULL_QUALITY = ()  # the chunk's decoder options: none, as the ladder must see every deblocked frame
 
@@ -24,7 +23,7 @@ def chunked(path, starts):
     plan = plan_transcode(source, heights=[180])
     ends = [*starts[1:], source.duration]
     return source, plan.model_copy(update={"chunks": [
-        Chunk(index=i, start=s, duration=round(e - s, 3)) for i, (s, e) in enumerate(zip(starts, ends))]})
+        Chunk(index=i, start=s, duration=round(e - s, 3)) for i, (s, e) in enumerate(zip(starts, ends, strict=True))]})
 
 
 def measured_in_chunks(path, starts, out):
@@ -46,18 +45,7 @@ def test_chunk_parts_joined_equal_one_pass_and_find_the_same_scenes(mixed, tmp_p
     whole = measure_frames(clip.path, source, decoder_options=FULL_QUALITY)
     joined = join_parts([from_bytes(to_bytes(frames)) for _, frames in parts])
     assert_same_frames(whole, joined)
-
-    # Every 100 ms block once, the values a single pass reads; silence reads as -inf or very low values depending on
-    # the filter's state, and scenes floor loudness at -70 LUFS.
-    assert joined.loudness is not None and whole.loudness is not None
-    np.testing.assert_allclose(joined.loudness.times, whole.loudness.times, atol=1e-6)
-    np.testing.assert_allclose(np.fmax(joined.loudness.momentary, -70), np.fmax(whole.loudness.momentary, -70),
-                               atol=0.01)
-
-    one = scenes_from_frames(whole, source, tmp_path / "one", media_name="mixed.mp4")
-    chunks = scenes_from_frames(joined, source, tmp_path / "chunks", media_name="mixed.mp4")
-    assert [s.start_frame for s in chunks.scenes] == [s.start_frame for s in one.scenes]
-    assert [s.tags for s in chunks.scenes] == [s.tags for s in one.scenes]
+    assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
 
 
 def test_the_chunk_is_encoded_as_encode_chunk_encodes_it(mixed, tmp_path):

@@ -37,24 +37,26 @@ def assert_same_frames(whole, joined):
         np.testing.assert_allclose(joined.series.wide_hist_distance[k], values, atol=1e-6, equal_nan=True)
 
 
+def assert_same_loudness_and_scenes(whole, joined, source, folder):
+    """Every 100 ms block once, at the times and with the values of one pass, joins between blocks included (silence
+    reads as -inf or nan depending on what came before, and scenes floor both at -70 LUFS); and the same scenes."""
+    assert joined.loudness is not None and whole.loudness is not None
+    np.testing.assert_allclose(joined.loudness.times, whole.loudness.times, atol=1e-6)
+    np.testing.assert_allclose(np.fmax(joined.loudness.momentary, -70), np.fmax(whole.loudness.momentary, -70),
+                               atol=0.01)
+    one = scenes_from_frames(whole, source, folder / "one", media_name="clip.mp4")
+    parts = scenes_from_frames(joined, source, folder / "parts", media_name="clip.mp4")
+    assert [s.start_frame for s in parts.scenes] == [s.start_frame for s in one.scenes]
+    assert [s.tags for s in parts.scenes] == [s.tags for s in one.scenes]
+
+
 def test_parts_joined_equal_one_pass_and_find_the_same_scenes(tmp_path):
     clip = scene_clips.build_clip(scene_clips.MIXED, tmp_path / "mixed.mp4")
     # Joins inside a dissolve (2.4-3.4 s... see MIXED), inside a shot, and one frame before a cut.
     cut = clip.transitions[3].frame / clip.fps
     source, whole, joined = whole_and_joined(clip.path, [0.0, 4.0, cut - 1 / clip.fps, 17.3])
     assert_same_frames(whole, joined)
-
-    assert joined.loudness is not None and whole.loudness is not None
-    # Every 100 ms block once, at the times and with the values of one pass, joins between blocks included; silence
-    # reads as -inf or nan depending on what came before, and scenes floor both at -70 LUFS.
-    np.testing.assert_allclose(joined.loudness.times, whole.loudness.times, atol=1e-6)
-    np.testing.assert_allclose(np.fmax(joined.loudness.momentary, -70), np.fmax(whole.loudness.momentary, -70),
-                               atol=0.01)
-
-    one = scenes_from_frames(whole, source, tmp_path / "one", media_name="mixed.mp4")
-    parts = scenes_from_frames(joined, source, tmp_path / "parts", media_name="mixed.mp4")
-    assert [s.start_frame for s in parts.scenes] == [s.start_frame for s in one.scenes]
-    assert [s.tags for s in parts.scenes] == [s.tags for s in one.scenes]
+    assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
     assert all(0 <= c.frame < len(joined) for c in joined.candidates)
 
 
