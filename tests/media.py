@@ -196,6 +196,15 @@ def make_late_vfr_cut(path: str | os.PathLike, seconds: float = 2.0, *, gop: int
     return out
 
 
+def delay_audio(source: str | os.PathLike, path: str | os.PathLike, seconds: float) -> Path:
+    """`source` remuxed with its audio `seconds` later (less the AAC encoder's priming, which the MP4 edit list takes
+    off): an audio stream that starts off the video's 100 ms grid."""
+    out = _target(path, "late-audio.mp4")
+    run_ffmpeg(["-i", str(source), "-itsoffset", str(seconds), "-i", str(source), "-map", "0:v", "-map", "1:a",
+                "-c", "copy", str(out)], what="fixture")
+    return out
+
+
 def make_timecoded_cut(
     path: str | os.PathLike,
     *,

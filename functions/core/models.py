@@ -218,6 +218,8 @@ class SourceInfo(Model):
     audio_channels: int = 0
     audio_sample_rate: int = 0
     start_time: float = 0.0
+    audio_start: float = Field(default=0.0, description="Where the first audio stream starts, in seconds after "
+                               "start_time: its 100 ms loudness blocks count from here")
     bit_rate: int | None = None
     timecode: str | None = Field(
         default=None, description="Timecode of the first video frame, from a tmcd track or timecode metadata "

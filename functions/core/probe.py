@@ -113,6 +113,7 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
                 audio_codec=audio.codec_context.name,
                 audio_channels=audio.codec_context.channels,
                 audio_sample_rate=audio.codec_context.sample_rate,
+                audio_start=_stream_start(audio, info["start_time"]),
             )
         info |= _streams(container, video)
         if video is not None:
@@ -168,6 +169,13 @@ def _refused_format(exc: av.error.FFmpegError) -> str | None:
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _stream_start(stream, media_start: float) -> float:
+    """Seconds from the media's start to `stream`'s first timestamp (0 when the stream does not say)."""
+    if stream.start_time is None:
+        return 0.0
+    return round(max(0.0, float(stream.start_time * stream.time_base) - media_start), 6)
 
 
 def _duration(container: av.container.InputContainer, media_streams: list) -> float:

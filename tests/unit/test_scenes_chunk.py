@@ -56,6 +56,16 @@ def test_the_chunk_is_encoded_as_encode_chunk_encodes_it(mixed, tmp_path):
         {rung: [s.duration for s in segs] for rung, segs in alone.items()}
 
 
+def test_chunk_parts_of_footage_whose_audio_starts_off_the_loudness_grid(mixed, tmp_path):
+    # The chunks start on the video's 100 ms grid; the audio's blocks (one pass's) fall 16 ms after it.
+    late = media.delay_audio(mixed[0].path, tmp_path / "late.mp4", 0.037)
+    source, _, parts = measured_in_chunks(late, [0.0, 4.0, 12.0], tmp_path)
+    whole = measure_frames(late, source, decoder_options=FULL_QUALITY)
+    joined = join_parts([frames for _, frames in parts])
+    assert_same_frames(whole, joined)
+    assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
+
+
 def test_chunk_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
     clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=3, gop=12)
     source, _, parts = measured_in_chunks(clip, [0.0, 2.0, 4.4], tmp_path)

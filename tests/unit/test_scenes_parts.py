@@ -60,6 +60,15 @@ def test_parts_joined_equal_one_pass_and_find_the_same_scenes(tmp_path):
     assert all(0 <= c.frame < len(joined) for c in joined.candidates)
 
 
+def test_parts_of_footage_whose_audio_starts_off_the_loudness_grid(tmp_path):
+    clip = scene_clips.build_clip(scene_clips.MIXED, tmp_path / "mixed.mp4")
+    late = media.delay_audio(clip.path, tmp_path / "late.mp4", 0.037)
+    source, whole, joined = whole_and_joined(late, [0.0, 4.0, 8.0])
+    assert source.audio_start == pytest.approx(0.037 - 1024 / 48000, abs=1e-3)
+    assert_same_frames(whole, joined)
+    assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
+
+
 def test_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
     clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=3, gop=12)
     _, whole, joined = whole_and_joined(clip, [0.0, 2.0, 4.4])

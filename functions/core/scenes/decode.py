@@ -95,6 +95,7 @@ def decode(
     tone_map: bool = False,
     window: Window | None = None,
     start_time: float = 0.0,
+    audio_start: float = 0.0,
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
     decoder_options: tuple[str, ...] = DECODER_OPTIONS,
@@ -106,15 +107,16 @@ def decode(
     analysis size, so brightness, contrast and colour read as viewers of the ladder see them.
     The array passed to `on_frame` is only valid during the call; copy what you keep. With a
     `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
-    reported from the media's start either way. `decoder_options` are DECODER_OPTIONS unless the frames must match
-    another decode of the media (chunk.py's preroll).
+    reported from the media's start either way. `audio_start` (SourceInfo.audio_start) puts a window's loudness
+    blocks on the grid one pass has, which counts from the audio's first sample. `decoder_options` are
+    DECODER_OPTIONS unless the frames must match another decode of the media (chunk.py's preroll).
     """
     seek, vtrim, atrim, shift = [], "", "", 0.0
     if window is not None:
         end = start_time + window.end if window.end is not None else None
         first = max(0.0, window.start - window.preroll)
-        # On the whole-file 100 ms block grid, so parts report loudness at the same times a single pass does.
-        audio_first = max(0.0, _block_start(window.start - max(window.preroll, AUDIO_PREROLL)))
+        # On the audio's 100 ms block grid, so parts report loudness at the same times a single pass does.
+        audio_first = max(0.0, block_start(window.start - max(window.preroll, AUDIO_PREROLL), audio_start))
         # Seek a little early, then select exactly by (unshifted) timestamp.
         seek = ["-ss", f"{max(0.0, min(first, audio_first) - 1.0):.6f}", "-noaccurate_seek", "-copyts"]
         vtrim = f"trim={_bounds(start_time + first, end)},"
@@ -137,7 +139,7 @@ def decode(
     if loudness is not None and window is not None:
         # The part before ends its audio at `window.start`: its last value is the 400 ms window ending on the last
         # block boundary before it, timed at that window's centre, two blocks earlier. The next value is this part's.
-        keep = loudness.times >= _block_start(window.start) - LOUDNESS_BLOCK - 1e-6
+        keep = loudness.times >= block_start(window.start, audio_start) - LOUDNESS_BLOCK - 1e-6
         loudness = LoudnessTrack(loudness.times[keep], loudness.momentary[keep])
     return Decoded(timestamps, loudness)
 
@@ -189,10 +191,10 @@ def stream_frames(cmd: list[str], cwd: Path, size: tuple[int, int], on_frame: Ca
     return count
 
 
-def _block_start(t: float) -> float:
-    """The start of the 100 ms loudness block holding `t` (on the whole file's grid); a `t` on the grid is its own
-    start, whatever the float division rounds to."""
-    return math.floor(t / LOUDNESS_BLOCK + 1e-6) * LOUDNESS_BLOCK
+def block_start(t: float, audio_start: float = 0.0) -> float:
+    """The start of the 100 ms loudness block holding `t`, on the grid of blocks counted from `audio_start` (where
+    one pass's first block starts); a `t` on the grid is its own start, whatever the float division rounds to."""
+    return audio_start + math.floor((t - audio_start) / LOUDNESS_BLOCK + 1e-6) * LOUDNESS_BLOCK
 
 
 def _bounds(start: float, end: float | None) -> str:
