@@ -196,6 +196,14 @@ def make_late_vfr_cut(path: str | os.PathLike, seconds: float = 2.0, *, gop: int
     return out
 
 
+def remux(source: str | os.PathLike, path: str | os.PathLike) -> Path:
+    """`source`'s streams copied into the container `path`'s suffix names (.ts: MPEG-TS, which has no keyframe
+    index, and whose timestamps start where its first packet does)."""
+    out = _target(path, "remuxed.ts")
+    run_ffmpeg(["-i", str(source), "-map", "0", "-c", "copy", str(out)], what="fixture")
+    return out
+
+
 def delay_audio(source: str | os.PathLike, path: str | os.PathLike, seconds: float) -> Path:
     """`source` remuxed with its audio `seconds` later (less the AAC encoder's priming, which the MP4 edit list takes
     off): an audio stream that starts off the video's 100 ms grid."""

@@ -1,6 +1,7 @@
 """Probe a media file or URL with PyAV: streams, duration, display geometry, frame rate, VFR."""
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from statistics import median
 
@@ -126,6 +127,46 @@ def probe_media(location: str, size: int | None = None) -> SourceInfo:
             info |= _video_geometry(video, rotation=int(round(-first.rotation / 90.0)) * 90 % 360)
             info |= _picture(video, first)
     return SourceInfo(**info)
+
+
+# How far before a time keyframe_seek looks for a seek point whose keyframe comes at or before it (seconds, in turn).
+_SEEK_BACKOFF = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+# Demuxers that seek by an index of keyframes (read or built as they go): their seeks land on a keyframe.
+_KEYFRAME_INDEXED = frozenset({"mov", "matroska"})
+
+
+def keyframe_seek(location: str, at: float, container: str | None = None) -> float:
+    """A time at or before `at` (seconds from the media's start) from which ffmpeg's `-ss` decodes the picture at `at`.
+
+    ffmpeg seeks formats without a keyframe index (MPEG-TS, MPEG-PS) to a packet at or before the time it is given,
+    and the picture starts at the next keyframe, which may come after that time: a chunk or scene part seeking
+    there would lose up to a GOP of frames. This seeks the way ffmpeg's `-ss` does (the default stream, backwards,
+    a fresh demuxer each try) and reads packets to the first video keyframe, stepping further back until it is at or
+    before `at`. Indexed formats (MP4, Matroska) land on a keyframe at once: given the probed `container`
+    (SourceInfo.container), `at` comes back unchanged without opening the file."""
+    if at <= 0:
+        return 0.0
+    if container is not None and container.split(",")[0] in _KEYFRAME_INDEXED:
+        return at
+    for back in _SEEK_BACKOFF:
+        seek = max(0.0, at - back)
+        if seek <= 0 or _keyframe_after_seek(location, seek) <= at + 1e-3:
+            return seek
+    return 0.0
+
+
+def _keyframe_after_seek(location: str, seek: float) -> float:
+    """The time of the first video keyframe demuxed after seeking to `seek` (inf when none; -inf without video)."""
+    with _open(location) as container:
+        video = next((s for s in container.streams.video if not _is_cover_art(s)), None)
+        if video is None:
+            return -math.inf
+        start = container.start_time or 0
+        container.seek(start + round(seek * av.time_base), backward=True)
+        for packet in container.demux(video):
+            if packet.is_keyframe and packet.pts is not None:
+                return float(packet.pts * packet.time_base) - start / av.time_base
+    return math.inf
 
 
 def _open(location: str) -> av.container.InputContainer:

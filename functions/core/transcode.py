@@ -7,9 +7,10 @@ section, whose fragments carry the continued timestamps in their tfdt.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from functions.core.ffmpeg import (
 )
 from functions.core.ladder import MAXRATE_FACTOR, video_codecs, video_level
 from functions.core.models import Chunk, Conversion, Rendition, RungStats, SourceInfo, TranscodePlan, VideoCodec
+from functions.core.probe import keyframe_seek
 
 AAC_CODEC = "mp4a.40.2"
 PROXY_SHORT_SIDE = 540
@@ -156,15 +158,18 @@ def encode_chunk_args(
     chunk: Chunk,
     out_dir: Path,
     also: Callable[[Any, Any], list[Any]] | None = None,
+    lead: float = 0.0,
 ) -> list[str]:
     """The ffmpeg arguments for one chunk: every rung into out_dir/hls/<rung>/, and the proxy part.
 
     `also` adds outputs that read the same decode: called with the chunk's picture as decoded (before the ladder
     deinterlaces or tone-maps it, as a decode of its own would read it) and its first audio stream (None without
-    audio), it returns ffmpeg-python outputs (scenes/chunk.py)."""
+    audio), it returns ffmpeg-python outputs (scenes/chunk.py). `lead` seconds before the chunk's start is where
+    ffmpeg seeks (chunk_lead), and the picture and sound before the chunk's start are cut off again."""
     codec = plan.video_codec
     single = len(plan.chunks) == 1
-    seek = {} if single else {"ss": chunk.start, "t": chunk.duration}
+    lead = 0.0 if single else lead
+    seek = {} if single else {"ss": chunk.start - lead, "t": chunk.duration + lead}
     src = ffmpeg.input(source, **seek, **source_options(source))
     hls_dir = out_dir / "hls"
     streams: list = []
@@ -173,13 +178,16 @@ def encode_chunk_args(
     video_count = audio_count = 0
     fps = _output_fps(info)
     # The first video and audio streams (as captions and scenes read them): ffmpeg's bare `a` maps every track.
-    audio = src["a:0"]
+    audio_uses = len(plan.renditions) + 1 + (1 if also else 0)
+    audio = _from_chunk_start(src["a:0"], lead, audio_uses) if info.has_audio else iter(())
     if info.has_video:
         video = src["v:0"]
         if not single:
             # The input's -t counts from the stream's first frame, so a chunk of a video that starts late would run
             # into the next chunk; its frames end at the chunk's end instead (times count from the seek point).
-            video = video.filter("trim", end=chunk.duration)
+            video = video.filter("trim", **({"start": lead} if lead else {}), end=lead + chunk.duration)
+            if lead:
+                video = video.setpts(f"PTS-{lead:.6f}/TB")
         if also:
             decoded = video.filter_multi_output("split", 2)
             video, also_video = decoded[0], decoded[1]
@@ -197,7 +205,7 @@ def encode_chunk_args(
             entry.append(f"v:{video_count}")
             video_count += 1
         if info.has_audio:
-            streams.append(audio)
+            streams.append(next(audio))
             codec_args[f"b:a:{audio_count}"] = f"{rung.audio_kbps}k"
             entry.append(f"a:{audio_count}")
             audio_count += 1
@@ -233,11 +241,29 @@ def encode_chunk_args(
         proxy_streams.append(_scaled(split[len(plan.renditions)], width, height))
         proxy_args |= {"c:v": "libx264", "preset": "veryfast", "crf": PROXY_CRF, "pix_fmt": "yuv420p", "r": fps}
     if info.has_audio:
-        proxy_streams.append(audio)
+        proxy_streams.append(next(audio))
         proxy_args |= {"c:a": "aac", "b:a": "96k", "ac": 2}
     proxy = ffmpeg.output(*proxy_streams, str(proxy_path), **proxy_args)
-    extra = also(also_video, audio if info.has_audio else None) if also and info.has_video else []
+    extra = also(also_video, next(audio) if info.has_audio else None) if also and info.has_video else []
     return ffmpeg.merge_outputs(hls, proxy, *extra).get_args()
+
+
+def _from_chunk_start(audio: Any, lead: float, uses: int) -> Iterator[Any]:
+    """`uses` feeds of the chunk's sound: the input stream itself, or after a `lead` its sound from the chunk's
+    start, split (a filtered stream feeds one output)."""
+    if not lead:
+        return itertools.repeat(audio, uses)
+    split = audio.filter("atrim", start=lead).filter("asetpts", f"PTS-{lead:.6f}/TB").filter_multi_output(
+        "asplit", uses)
+    return (split[i] for i in range(uses))
+
+
+def chunk_lead(source: str, info: SourceInfo, plan: TranscodePlan, chunk: Chunk) -> float:
+    """How far before `chunk`'s start its encode must seek for ffmpeg to decode the chunk's first frames (see
+    probe.keyframe_seek): 0 for indexed formats and for a file in one chunk."""
+    if len(plan.chunks) == 1 or chunk.start <= 0:
+        return 0.0
+    return chunk.start - keyframe_seek(source, chunk.start, info.container)
 
 
 def encode_chunk(
@@ -250,7 +276,7 @@ def encode_chunk(
 ) -> dict[str, list[Segment]]:
     """Encode one chunk; returns each rung's segments in order (URIs relative to the rung folder)."""
     run_ffmpeg(
-        encode_chunk_args(source, info, plan, chunk, out_dir),
+        encode_chunk_args(source, info, plan, chunk, out_dir, lead=chunk_lead(source, info, plan, chunk)),
         duration=chunk.duration,
         on_progress=on_progress,
         what=f"Encoding chunk {chunk.index}",

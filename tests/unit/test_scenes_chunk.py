@@ -6,11 +6,11 @@ import pytest
 
 from functions.core.ladder import plan_transcode
 from functions.core.models import Chunk, Hdr, SourceInfo
-from functions.core.probe import probe_media
+from functions.core.probe import keyframe_seek, probe_media
 from functions.core.scenes.analyse import measure_frames
 from functions.core.scenes.chunk import encode_and_measure
 from functions.core.scenes.parts import from_bytes, join_parts, to_bytes
-from functions.core.transcode import encode_chunk, scenes_on_chunks
+from functions.core.transcode import chunk_lead, encode_chunk, scenes_on_chunks
 from tests import media
 from tests.fixtures.scenes import scene_clips
 from tests.unit.test_scenes_parts import assert_same_frames, assert_same_loudness_and_scenes
@@ -64,6 +64,20 @@ def test_chunk_parts_of_footage_whose_audio_starts_off_the_loudness_grid(mixed, 
     joined = join_parts([frames for _, frames in parts])
     assert_same_frames(whole, joined)
     assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
+
+
+def test_chunks_of_a_source_without_a_keyframe_index_start_at_their_start(mixed, tmp_path):
+    # ffmpeg seeks MPEG-TS to a packet before the time, and the picture starts at the next keyframe: up to a GOP
+    # late (1.6 s for the chunk at 11 s here), which the ladder showed as a frozen picture.
+    ts = media.remux(mixed[0].path, tmp_path / "mixed.ts")
+    source, plan, parts = measured_in_chunks(ts, [0.0, 3.0, 11.0], tmp_path)
+    assert chunk_lead(str(ts), source, plan, plan.chunks[2]) > 0
+    # MP4 seeks by its keyframe index: no check needed, and none would move the seek.
+    mp4 = mixed[1]
+    assert chunk_lead(str(mixed[0].path), mp4, plan, plan.chunks[2]) == 0
+    assert keyframe_seek(str(mixed[0].path), 11.0) == 11.0
+    assert_same_frames(measure_frames(ts, source, decoder_options=FULL_QUALITY),
+                       join_parts([frames for _, frames in parts]))
 
 
 def test_chunk_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):

@@ -69,6 +69,12 @@ def test_parts_of_footage_whose_audio_starts_off_the_loudness_grid(tmp_path):
     assert_same_loudness_and_scenes(whole, joined, source, tmp_path)
 
 
+def test_parts_of_a_source_without_a_keyframe_index(tmp_path):
+    clip = scene_clips.build_clip(scene_clips.MIXED, tmp_path / "mixed.mp4")
+    _, whole, joined = whole_and_joined(media.remux(clip.path, tmp_path / "mixed.ts"), [0.0, 4.0, 8.0])
+    assert_same_frames(whole, joined)
+
+
 def test_parts_of_variable_frame_rate_footage_with_a_late_start(tmp_path):
     clip = media.make_late_vfr_cut(tmp_path / "vfr.mkv", seconds=3, gop=12)
     _, whole, joined = whole_and_joined(clip, [0.0, 2.0, 4.4])

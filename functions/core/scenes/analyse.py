@@ -91,7 +91,7 @@ def measure_frames(
     report = (lambda f: on_progress(0.9 * f)) if on_progress else None
     decoded = decode(media, analysis_size(source), on_frame, with_audio=source.has_audio,
                      tone_map=tone_maps(source), window=window,
-                     start_time=source.start_time, audio_start=source.audio_start,
+                     start_time=source.start_time, audio_start=source.audio_start, container=source.container,
                      expected_frames=round(span * fps), on_progress=report,
                      decoder_options=decoder_options)
     preroll = int(np.sum(decoded.timestamps < window.start - 1e-6)) if window is not None else 0

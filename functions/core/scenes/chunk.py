@@ -33,7 +33,7 @@ from functions.core.scenes.decode import (
 from functions.core.scenes.features import FrameAnalyser
 from functions.core.scenes.keyframes import KeyframeSampler, candidate_stride
 from functions.core.scenes.parts import FramePass, chunk_window
-from functions.core.transcode import Segment, chunk_segments, encode_chunk_args, tone_maps
+from functions.core.transcode import Segment, chunk_lead, chunk_segments, encode_chunk_args, tone_maps
 
 # ebur128's momentary loudness spans four 100 ms blocks: a stream's first three values look back before its start.
 _PARTIAL_BLOCKS = 3
@@ -76,14 +76,15 @@ def encode_and_measure(
         before = decode(source_url, size, on_frame, with_audio=info.has_audio, window=Window(
             start=first_value, end=chunk.start, preroll=window.preroll - (chunk.start - first_value),
             audio_end=seam + 2 * LOUDNESS_BLOCK), start_time=info.start_time, audio_start=info.audio_start,
-            tone_map=tone_map, decoder_options=())
+            container=info.container, tone_map=tone_map, decoder_options=())
         times.append(before.timestamps)
         if before.loudness is not None:
             tracks.append(_between(before.loudness, first_value, seam))
     preroll = sum(len(t) for t in times)
     with tempfile.TemporaryDirectory(prefix="reelflow-chunk-scenes-") as tmp:
         args = encode_chunk_args(source_url, info, plan, chunk, out_dir,
-                                 also=_scene_outputs(analysis_filters(size, tone_map), first_block - chunk.start))
+                                 also=_scene_outputs(analysis_filters(size, tone_map), first_block - chunk.start),
+                                 lead=chunk_lead(source_url, info, plan, chunk))
         count = stream_frames(ffmpeg_command(args), Path(tmp), size, on_frame, what=f"Encoding chunk {chunk.index}",
                               expected_frames=round(chunk.duration * fps), on_progress=on_progress)
         # ffmpeg counts the chunk's times from its seek point (the chunk's start, in media time).

@@ -27,6 +27,7 @@ from functions.core.ffmpeg import (
     Filter, ProgressCallback, ffmpeg_exe, ffmpeg_failure, filter_chain, flags, source_input,
 )
 from functions.core.models import FALLBACK_FPS, SourceInfo
+from functions.core.probe import keyframe_seek
 from functions.core.transcode import TONE_MAP_FILTERS
 
 ANALYSIS_LONG_SIDE = 320
@@ -96,6 +97,7 @@ def decode(
     window: Window | None = None,
     start_time: float = 0.0,
     audio_start: float = 0.0,
+    container: str | None = None,
     expected_frames: int = 0,
     on_progress: ProgressCallback | None = None,
     decoder_options: tuple[str, ...] = DECODER_OPTIONS,
@@ -108,8 +110,10 @@ def decode(
     The array passed to `on_frame` is only valid during the call; copy what you keep. With a
     `window`, `start_time` must be the media's start time (SourceInfo.start_time): times are
     reported from the media's start either way. `audio_start` (SourceInfo.audio_start) puts a window's loudness
-    blocks on the grid one pass has, which counts from the audio's first sample. `decoder_options` are
-    DECODER_OPTIONS unless the frames must match another decode of the media (chunk.py's preroll).
+    blocks on the grid one pass has, which counts from the audio's first sample, and `container`
+    (SourceInfo.container) spares formats with a keyframe index the check that a window's seek lands before a
+    keyframe (probe.keyframe_seek). `decoder_options` are DECODER_OPTIONS unless the frames must match another
+    decode of the media (chunk.py's preroll).
     """
     seek, vtrim, atrim, shift = [], "", "", 0.0
     if window is not None:
@@ -117,8 +121,10 @@ def decode(
         first = max(0.0, window.start - window.preroll)
         # On the audio's 100 ms block grid, so parts report loudness at the same times a single pass does.
         audio_first = max(0.0, block_start(window.start - max(window.preroll, AUDIO_PREROLL), audio_start))
-        # Seek a little early, then select exactly by (unshifted) timestamp.
-        seek = ["-ss", f"{max(0.0, min(first, audio_first) - 1.0):.6f}", "-noaccurate_seek", "-copyts"]
+        # Seek a little early (and before a keyframe, where the format has no index), then select exactly by
+        # (unshifted) timestamp.
+        at = keyframe_seek(str(media), max(0.0, min(first, audio_first) - 1.0), container)
+        seek = ["-ss", f"{at:.6f}", "-noaccurate_seek", "-copyts"]
         vtrim = f"trim={_bounds(start_time + first, end)},"
         audio_end = start_time + window.audio_end if window.audio_end is not None else end
         atrim = f"atrim={_bounds(start_time + audio_first, audio_end)},"
